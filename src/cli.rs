@@ -1,0 +1,188 @@
+//! The command line, as clap derive types. The doc comments here are the `--help` text, written
+//! for the clerk who runs a campaign, not for a programmer.
+//!
+//! This module only describes arguments. It reads no files and no environment: `config` turns
+//! these raw values into a validated campaign, and nothing downstream sees a clap type.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Send one personalised letter, with its appendix, to every organisation in a recipient list.
+///
+/// A campaign is a folder with campaign.toml, templates/ and recipients/. Start with
+/// `letterpost check`, look at a letter with `letterpost preview`, render everything with
+/// `letterpost send --dry-run`, then send with `letterpost send`. Every message sent is recorded
+/// in the delivery log (logs/<campaign>.jsonl), which `letterpost log` reads.
+///
+/// Exit codes: 0 every recipient accepted; 1 the run finished but some recipients were rejected,
+/// deferred or unknown; 2 it could not start and nothing was sent; 3 it stopped early.
+#[derive(Debug, Parser)]
+#[command(name = "letterpost", version, max_term_width = 100)]
+pub struct Cli {
+    /// The campaign folder, or its campaign.toml [default: the current folder]
+    #[arg(long, global = true, value_name = "PATH")]
+    pub campaign: Option<PathBuf>,
+
+    /// Read the recipients from this CSV file instead of the one in campaign.toml (for example a
+    /// short test list)
+    #[arg(long, global = true, value_name = "FILE")]
+    pub recipients: Option<PathBuf>,
+
+    /// Print more about what is happening (-vv for even more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print only problems
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Check the campaign without sending anything
+    ///
+    /// Reads campaign.toml, every template and every row of the recipient list, renders every
+    /// letter and appendix, and reports every problem at once with its file, line and column.
+    /// Writes nothing and opens no network connection.
+    Check,
+
+    /// Show one merged letter as it will be sent
+    ///
+    /// Prints the plain-text letter for one recipient to the terminal, or writes its HTML part or
+    /// the whole message to a file so you can open it in a browser or a mail program. Opens no
+    /// network connection.
+    Preview(PreviewArgs),
+
+    /// Send the campaign (or, with --dry-run, render it into the outbox)
+    ///
+    /// Checks everything first; if any problem is found, nothing is sent. Then sends one message
+    /// per organisation through the SMTP relay in campaign.toml and records each one in the
+    /// delivery log. Running it again resumes: an organisation whose letter was accepted is never
+    /// sent again.
+    Send(SendArgs),
+
+    /// Read the delivery log: who received what, when, and whether the log is intact
+    #[command(subcommand)]
+    Log(LogCommand),
+
+    /// Create a new campaign folder from the built-in example (the fanpage letter)
+    Init {
+        /// The folder to create; it must not exist yet or be empty
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PreviewArgs {
+    /// Which recipient: its line number in the CSV file (as an editor shows it; the header is
+    /// line 1) or its key [default: the first recipient]
+    #[arg(value_name = "ROW")]
+    pub row: Option<String>,
+
+    /// Write the HTML part of the letter to FILE, to open in a browser
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+
+    /// Write the whole message, exactly as it would be sent, to FILE (.eml)
+    #[arg(long, value_name = "FILE")]
+    pub eml: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SendArgs {
+    /// Send nothing: write one .eml per organisation and a manifest into outbox/<campaign>/
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Do not ask for confirmation before sending
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+
+    /// Send at most N letters in this run (the rest stay for the next run)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+
+    /// Send only to these recipients (their keys: the id column, or the first address)
+    #[arg(long, value_name = "KEY", num_args = 1..)]
+    pub only: Vec<String>,
+
+    /// A test send: render the real letters but deliver them to ADDR instead, with the subject
+    /// marked as a test; logged as a test and never counted as delivered
+    #[arg(long, value_name = "ADDR", conflicts_with = "dry_run")]
+    pub redirect_to: Option<String>,
+
+    /// Also send again to recipients whose letter the server rejected in an earlier run
+    #[arg(long, conflicts_with = "dry_run")]
+    pub retry_failed: bool,
+
+    /// Send again to these recipients whose earlier delivery is unknown (the connection was lost
+    /// after the letter was sent); the letter keeps its Message-ID
+    #[arg(long, value_name = "KEY", num_args = 1.., conflicts_with = "dry_run")]
+    pub resend_unknown: Vec<String>,
+
+    /// How many connections to the relay at most [default: [sending] concurrency, or 1]
+    #[arg(long, value_name = "N")]
+    pub concurrency: Option<usize>,
+
+    /// The most letters to send per minute, hour or day, e.g. 30/minute or 500/day, counted
+    /// across runs; `unlimited` for none [default: [sending] rate]
+    #[arg(long, value_name = "RATE")]
+    pub rate: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Per run: who ran it, when, with which inputs, and how many letters ended how; then every
+    /// organisation not accepted with the server's reply and what to do next
+    Summary {
+        /// Print JSON instead of text
+        #[arg(long)]
+        json: bool,
+    },
+
+    /// One line per organisation with its current state
+    List {
+        /// Only organisations in this state (accepted, rejected, deferred, unknown)
+        #[arg(long, value_name = "STATE")]
+        status: Option<String>,
+
+        /// Only organisations whose last record is at or after this time (RFC 3339, e.g.
+        /// 2026-11-26T08:00:00Z, or a date such as 2026-11-26)
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+    },
+
+    /// Everything the log holds about one organisation: every attempt, the replies, the
+    /// Message-ID, the archived message and its hash
+    Show {
+        /// The recipient's key
+        key: String,
+    },
+
+    /// One row per organisation with its final state, for a spreadsheet
+    Export {
+        /// Write CSV (UTF-8 with BOM, safe to open in Excel or LibreOffice) [default]
+        #[arg(long, conflicts_with = "json")]
+        csv: bool,
+
+        /// Write JSON Lines instead
+        #[arg(long)]
+        json: bool,
+
+        /// Write to FILE instead of standard output
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+
+    /// Check that the log is intact: the hash chain, the order, each archived message
+    Verify {
+        /// A head hash printed at the end of a run, which you kept; the log must still contain
+        /// the record with that hash (records appended by later runs may follow it)
+        #[arg(long, value_name = "HASH")]
+        checkpoint: Option<String>,
+    },
+}

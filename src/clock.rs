@@ -1,0 +1,53 @@
+//! The only place that reads the wall clock, so that time has one source and one format.
+//!
+//! Log records carry `now()` as RFC 3339 UTC with millisecond precision. The `Date:` header of
+//! messages is the moment the run started, or `SOURCE_DATE_EPOCH` when set (the reproducible-
+//! builds convention), which makes a dry run and a later send produce identical bytes.
+
+use std::time::{Duration, SystemTime};
+
+/// The current time.
+pub fn now() -> SystemTime {
+    SystemTime::now()
+}
+
+/// The `Date:` for the messages of a run that started at `started`.
+pub fn message_date(started: SystemTime) -> SystemTime {
+    std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .map_or(started, |secs| {
+            SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+        })
+}
+
+/// RFC 3339 UTC, milliseconds: `2026-11-26T14:15:31.042Z`.
+pub fn rfc3339(t: SystemTime) -> String {
+    let ts = jiff::Timestamp::try_from(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+}
+
+/// Parses what `rfc3339` writes (and any RFC 3339 time) back.
+pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
+    let ts = text.parse::<jiff::Timestamp>().ok()?;
+    let ms = ts.as_millisecond();
+    let base = SystemTime::UNIX_EPOCH;
+    if ms >= 0 {
+        Some(base + Duration::from_millis(ms as u64))
+    } else {
+        base.checked_sub(Duration::from_millis(ms.unsigned_abs()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_round_trip_at_millisecond_precision() {
+        let t = SystemTime::UNIX_EPOCH + Duration::from_millis(1_764_166_531_042);
+        let text = rfc3339(t);
+        assert_eq!(text, "2025-11-26T14:15:31.042Z");
+        assert_eq!(parse_rfc3339(&text), Some(t));
+    }
+}

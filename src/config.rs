@@ -1,0 +1,595 @@
+//! One validated campaign: `campaign.toml`, the global flags and the `LETTERPOST_SMTP_*`
+//! environment, resolved into plain settings types once, at start.
+//!
+//! This is the only module that reads `campaign.toml` or the environment. The settings types it
+//! fills belong to the stages that use them (`recipients::Settings`, `merge::Settings`,
+//! `dispatch::SmtpSettings`), so no stage ever sees a clap type or a TOML table. It does not open
+//! the recipient list or the templates: it only names them.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use lettre::message::Mailbox;
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::dispatch::{Security, SmtpSettings};
+use crate::{merge, recipients};
+
+/// The file name looked for in a campaign folder.
+pub const CONFIG_FILE: &str = "campaign.toml";
+
+/// Everything a command needs to know about the campaign, validated.
+#[derive(Debug)]
+pub struct Config {
+    /// The campaign folder; relative paths in campaign.toml are relative to it.
+    pub root: PathBuf,
+    /// The campaign.toml that was read.
+    pub config_file: PathBuf,
+    /// The campaign id: names the log, the outbox and the archive.
+    pub id: String,
+    /// The sender, `From:` and envelope sender.
+    pub from: Mailbox,
+    /// The subject line, a Tera template.
+    pub subject: String,
+    /// Where the recipients come from and how to read them.
+    pub recipients: recipients::Settings,
+    /// The letter and appendix templates and the campaign-wide template values.
+    pub templates: merge::Settings,
+    /// The SMTP relay, with environment overrides applied (the password is read only on demand).
+    pub smtp: SmtpSettings,
+    /// How fast and how hard to send.
+    pub sending: Sending,
+}
+
+/// The `[sending]` table.
+#[derive(Debug, Clone)]
+pub struct Sending {
+    /// Connections to the relay at most.
+    pub concurrency: usize,
+    /// The most messages per period, counted across runs from the log.
+    pub rate: Rate,
+    /// Attempts after the first one for a deferred (4xx) recipient within one run.
+    pub retries: u32,
+    /// The delay before the first retry; it doubles for each further one (with jitter).
+    pub retry_delay: Duration,
+}
+
+/// A sending rate limit: at most `count` messages in any window of `per`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Rate {
+    #[default]
+    Unlimited,
+    Limited {
+        count: u32,
+        per: Duration,
+    },
+}
+
+impl Rate {
+    /// Parses `unlimited`, `30/minute`, `500/hour`, `2000/day` (also `min`, `h`, `d`).
+    pub fn parse(text: &str) -> anyhow::Result<Rate> {
+        let text = text.trim();
+        if text.eq_ignore_ascii_case("unlimited") {
+            return Ok(Rate::Unlimited);
+        }
+        let Some((count, period)) = text.split_once('/') else {
+            bail!("`{text}` is not a rate: write it as 30/minute, 500/hour, 2000/day or unlimited")
+        };
+        let count: u32 = count
+            .trim()
+            .parse()
+            .ok()
+            .filter(|&n| n > 0)
+            .with_context(|| {
+                format!("`{text}` is not a rate: `{count}` is not a positive number")
+            })?;
+        let per = match period.trim().to_ascii_lowercase().as_str() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            "d" | "day" => Duration::from_secs(86_400),
+            other => {
+                bail!("`{text}` is not a rate: the period `{other}` is not minute, hour or day")
+            }
+        };
+        Ok(Rate::Limited { count, per })
+    }
+}
+
+impl Config {
+    /// Finds and reads the campaign named by `--campaign` (a folder or its campaign.toml; the
+    /// current folder by default), applying `--recipients` and the environment.
+    pub fn load(
+        campaign: Option<&Path>,
+        recipients_override: Option<&Path>,
+    ) -> anyhow::Result<Config> {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let given = campaign.map_or_else(|| cwd.clone(), |p| cwd.join(p));
+        let config_file = if given.is_dir() {
+            given.join(CONFIG_FILE)
+        } else {
+            given
+        };
+        let root = config_file
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| cwd.clone());
+        let text = std::fs::read_to_string(&config_file).with_context(|| {
+            format!(
+                "cannot read {}: is this a campaign folder? (`letterpost init DIR` creates one)",
+                config_file.display()
+            )
+        })?;
+        let file: File = toml::from_str(&text)
+            .with_context(|| format!("{} is not valid", config_file.display()))?;
+        let recipients_file = recipients_override.map(|p| cwd.join(p));
+        Config::from_file(root, config_file, file, recipients_file, &Env::process())
+    }
+
+    fn from_file(
+        root: PathBuf,
+        config_file: PathBuf,
+        file: File,
+        recipients_file: Option<PathBuf>,
+        env: &Env,
+    ) -> anyhow::Result<Config> {
+        let shown = config_file.display().to_string();
+        let id = file.campaign.id;
+        if !valid_id(&id) {
+            bail!(
+                "{shown}: [campaign] id `{id}` may use only letters a-z, digits, `.`, `_` and `-`, \
+                 and must start with a letter or digit"
+            );
+        }
+        let from: Mailbox = file.campaign.from.parse().map_err(|e| {
+            anyhow::anyhow!(
+                "{shown}: [campaign] from `{}` is not a mailbox: {e}",
+                file.campaign.from
+            )
+        })?;
+        if crate::recipients::has_header_control(from.name.as_deref().unwrap_or("")) {
+            bail!("{shown}: [campaign] from has a control character in its name");
+        }
+
+        let resolve = |p: &Path| root.join(p);
+        let r = file.recipients;
+        let encoding = match r.encoding.as_deref() {
+            None | Some("auto") => None,
+            Some(label) => Some(encoding_rs::Encoding::for_label(label.as_bytes()).with_context(|| {
+                format!("{shown}: [recipients] encoding `{label}` is not an encoding name (try utf-8 or windows-1258)")
+            })?),
+        };
+        let delimiter = match r.delimiter.as_deref() {
+            None | Some("auto") => None,
+            Some("\\t" | "\t" | "tab") => Some(b'\t'),
+            Some(d) if d.len() == 1 && matches!(d, "," | ";" | "|") => Some(d.as_bytes()[0]),
+            Some(d) => bail!(
+                "{shown}: [recipients] delimiter `{d}` must be `,`, `;`, `|`, `tab` or `auto`"
+            ),
+        };
+        let recipients = recipients::Settings {
+            file: recipients_file.unwrap_or_else(|| resolve(&r.file)),
+            encoding,
+            delimiter,
+            columns: r.columns,
+            required: r.required,
+        };
+
+        let t = file.templates;
+        let vars = t_vars(file.vars).with_context(|| format!("{shown}: [vars]"))?;
+        let templates = merge::Settings {
+            letter_html: resolve(&t.letter_html),
+            letter_text: resolve(&t.letter_text),
+            appendix: resolve(&t.appendix),
+            appendix_filename: t.appendix_filename,
+            vars,
+        };
+
+        let smtp =
+            smtp_settings(file.smtp, &root, env).with_context(|| format!("{shown}: [smtp]"))?;
+
+        let s = file.sending;
+        let sending = Sending {
+            concurrency: s.concurrency.max(1),
+            rate: Rate::parse(&s.rate).with_context(|| format!("{shown}: [sending] rate"))?,
+            retries: s.retries,
+            retry_delay: Duration::from_secs_f64(s.retry_delay.max(0.0)),
+        };
+
+        Ok(Config {
+            root,
+            config_file,
+            id,
+            from,
+            subject: file.campaign.subject,
+            recipients,
+            templates,
+            smtp,
+            sending,
+        })
+    }
+
+    /// `logs/<id>.jsonl`: the delivery log.
+    pub fn log_file(&self) -> PathBuf {
+        self.root.join("logs").join(format!("{}.jsonl", self.id))
+    }
+
+    /// `logs/<id>.lock`: held by the run that owns the campaign.
+    pub fn lock_file(&self) -> PathBuf {
+        self.root.join("logs").join(format!("{}.lock", self.id))
+    }
+
+    /// `outbox/<id>/`: where a dry run writes.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.root.join("outbox").join(&self.id)
+    }
+
+    /// `archive/<id>/`: the exact bytes of every message handed to a server.
+    pub fn archive_dir(&self) -> PathBuf {
+        self.root.join("archive").join(&self.id)
+    }
+
+    /// Every input file whose content shapes the letters, for fingerprints in the log.
+    pub fn input_files(&self) -> Vec<(&'static str, &Path)> {
+        vec![
+            ("config", self.config_file.as_path()),
+            ("recipients", self.recipients.file.as_path()),
+            ("letter_html", self.templates.letter_html.as_path()),
+            ("letter_text", self.templates.letter_text.as_path()),
+            ("appendix", self.templates.appendix.as_path()),
+        ]
+    }
+
+    /// A path as the operator should see it: relative to the campaign folder when inside it.
+    pub fn show(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+}
+
+/// The `send` flags resolved against `[sending]`, plus how to print the command that resumes.
+pub fn send_options(
+    config: &Config,
+    args: crate::cli::SendArgs,
+    campaign: Option<&Path>,
+    recipients: Option<&Path>,
+    quiet: bool,
+) -> anyhow::Result<crate::send::Options> {
+    let rate = match &args.rate {
+        Some(text) => Rate::parse(text).context("--rate")?,
+        None => config.sending.rate,
+    };
+    let concurrency = args.concurrency.unwrap_or(config.sending.concurrency);
+    if concurrency == 0 || concurrency > 256 {
+        bail!("--concurrency must be between 1 and 256");
+    }
+    let mut resume_args = Vec::new();
+    if let Some(c) = campaign {
+        resume_args.extend(["--campaign".to_owned(), c.display().to_string()]);
+    }
+    if let Some(r) = recipients {
+        resume_args.extend(["--recipients".to_owned(), r.display().to_string()]);
+    }
+    Ok(crate::send::Options {
+        dry_run: args.dry_run,
+        yes: args.yes,
+        limit: args.limit,
+        only: args.only,
+        redirect_to: args.redirect_to,
+        retry_failed: args.retry_failed,
+        resend_unknown: args.resend_unknown,
+        concurrency,
+        rate,
+        quiet,
+        resume_args,
+    })
+}
+
+/// The SMTP password: `LETTERPOST_SMTP_PASSWORD`, else the file named by
+/// `LETTERPOST_SMTP_PASSWORD_FILE` or `[smtp] password_file`, else a prompt at a terminal.
+/// Never a flag, so it cannot appear in `ps` or shell history.
+pub fn smtp_password(smtp: &SmtpSettings) -> anyhow::Result<Option<SecretString>> {
+    let Some(username) = &smtp.username else {
+        return Ok(None);
+    };
+    if let Ok(password) = std::env::var("LETTERPOST_SMTP_PASSWORD") {
+        return Ok(Some(SecretString::from(password)));
+    }
+    if let Some(file) = &smtp.password_file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read the SMTP password file {}", file.display()))?;
+        let password = text.strip_suffix('\n').unwrap_or(&text);
+        let password = password.strip_suffix('\r').unwrap_or(password);
+        return Ok(Some(SecretString::from(password.to_owned())));
+    }
+    if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
+        let prompt = format!("SMTP password for {username} at {}: ", smtp.host);
+        let password = rpassword::prompt_password(prompt).context("cannot read the password")?;
+        return Ok(Some(SecretString::from(password)));
+    }
+    bail!(
+        "[smtp] username is set but no password was given: set LETTERPOST_SMTP_PASSWORD, or \
+         LETTERPOST_SMTP_PASSWORD_FILE / [smtp] password_file, or run at a terminal to be asked"
+    )
+}
+
+/// The process environment, or a fixed one in tests.
+struct Env(Vec<(String, String)>);
+
+impl Env {
+    fn process() -> Env {
+        Env(std::env::vars()
+            .filter(|(k, _)| k.starts_with("LETTERPOST_"))
+            .collect())
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .filter(|v| !v.is_empty())
+    }
+}
+
+fn smtp_settings(s: SmtpSection, root: &Path, env: &Env) -> anyhow::Result<SmtpSettings> {
+    let host = env
+        .get("LETTERPOST_SMTP_HOST")
+        .map(str::to_owned)
+        .unwrap_or(s.host);
+    let security = match env.get("LETTERPOST_SMTP_SECURITY") {
+        Some(v) => parse_security(v).context("LETTERPOST_SMTP_SECURITY")?,
+        None => parse_security(&s.security).context("security")?,
+    };
+    let port = match env.get("LETTERPOST_SMTP_PORT") {
+        Some(v) => v
+            .parse()
+            .with_context(|| format!("LETTERPOST_SMTP_PORT `{v}` is not a port number"))?,
+        None => s.port.unwrap_or(match security {
+            Security::Tls => 465,
+            Security::Starttls => 587,
+            Security::None => 25,
+        }),
+    };
+    let timeout = match env.get("LETTERPOST_SMTP_TIMEOUT") {
+        Some(v) => v
+            .parse()
+            .with_context(|| format!("LETTERPOST_SMTP_TIMEOUT `{v}` is not a number of seconds"))?,
+        None => s.timeout,
+    };
+    if !(timeout > 0.0 && timeout.is_finite()) {
+        bail!("timeout must be a positive number of seconds");
+    }
+    let username = env
+        .get("LETTERPOST_SMTP_USERNAME")
+        .map(str::to_owned)
+        .or(s.username);
+    let ca_file = env
+        .get("LETTERPOST_SMTP_CA_FILE")
+        .map(PathBuf::from)
+        .or(s.ca_file)
+        .map(|p| root.join(p));
+    let password_file = env
+        .get("LETTERPOST_SMTP_PASSWORD_FILE")
+        .map(PathBuf::from)
+        .or(s.password_file)
+        .map(|p| root.join(p));
+    let hello_name = env
+        .get("LETTERPOST_SMTP_HELLO_NAME")
+        .map(str::to_owned)
+        .or(s.hello_name);
+    if host.trim().is_empty() {
+        bail!("host is empty");
+    }
+    Ok(SmtpSettings {
+        host,
+        port,
+        security,
+        username,
+        password_file,
+        ca_file,
+        hello_name,
+        timeout: Duration::from_secs_f64(timeout),
+    })
+}
+
+fn parse_security(v: &str) -> anyhow::Result<Security> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "starttls" => Ok(Security::Starttls),
+        "tls" => Ok(Security::Tls),
+        "none" => Ok(Security::None),
+        other => bail!("`{other}` is not starttls, tls or none"),
+    }
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        && id.len() <= 64
+}
+
+/// `[vars]` as JSON values for the template context.
+fn t_vars(vars: toml::Table) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    vars.into_iter()
+        .map(|(k, v)| {
+            let json = serde_json::to_value(&v)
+                .with_context(|| format!("`{k}` cannot be used in a template"))?;
+            Ok((k, json))
+        })
+        .collect()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct File {
+    campaign: CampaignSection,
+    recipients: RecipientsSection,
+    templates: TemplatesSection,
+    #[serde(default)]
+    vars: toml::Table,
+    #[serde(default)]
+    smtp: SmtpSection,
+    #[serde(default)]
+    sending: SendingSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CampaignSection {
+    id: String,
+    from: String,
+    subject: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipientsSection {
+    file: PathBuf,
+    encoding: Option<String>,
+    delimiter: Option<String>,
+    #[serde(default)]
+    columns: recipients::ColumnMap,
+    #[serde(default)]
+    required: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplatesSection {
+    letter_html: PathBuf,
+    letter_text: PathBuf,
+    appendix: PathBuf,
+    appendix_filename: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SmtpSection {
+    host: String,
+    port: Option<u16>,
+    security: String,
+    username: Option<String>,
+    password_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    hello_name: Option<String>,
+    timeout: f64,
+}
+
+impl Default for SmtpSection {
+    fn default() -> SmtpSection {
+        SmtpSection {
+            host: "localhost".to_owned(),
+            port: None,
+            security: "starttls".to_owned(),
+            username: None,
+            password_file: None,
+            ca_file: None,
+            hello_name: None,
+            timeout: 60.0,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct SendingSection {
+    concurrency: usize,
+    rate: String,
+    retries: u32,
+    retry_delay: f64,
+}
+
+impl Default for SendingSection {
+    fn default() -> SendingSection {
+        SendingSection {
+            concurrency: 1,
+            rate: "unlimited".to_owned(),
+            retries: 3,
+            retry_delay: 30.0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_parse() {
+        let minute = Duration::from_secs(60);
+        assert_eq!(Rate::parse("unlimited").unwrap(), Rate::Unlimited);
+        assert_eq!(
+            Rate::parse("30/minute").unwrap(),
+            Rate::Limited {
+                count: 30,
+                per: minute
+            }
+        );
+        assert_eq!(
+            Rate::parse(" 500 / hour ").unwrap(),
+            Rate::Limited {
+                count: 500,
+                per: minute * 60
+            }
+        );
+        assert_eq!(
+            Rate::parse("2000/d").unwrap(),
+            Rate::Limited {
+                count: 2000,
+                per: minute * 1440
+            }
+        );
+        for bad in ["", "30", "0/minute", "x/minute", "30/fortnight"] {
+            assert!(Rate::parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn environment_overrides_smtp_settings() {
+        let section = SmtpSection {
+            host: "relay.example".into(),
+            ..SmtpSection::default()
+        };
+        let env = Env(vec![
+            ("LETTERPOST_SMTP_HOST".into(), "127.0.0.1".into()),
+            ("LETTERPOST_SMTP_PORT".into(), "2525".into()),
+            ("LETTERPOST_SMTP_SECURITY".into(), "none".into()),
+            ("LETTERPOST_SMTP_TIMEOUT".into(), "2.5".into()),
+        ]);
+        let s = smtp_settings(section, Path::new("/c"), &env).unwrap();
+        assert_eq!(
+            (s.host.as_str(), s.port, s.security),
+            ("127.0.0.1", 2525, Security::None)
+        );
+        assert_eq!(s.timeout, Duration::from_millis(2500));
+    }
+
+    #[test]
+    fn port_defaults_follow_security() {
+        let env = Env(vec![]);
+        let tls = SmtpSection {
+            security: "tls".into(),
+            ..SmtpSection::default()
+        };
+        assert_eq!(smtp_settings(tls, Path::new("/"), &env).unwrap().port, 465);
+        assert_eq!(
+            smtp_settings(SmtpSection::default(), Path::new("/"), &env)
+                .unwrap()
+                .port,
+            587
+        );
+    }
+
+    #[test]
+    fn campaign_ids_are_file_name_safe() {
+        assert!(valid_id("fanpage-2022"));
+        for bad in ["", "-x", "a/b", "..", "a b", "ví-dụ"] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+    }
+}

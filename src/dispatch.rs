@@ -1,0 +1,584 @@
+//! The outboxes a built letter can go to: a folder (the dry run) or an SMTP relay.
+//!
+//! The SMTP side drives lettre's low-level `AsyncSmtpConnection` itself instead of lettre's
+//! pooled transport, for two reasons the research verified: lettre's own timeout covers only the
+//! TCP connect, and a pooled connection recycled after a cancelled send reads stale replies. Here
+//! every step (connect, greeting and EHLO, STARTTLS, AUTH, MAIL, each RCPT, DATA, the message
+//! with its final reply, RSET) runs under its own deadline; a connection that timed out or failed
+//! mid-step is dropped, never reused. A transaction is split in two (`begin` up to the server's
+//! 354, `finish` for the message) so the caller can record that the message is about to go.
+//!
+//! This module knows nothing of CSV, templates or the delivery log. It reports what happened,
+//! at which stage, with the server's reply; deciding what that means for a recipient is
+//! `send`'s job.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::Context;
+use lettre::Address;
+use lettre::transport::smtp::authentication::{Credentials, Mechanism};
+use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
+use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::response::Response;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use crate::message::Letter;
+
+/// The `[smtp]` table, with environment overrides applied.
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: Option<String>,
+    pub password_file: Option<PathBuf>,
+    /// A CA certificate (PEM) to trust in addition to the system's, for an internal relay.
+    pub ca_file: Option<PathBuf>,
+    /// The name given in EHLO; defaults to the sender's domain.
+    pub hello_name: Option<String>,
+    /// The deadline of each SMTP step.
+    pub timeout: Duration,
+}
+
+/// How the connection to the relay is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Security {
+    /// Plain connection upgraded with STARTTLS, which the server must offer (never downgraded).
+    Starttls,
+    /// TLS from the first byte (usually port 465).
+    Tls,
+    /// No encryption: only when configured, for a loopback or internal relay.
+    None,
+}
+
+impl fmt::Display for Security {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Security::Starttls => "starttls",
+            Security::Tls => "tls",
+            Security::None => "none",
+        })
+    }
+}
+
+/// The step of an SMTP session where something happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Connect,
+    Greeting,
+    Starttls,
+    Auth,
+    Mail,
+    Rcpt,
+    Data,
+    /// Sending the message and waiting for the reply to its final dot.
+    Message,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Connect => "connect",
+            Stage::Greeting => "greeting",
+            Stage::Starttls => "starttls",
+            Stage::Auth => "auth",
+            Stage::Mail => "mail",
+            Stage::Rcpt => "rcpt",
+            Stage::Data => "data",
+            Stage::Message => "message",
+        }
+    }
+}
+
+/// A server's reply, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reply {
+    pub code: u16,
+    pub enhanced: Option<String>,
+    pub text: String,
+}
+
+impl Reply {
+    fn from_response(response: &Response) -> Reply {
+        let text = response.message().collect::<Vec<_>>().join("\n");
+        Reply::parse_text(u16::from(response.code()), &text)
+    }
+
+    /// Splits an RFC 3463 enhanced status code (`5.1.1`) off the front of the text.
+    fn parse_text(code: u16, text: &str) -> Reply {
+        let first = text.split_whitespace().next().unwrap_or("");
+        let enhanced = first
+            .split('.')
+            .map(|part| {
+                !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit())
+            })
+            .filter(|ok| *ok)
+            .count()
+            == 3
+            && first.split('.').count() == 3
+            && first.starts_with(['2', '4', '5']);
+        let (enhanced, text) = if enhanced {
+            (
+                Some(first.to_owned()),
+                text[first.len()..].trim_start().to_owned(),
+            )
+        } else {
+            (None, text.to_owned())
+        };
+        Reply {
+            code,
+            enhanced,
+            text: sanitise(&text),
+        }
+    }
+}
+
+impl fmt::Display for Reply {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code)?;
+        if let Some(e) = &self.enhanced {
+            write!(f, " {e}")?;
+        }
+        write!(f, " {}", self.text.replace('\n', " / "))
+    }
+}
+
+/// Something that went wrong at a stage: a negative reply, or no usable reply at all.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub stage: Stage,
+    pub reply: Option<Reply>,
+    /// What went wrong when there is no reply (timeout, connection lost, TLS, protocol).
+    pub error: Option<String>,
+    pub kind: FailureKind,
+}
+
+/// What kind of failure, for deciding what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// The server answered 5xx.
+    Permanent,
+    /// The server answered 4xx.
+    Transient,
+    /// No reply within the step's deadline.
+    Timeout,
+    /// The connection broke, or the reply made no sense.
+    Network,
+    /// TLS could not be set up or verified.
+    Tls,
+    /// Refused on our side before anything was sent (e.g. no STARTTLS offered, no AUTH method).
+    Client,
+}
+
+impl Failure {
+    fn from_lettre(stage: Stage, e: &lettre::transport::smtp::Error) -> Failure {
+        let detail = std::error::Error::source(e)
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        if let Some(code) = e.status() {
+            let reply = Reply::parse_text(u16::from(code), &detail);
+            let kind = if e.is_permanent() {
+                FailureKind::Permanent
+            } else {
+                FailureKind::Transient
+            };
+            return Failure {
+                stage,
+                reply: Some(reply),
+                error: None,
+                kind,
+            };
+        }
+        let kind = if e.is_tls() {
+            FailureKind::Tls
+        } else if e.is_client() {
+            FailureKind::Client
+        } else if e.is_timeout() {
+            FailureKind::Timeout
+        } else {
+            FailureKind::Network
+        };
+        let error = if detail.is_empty() {
+            e.to_string()
+        } else {
+            format!("{e}: {detail}")
+        };
+        Failure {
+            stage,
+            reply: None,
+            error: Some(sanitise(&error)),
+            kind,
+        }
+    }
+
+    fn timeout(stage: Stage, after: Duration) -> Failure {
+        Failure {
+            stage,
+            reply: None,
+            error: Some(format!("no reply within {} s", after.as_secs_f64())),
+            kind: FailureKind::Timeout,
+        }
+    }
+
+    fn client(stage: Stage, message: impl Into<String>) -> Failure {
+        Failure {
+            stage,
+            reply: None,
+            error: Some(message.into()),
+            kind: FailureKind::Client,
+        }
+    }
+
+    /// A reply code, if the server gave one.
+    pub fn code(&self) -> Option<u16> {
+        self.reply.as_ref().map(|r| r.code)
+    }
+
+    /// Whether the server refused our credentials or demands them (530, 534, 535, 538).
+    pub fn is_authentication(&self) -> bool {
+        self.stage == Stage::Auth || matches!(self.code(), Some(530 | 534 | 535 | 538))
+    }
+
+    /// Whether the connection is still in a known state after this failure: a clean negative
+    /// reply other than 421 (which closes the session).
+    pub fn connection_usable(&self) -> bool {
+        matches!(self.kind, FailureKind::Permanent | FailureKind::Transient)
+            && self.code() != Some(421)
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "at {}: ", self.stage.as_str())?;
+        match (&self.reply, &self.error) {
+            (Some(reply), _) => write!(f, "{reply}"),
+            (None, Some(error)) => write!(f, "{error}"),
+            (None, None) => write!(f, "failed"),
+        }
+    }
+}
+
+/// The relay and how to reach it: built once per run, then `connect` per connection.
+pub struct Relay {
+    settings: SmtpSettings,
+    hello: ClientId,
+    credentials: Option<Credentials>,
+    tls: Option<TlsParameters>,
+}
+
+impl Relay {
+    /// Prepares TLS parameters (with the custom CA, if any) and credentials. `sender_domain` is
+    /// the EHLO name when none is configured.
+    pub fn new(
+        settings: SmtpSettings,
+        password: Option<SecretString>,
+        sender_domain: &str,
+    ) -> anyhow::Result<Relay> {
+        let hello = ClientId::Domain(
+            settings
+                .hello_name
+                .clone()
+                .unwrap_or_else(|| sender_domain.to_owned()),
+        );
+        let credentials = match (&settings.username, password) {
+            (Some(user), Some(password)) => Some(Credentials::new(
+                user.clone(),
+                password.expose_secret().to_owned(),
+            )),
+            (Some(_), None) => anyhow::bail!("[smtp] username is set but there is no password"),
+            (None, _) => None,
+        };
+        let tls = match settings.security {
+            Security::None => None,
+            Security::Starttls | Security::Tls => {
+                let mut builder = TlsParameters::builder(settings.host.clone());
+                if let Some(ca) = &settings.ca_file {
+                    let pem = std::fs::read(ca)
+                        .with_context(|| format!("cannot read the CA file {}", ca.display()))?;
+                    let cert = Certificate::from_pem(&pem).map_err(|e| {
+                        anyhow::anyhow!(
+                            "the CA file {} is not a PEM certificate: {e}",
+                            ca.display()
+                        )
+                    })?;
+                    builder = builder.add_root_certificate(cert);
+                }
+                Some(
+                    builder
+                        .build()
+                        .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))?,
+                )
+            }
+        };
+        Ok(Relay {
+            settings,
+            hello,
+            credentials,
+            tls,
+        })
+    }
+
+    /// `host:port (security)` for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "{}:{} ({})",
+            self.settings.host, self.settings.port, self.settings.security
+        )
+    }
+
+    /// Opens a connection ready for transactions: connected, greeted, encrypted as configured
+    /// and authenticated. Any failure here concerns the relay, not a recipient.
+    pub async fn connect(&self) -> Result<Connection, Failure> {
+        let timeout = self.settings.timeout;
+        let address = (self.settings.host.as_str(), self.settings.port);
+        let mut conn = match self.settings.security {
+            Security::Tls => {
+                // lettre does TCP, the TLS handshake, the greeting and EHLO in one call; give it
+                // the deadlines of those four steps.
+                let tls = self.tls.clone();
+                let connect = AsyncSmtpConnection::connect_tokio1(
+                    address,
+                    Some(timeout),
+                    &self.hello,
+                    tls,
+                    None,
+                );
+                step(Stage::Connect, timeout * 4, connect).await?
+            }
+            Security::Starttls | Security::None => {
+                let tcp = tokio::time::timeout(timeout, tokio::net::TcpStream::connect(address))
+                    .await
+                    .map_err(|_| Failure::timeout(Stage::Connect, timeout))?
+                    .map_err(|e| Failure {
+                        stage: Stage::Connect,
+                        reply: None,
+                        error: Some(format!(
+                            "cannot connect to {}:{}: {e}",
+                            self.settings.host, self.settings.port
+                        )),
+                        kind: FailureKind::Network,
+                    })?;
+                let _ = tcp.set_nodelay(true);
+                let greet = AsyncSmtpConnection::connect_with_transport(Box::new(tcp), &self.hello);
+                step(Stage::Greeting, timeout * 2, greet).await?
+            }
+        };
+        if self.settings.security == Security::Starttls {
+            if !conn.can_starttls() {
+                conn.abort().await;
+                return Err(Failure::client(
+                    Stage::Starttls,
+                    "the server does not offer STARTTLS, which is required ([smtp] security = \"starttls\"); \
+                     nothing was sent",
+                ));
+            }
+            let tls = self.tls.clone().expect("built for starttls");
+            step(
+                Stage::Starttls,
+                timeout * 3,
+                conn.starttls(tls, &self.hello),
+            )
+            .await?;
+        }
+        if let Some(credentials) = &self.credentials {
+            let mechanisms = [Mechanism::Plain, Mechanism::Login];
+            step(
+                Stage::Auth,
+                timeout * 2,
+                conn.auth(&mechanisms, credentials),
+            )
+            .await?;
+        }
+        Ok(Connection { conn, timeout })
+    }
+}
+
+/// An open, authenticated SMTP session. Dropped (closed) after any failure that leaves its state
+/// unknown; `reset` it after a clean negative reply to use it again.
+pub struct Connection {
+    conn: AsyncSmtpConnection,
+    timeout: Duration,
+}
+
+impl Connection {
+    /// MAIL FROM, one RCPT TO per address, DATA: up to the server's 354. Every address must be
+    /// accepted; the first refusal ends the transaction.
+    pub async fn begin(&mut self, from: &Address, to: &[Address]) -> Result<(), Failure> {
+        let t = self.timeout;
+        step(
+            Stage::Mail,
+            t,
+            self.conn.command(Mail::new(Some(from.clone()), vec![])),
+        )
+        .await?;
+        for address in to {
+            step(
+                Stage::Rcpt,
+                t,
+                self.conn.command(Rcpt::new(address.clone(), vec![])),
+            )
+            .await?;
+        }
+        step(Stage::Data, t, self.conn.command(Data)).await?;
+        Ok(())
+    }
+
+    /// Sends the message (dot-stuffed by lettre) and its final dot, and reads the verdict.
+    pub async fn finish(&mut self, letter: &Letter) -> Result<Reply, Failure> {
+        let t = self.timeout;
+        let response = step(Stage::Message, t, self.conn.message(&letter.bytes)).await?;
+        Ok(Reply::from_response(&response))
+    }
+
+    /// RSET after a clean negative reply, so the session can carry the next letter. Returns the
+    /// connection only if the server confirmed.
+    pub async fn reset(mut self) -> Option<Connection> {
+        match tokio::time::timeout(self.timeout, self.conn.command(Rset)).await {
+            Ok(Ok(_)) => Some(self),
+            _ => {
+                self.close().await;
+                None
+            }
+        }
+    }
+
+    /// QUIT, politely but within the deadline.
+    pub async fn close(mut self) {
+        let _ = tokio::time::timeout(self.timeout, self.conn.quit()).await;
+    }
+}
+
+/// Runs one SMTP step under its deadline and turns every failure into a `Failure` at `stage`.
+async fn step<T>(
+    stage: Stage,
+    deadline: Duration,
+    future: impl Future<Output = Result<T, lettre::transport::smtp::Error>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(deadline, future).await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(e)) => Err(Failure::from_lettre(stage, &e)),
+        Err(_) => Err(Failure::timeout(stage, deadline)),
+    }
+}
+
+/// Keeps a server's text printable: control characters become spaces, lines are joined by `\n`.
+fn sanitise(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dry-run outbox
+
+/// `outbox/<campaign>/`: one `.eml` per letter and `manifest.jsonl`, written into a fresh folder
+/// beside it and put in place only when every letter is there, so a failed dry run leaves the
+/// previous outbox as it was and never a half-written one.
+pub struct Directory {
+    staging: PathBuf,
+    target: PathBuf,
+    manifest: BufWriter<File>,
+    written: usize,
+}
+
+#[derive(Serialize)]
+struct ManifestLine<'a> {
+    key: &'a str,
+    row: u64,
+    to: Vec<String>,
+    message_id: &'a str,
+    sha256: &'a str,
+    file: String,
+}
+
+impl Directory {
+    pub fn create(target: &Path) -> anyhow::Result<Directory> {
+        let parent = target.parent().context("the outbox has no parent folder")?;
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+        let name = target
+            .file_name()
+            .context("the outbox has no name")?
+            .to_string_lossy();
+        let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging)
+                .with_context(|| format!("cannot clear {}", staging.display()))?;
+        }
+        std::fs::create_dir(&staging)
+            .with_context(|| format!("cannot create {}", staging.display()))?;
+        let manifest =
+            File::create(staging.join("manifest.jsonl")).context("cannot create the manifest")?;
+        Ok(Directory {
+            staging,
+            target: target.to_path_buf(),
+            manifest: BufWriter::new(manifest),
+            written: 0,
+        })
+    }
+
+    /// Writes one letter as `<key>.eml` and its manifest line.
+    pub fn write(&mut self, letter: &Letter) -> anyhow::Result<()> {
+        let file = format!("{}.eml", crate::message::file_stem(&letter.key));
+        std::fs::write(self.staging.join(&file), &letter.bytes)
+            .with_context(|| format!("cannot write {file}"))?;
+        let line = ManifestLine {
+            key: &letter.key,
+            row: letter.line,
+            to: letter.envelope.iter().map(ToString::to_string).collect(),
+            message_id: &letter.message_id,
+            sha256: &letter.sha256,
+            file,
+        };
+        serde_json::to_writer(&mut self.manifest, &line).context("cannot write the manifest")?;
+        self.manifest
+            .write_all(b"\n")
+            .context("cannot write the manifest")?;
+        self.written += 1;
+        Ok(())
+    }
+
+    /// Puts the finished outbox in place of the previous one.
+    pub fn commit(mut self) -> anyhow::Result<usize> {
+        self.manifest.flush().context("cannot write the manifest")?;
+        if self.target.exists() {
+            std::fs::remove_dir_all(&self.target).with_context(|| {
+                format!("cannot replace the old outbox {}", self.target.display())
+            })?;
+        }
+        std::fs::rename(&self.staging, &self.target)
+            .with_context(|| format!("cannot move the outbox into {}", self.target.display()))?;
+        Ok(self.written)
+    }
+
+    /// Removes the unfinished outbox.
+    pub fn discard(self) {
+        let _ = std::fs::remove_dir_all(&self.staging);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reply;
+
+    #[test]
+    fn enhanced_codes_are_split_off() {
+        let r = Reply::parse_text(550, "5.1.1 <x@y.example>: Recipient address rejected");
+        assert_eq!(r.enhanced.as_deref(), Some("5.1.1"));
+        assert_eq!(r.text, "<x@y.example>: Recipient address rejected");
+        let r = Reply::parse_text(250, "Ok: queued as 4AB2");
+        assert_eq!((r.enhanced, r.text.as_str()), (None, "Ok: queued as 4AB2"));
+        assert_eq!(
+            Reply::parse_text(451, "4.7.1\u{7}greylisted").text,
+            "4.7.1 greylisted"
+        );
+    }
+}

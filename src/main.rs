@@ -1,0 +1,91 @@
+//! letterpost: a mail-merge dispatcher for official letters. `main` is a shell: it parses the
+//! command line, sets up diagnostics, runs the command and turns the result into an exit code.
+//! See ARCHITECTURE.md for the map of the modules.
+
+mod audit;
+mod cli;
+mod clock;
+mod config;
+mod delivery_log;
+mod dispatch;
+mod init;
+mod merge;
+mod message;
+mod problem;
+mod recipients;
+mod report;
+mod send;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::config::Config;
+use crate::report::{ExitCode, Stopped};
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.verbose, cli.quiet);
+    match run(cli) {
+        Ok(code) => code.into(),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let code = if e.downcast_ref::<Stopped>().is_some() {
+                ExitCode::Stopped
+            } else {
+                ExitCode::CouldNotStart
+            };
+            code.into()
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let Cli {
+        campaign,
+        recipients,
+        quiet,
+        command,
+        ..
+    } = cli;
+    let load = || Config::load(campaign.as_deref(), recipients.as_deref());
+    match command {
+        Command::Init { dir } => init::init(&dir),
+        Command::Check => send::check(&load()?),
+        Command::Preview(args) => send::preview(
+            &load()?,
+            args.row.as_deref(),
+            args.html.as_deref(),
+            args.eml.as_deref(),
+        ),
+        Command::Send(args) => {
+            let config = load()?;
+            let options = config::send_options(
+                &config,
+                args,
+                campaign.as_deref(),
+                recipients.as_deref(),
+                quiet,
+            )?;
+            send::send(&config, &options)
+        }
+        Command::Log(command) => audit::run(&load()?, command),
+    }
+}
+
+/// Diagnostics on stderr. lettre's own DEBUG output would show AUTH lines and message bodies, so
+/// it stays at WARN unless RUST_LOG asks otherwise.
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, _) => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},lettre=warn")));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+}

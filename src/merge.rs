@@ -1,0 +1,270 @@
+//! The templates: Tera loaded once, every variable checked against the CSV header before any row
+//! renders, and one `Recipient` rendered into one `Rendered` (subject, plain text, HTML, appendix).
+//!
+//! Rendering is pure: no I/O after `load`, no network, no clock. CSV values are only ever context
+//! values, never template source or template names, so `{{ 7*7 }}` in a cell is text; HTML
+//! templates (names ending in `.html`) escape every value. An undefined variable is an error,
+//! never an empty string.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use tera::{Context, Tera};
+
+use crate::problem::Problem;
+use crate::recipients::{Recipient, describe, first_control};
+
+/// The `[templates]` and `[vars]` tables.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub letter_html: PathBuf,
+    pub letter_text: PathBuf,
+    pub appendix: PathBuf,
+    /// The attachment's file name (may be Vietnamese; lettre encodes it per RFC 2231).
+    pub appendix_filename: String,
+    /// Campaign-wide values: document number, date, signer, fanpage URL…
+    pub vars: serde_json::Map<String, serde_json::Value>,
+}
+
+/// What one recipient's letter says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub appendix: String,
+}
+
+/// Tera with the campaign's templates, checked and ready to render any row.
+pub struct Templates {
+    tera: Tera,
+    names: Names,
+}
+
+struct Names {
+    letter_html: String,
+    letter_text: String,
+    appendix: String,
+}
+
+const SUBJECT: &str = "[campaign] subject";
+
+/// Loads every template file in the folder of the letter template (so partials can be included
+/// by their path relative to it), plus the subject, and checks that each variable they use is a
+/// column of the recipient list or a value under `[vars]`.
+///
+/// `columns` are the names the recipient list provides; `show` turns a path into the name the
+/// operator sees.
+pub fn load(
+    settings: &Settings,
+    subject: &str,
+    columns: &[String],
+    show: &dyn Fn(&Path) -> String,
+) -> Result<Templates, Vec<Problem>> {
+    let dir = settings
+        .letter_html
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let mut problems = Vec::new();
+    let mut name_of = |path: &Path| -> String {
+        match path.strip_prefix(&dir) {
+            Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
+            Err(_) => {
+                problems.push(Problem::new(
+                    show(path),
+                    format!(
+                        "templates must all be in {} (or a folder inside it)",
+                        show(&dir)
+                    ),
+                ));
+                String::new()
+            }
+        }
+    };
+    let names = Names {
+        letter_html: name_of(&settings.letter_html),
+        letter_text: name_of(&settings.letter_text),
+        appendix: name_of(&settings.appendix),
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let mut files = Vec::new();
+    collect_template_files(&dir, &mut files)
+        .map_err(|e| vec![Problem::new(show(&dir), format!("cannot list: {e}"))])?;
+    for required in [
+        &settings.letter_html,
+        &settings.letter_text,
+        &settings.appendix,
+    ] {
+        if !required.is_file() {
+            problems.push(Problem::new(
+                show(required),
+                "the template file does not exist",
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let mut sources = Vec::with_capacity(files.len());
+    for path in &files {
+        let name = path
+            .strip_prefix(&dir)
+            .expect("listed inside dir")
+            .to_string_lossy()
+            .replace('\\', "/");
+        match std::fs::read_to_string(path) {
+            Ok(source) => sources.push((name, source)),
+            Err(e) => problems.push(Problem::new(show(path), format!("cannot read: {e}"))),
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    // All at once: a template may include another that comes later in the folder.
+    let mut tera = Tera::default();
+    if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
+        problems.push(problem_from_tera(&e, &|name| show(&dir.join(name))));
+    }
+    if let Err(e) = tera.add_raw_template(SUBJECT, subject) {
+        problems.push(problem_from_tera(&e, &|_| {
+            "campaign.toml [campaign] subject".to_owned()
+        }));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    let template_file = |name: &str| -> String {
+        if name == SUBJECT {
+            "campaign.toml [campaign] subject".to_owned()
+        } else {
+            show(&dir.join(name))
+        }
+    };
+    for column in columns {
+        if settings.vars.contains_key(column) {
+            problems.push(Problem::new(
+                "campaign.toml",
+                format!("[vars] `{column}` has the same name as a column of the recipient list; rename one"),
+            ));
+        }
+    }
+    for name in [
+        SUBJECT,
+        &names.letter_html,
+        &names.letter_text,
+        &names.appendix,
+    ] {
+        let used = match tera.get_template_variables(name) {
+            Ok(used) => used.into_iter().collect::<BTreeSet<_>>(),
+            Err(e) => {
+                problems.push(problem_from_tera(&e, &template_file));
+                continue;
+            }
+        };
+        for var in used {
+            if !columns.iter().any(|c| c == var) && !settings.vars.contains_key(var) {
+                problems.push(
+                    Problem::new(
+                        template_file(name),
+                        format!(
+                            "uses `{var}`, which is neither a column of the recipient list nor a value \
+                             under [vars] in campaign.toml"
+                        ),
+                    )
+                    .in_column(var),
+                );
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+
+    for (key, value) in &settings.vars {
+        tera.global_context().insert(key.clone(), value);
+    }
+    Ok(Templates { tera, names })
+}
+
+impl Templates {
+    /// Renders one recipient. `display` names the CSV file in a problem.
+    pub fn render(&self, recipient: &Recipient, display: &str) -> Result<Rendered, Problem> {
+        let mut context = Context::new();
+        for (name, value) in &recipient.fields {
+            context.insert(name.clone(), value);
+        }
+        let render = |name: &str| {
+            self.tera.render(name, &context).map_err(|e| {
+                let p = problem_from_tera(&e, &|_| display.to_owned());
+                Problem::new(display, format!("cannot render {name}: {}", p.message))
+                    .at_line(recipient.line)
+            })
+        };
+        let subject = render(SUBJECT)?.trim().to_owned();
+        if let Some(c) = first_control(&subject, true) {
+            return Err(Problem::new(
+                display,
+                format!("the subject rendered for this row contains {}; a value in this row put it there", describe(c)),
+            )
+            .at_line(recipient.line));
+        }
+        if subject.is_empty() {
+            return Err(
+                Problem::new(display, "the subject rendered for this row is empty")
+                    .at_line(recipient.line),
+            );
+        }
+        Ok(Rendered {
+            subject,
+            text: render(&self.names.letter_text)?,
+            html: render(&self.names.letter_html)?,
+            appendix: render(&self.names.appendix)?,
+        })
+    }
+}
+
+/// A Tera error as a problem: the template file, the line in it, and Tera's own message.
+fn problem_from_tera(e: &tera::Error, file: &dyn Fn(&str) -> String) -> Problem {
+    match e.kind() {
+        tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
+            Problem::new(file(report.filename()), report.message().to_owned())
+                .at_line(report.span().start_line as u64)
+        }
+        other => {
+            let mut message = other.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(cause) = source {
+                message.push_str(&format!(": {cause}"));
+                source = cause.source();
+            }
+            Problem::new(file(""), message)
+        }
+    }
+}
+
+fn collect_template_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    let mut entries = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
+    entries.sort_by_key(std::fs::DirEntry::file_name);
+    for entry in entries {
+        let path = entry.path();
+        let name = entry.file_name();
+        if name.to_string_lossy().starts_with('.') {
+            continue;
+        }
+        if entry.file_type()?.is_dir() {
+            collect_template_files(&path, out)?;
+        } else if path
+            .extension()
+            .is_some_and(|e| matches!(e.to_str(), Some("html" | "htm" | "txt" | "xml")))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}

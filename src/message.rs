@@ -1,0 +1,280 @@
+//! One `Rendered` letter becomes one MIME message, as the exact bytes every outbox uses: the dry
+//! run writes them, the SMTP outbox sends them, the archive keeps them, the log hashes them.
+//!
+//! The shape is fixed by the message contract: multipart/mixed holding multipart/alternative
+//! (text/plain, text/html) and the rendered appendix as an attachment. Headers, including the
+//! Vietnamese subject, display names and attachment file name, are encoded by lettre (RFC 2047,
+//! RFC 2231), never by hand; lettre also gives CRLF line ends and short encoded lines. The
+//! Message-ID and the MIME boundaries are derived from (campaign, key), so the same letter built
+//! twice is the same bytes given the same Date. No I/O here.
+
+use std::time::SystemTime;
+
+use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::{Address, Message};
+use sha2::{Digest, Sha256};
+
+use crate::merge::Rendered;
+use crate::recipients::Recipient;
+
+/// Who the campaign is from and what it attaches: the same for every letter.
+#[derive(Debug, Clone)]
+pub struct Sender {
+    pub campaign: String,
+    pub from: Mailbox,
+    pub appendix_filename: String,
+    /// The `Date:` of every message built in this run.
+    pub date: SystemTime,
+}
+
+/// A built message, ready for an outbox.
+#[derive(Debug, Clone)]
+pub struct Letter {
+    pub key: String,
+    pub line: u64,
+    pub organisation: String,
+    /// The envelope recipients, in order: the `To` addresses, then the `Cc` addresses.
+    pub envelope: Vec<Address>,
+    pub message_id: String,
+    /// The exact bytes handed to the server (before SMTP dot-stuffing).
+    pub bytes: Vec<u8>,
+    /// Lowercase hex SHA-256 of `bytes`.
+    pub sha256: String,
+}
+
+/// A test send: the real rendering, delivered to `mailbox` instead, marked as a test.
+#[derive(Debug, Clone)]
+pub struct Redirect {
+    pub to: Address,
+    /// Distinguishes this run's test messages from any other (part of their Message-ID).
+    pub run: String,
+}
+
+/// The subject prefix of a test send.
+pub const TEST_PREFIX: &str = "[THỬ NGHIỆM / TEST] ";
+
+/// Builds the message for one recipient.
+pub fn build(
+    sender: &Sender,
+    recipient: &Recipient,
+    rendered: &Rendered,
+    redirect: Option<&Redirect>,
+) -> anyhow::Result<Letter> {
+    let seed = letter_seed(&sender.campaign, &recipient.key);
+    let domain = sender.from.email.domain();
+    let mut message_id = format!("<{}.{}@{domain}>", sender.campaign, &seed[..24]);
+    let mut builder = Message::builder()
+        .from(sender.from.clone())
+        .date(sender.date)
+        .user_agent(format!("letterpost {}", env!("CARGO_PKG_VERSION")));
+    let envelope: Vec<Address>;
+    match redirect {
+        None => {
+            builder = builder.subject(rendered.subject.clone());
+            for address in &recipient.to {
+                builder = builder.to(Mailbox::new(
+                    Some(recipient.organisation.clone()),
+                    address.clone(),
+                ));
+            }
+            for address in &recipient.cc {
+                builder = builder.cc(Mailbox::new(None, address.clone()));
+            }
+            envelope = recipient.to.iter().chain(&recipient.cc).cloned().collect();
+        }
+        Some(redirect) => {
+            message_id = format!(
+                "<{}.{}.test-{}@{domain}>",
+                sender.campaign,
+                &seed[..24],
+                redirect.run
+            );
+            let real = recipient
+                .to
+                .iter()
+                .chain(&recipient.cc)
+                .map(ToString::to_string)
+                .collect::<Vec<_>>();
+            builder = builder
+                .subject(format!("{TEST_PREFIX}{}", rendered.subject))
+                .to(Mailbox::new(
+                    Some(recipient.organisation.clone()),
+                    redirect.to.clone(),
+                ))
+                .header(TestRedirect(real.join(", ")));
+            envelope = vec![redirect.to.clone()];
+        }
+    }
+    let body = MultiPart::mixed()
+        .boundary(format!("=_mixed_{}", &seed[24..48]))
+        .multipart(
+            MultiPart::alternative()
+                .boundary(format!("=_alt_{}", &seed[40..64]))
+                .singlepart(SinglePart::plain(rendered.text.clone()))
+                .singlepart(SinglePart::html(rendered.html.clone())),
+        )
+        .singlepart(Attachment::new(sender.appendix_filename.clone()).body(
+            rendered.appendix.clone(),
+            ContentType::parse("text/html; charset=utf-8").expect("valid"),
+        ));
+    let message = builder
+        .message_id(Some(message_id.clone()))
+        .multipart(body)?;
+    let bytes = message.formatted();
+    let sha256 = sha256_hex(&bytes);
+    Ok(Letter {
+        key: recipient.key.clone(),
+        line: recipient.line,
+        organisation: recipient.organisation.clone(),
+        envelope,
+        message_id,
+        bytes,
+        sha256,
+    })
+}
+
+/// A file name for a key that is safe on every file system and different for every key: ASCII
+/// letters, digits, `.`, `_`, `-` and `@` are kept, every other byte is written `%XX`.
+pub fn file_stem(key: &str) -> String {
+    let mut stem = String::with_capacity(key.len());
+    for (i, b) in key.bytes().enumerate() {
+        let keep =
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'@') || (b == b'.' && i > 0);
+        if keep {
+            stem.push(b as char);
+        } else {
+            stem.push_str(&format!("%{b:02X}"));
+        }
+    }
+    stem
+}
+
+/// Lowercase hex SHA-256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// 64 hex digits that depend only on (campaign, key): the Message-ID and boundaries come from it.
+fn letter_seed(campaign: &str, key: &str) -> String {
+    let mut h = Sha256::new();
+    h.update(campaign.as_bytes());
+    h.update([0]);
+    h.update(key.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// `X-Letterpost-Test`: the addresses a test send stands in for.
+#[derive(Debug, Clone)]
+struct TestRedirect(String);
+
+impl Header for TestRedirect {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("X-Letterpost-Test")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(TestRedirect(s.to_owned()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("redirected from {}", self.0))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indexmap::IndexMap;
+
+    fn recipient(org: &str) -> Recipient {
+        Recipient {
+            line: 2,
+            key: "so-y-te".into(),
+            organisation: org.into(),
+            to: vec!["vanthu@soyte.example".parse().unwrap()],
+            cc: vec!["gd@soyte.example".parse().unwrap()],
+            fields: IndexMap::new(),
+        }
+    }
+
+    fn sender() -> Sender {
+        Sender {
+            campaign: "fanpage-2022".into(),
+            from: "Sở Thông tin và Truyền thông <vanthu@stttt.example>"
+                .parse()
+                .unwrap(),
+            appendix_filename: "Phụ lục hướng dẫn.html".into(),
+            date: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+        }
+    }
+
+    fn rendered() -> Rendered {
+        Rendered {
+            subject: "V/v giới thiệu, quảng bá Fanpage Bình Dương trên mạng xã hội Facebook".into(),
+            text: "Kính gửi: Sở Y tế\n".into(),
+            html: "<p>Kính gửi</p>\n".into(),
+            appendix: "<h1>Phụ lục</h1>\n".into(),
+        }
+    }
+
+    #[test]
+    fn same_letter_same_bytes() {
+        let a = build(&sender(), &recipient("Sở Y tế"), &rendered(), None).unwrap();
+        let b = build(&sender(), &recipient("Sở Y tế"), &rendered(), None).unwrap();
+        assert_eq!(a.bytes, b.bytes);
+        assert_eq!(a.sha256, sha256_hex(&a.bytes));
+        assert!(
+            a.message_id.starts_with("<fanpage-2022.") && a.message_id.ends_with("@stttt.example>")
+        );
+        assert_eq!(a.envelope.len(), 2);
+    }
+
+    #[test]
+    fn lines_are_crlf_ascii_and_short() {
+        let long = "Trường Đại học ".repeat(40);
+        let letter = build(&sender(), &recipient(&long), &rendered(), None).unwrap();
+        assert!(letter.bytes.is_ascii());
+        for line in letter.bytes.split(|&b| b == b'\n') {
+            assert!(line.len() <= 999, "line of {} octets", line.len());
+        }
+        let bare_lf = letter
+            .bytes
+            .windows(2)
+            .filter(|w| w[1] == b'\n' && w[0] != b'\r')
+            .count();
+        assert_eq!(bare_lf, 0);
+    }
+
+    #[test]
+    fn file_stems_are_safe_and_distinct() {
+        assert_eq!(file_stem("so-y-te"), "so-y-te");
+        assert_eq!(file_stem("vanthu@soyte.example"), "vanthu@soyte.example");
+        assert_eq!(file_stem("../etc/passwd"), "%2E.%2Fetc%2Fpasswd");
+        assert_eq!(file_stem("Sở"), "S%E1%BB%9F");
+        assert_ne!(file_stem("a/b"), file_stem("a%2Fb"));
+    }
+
+    #[test]
+    fn redirect_marks_a_test() {
+        let redirect = Redirect {
+            to: "thu@test.example".parse().unwrap(),
+            run: "r1".into(),
+        };
+        let letter = build(
+            &sender(),
+            &recipient("Sở Y tế"),
+            &rendered(),
+            Some(&redirect),
+        )
+        .unwrap();
+        let text = String::from_utf8(letter.bytes).unwrap();
+        assert!(
+            text.contains(
+                "X-Letterpost-Test: redirected from vanthu@soyte.example, gd@soyte.example"
+            )
+        );
+        assert_eq!(letter.envelope, vec![redirect.to]);
+        assert!(letter.message_id.contains(".test-r1@"));
+    }
+}

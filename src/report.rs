@@ -1,0 +1,156 @@
+//! What a person sees: the exit status, problems, progress, and end-of-run summaries.
+//!
+//! Results and summaries go to stdout; problems, progress and diagnostics go to stderr. A
+//! progress bar is drawn only on a terminal; elsewhere progress is a plain line now and then.
+//! This module decides nothing: callers hand it what happened.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use crate::problem::Problem;
+
+/// The process exit status, as PRODUCT.md defines it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Every recipient accepted (or, for commands that do not send, all is well).
+    Success = 0,
+    /// The run finished but some recipients were rejected, deferred or unknown; or a check found
+    /// the log damaged.
+    Partial = 1,
+    /// It could not start; nothing was sent.
+    CouldNotStart = 2,
+    /// It stopped early: interrupted, locked, log not writable, relay unreachable, TLS or AUTH.
+    Stopped = 3,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> std::process::ExitCode {
+        std::process::ExitCode::from(code as u8)
+    }
+}
+
+/// An error that means "stopped early" (exit 3) rather than "could not start" (exit 2).
+#[derive(Debug)]
+pub struct Stopped(pub String);
+
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Stopped {}
+
+/// Prints every problem, then a line saying how many and that nothing happened.
+pub fn problems(problems: &[Problem], what_happened: &str) {
+    for p in problems {
+        eprintln!("error: {p}");
+    }
+    let n = problems.len();
+    eprintln!(
+        "{n} problem{} found; {what_happened}",
+        if n == 1 { "" } else { "s" }
+    );
+}
+
+/// Progress of a run: a bar on a terminal, plain lines every few seconds elsewhere.
+pub struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: u64,
+    done: u64,
+    started: Instant,
+    last_line: Instant,
+    quiet: bool,
+}
+
+impl Progress {
+    pub fn new(total: u64, quiet: bool) -> Progress {
+        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(total);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} letters  {per_sec}  ETA {eta}  {msg}",
+                )
+                .expect("valid template"),
+            );
+            bar
+        });
+        let now = Instant::now();
+        Progress {
+            bar,
+            total,
+            done: 0,
+            started: now,
+            last_line: now,
+            quiet,
+        }
+    }
+
+    /// One more letter settled.
+    pub fn advance(&mut self, note: &str) {
+        self.done += 1;
+        if let Some(bar) = &self.bar {
+            bar.set_message(note.to_owned());
+            bar.inc(1);
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        let now = Instant::now();
+        if now.duration_since(self.last_line) >= Duration::from_secs(5) || self.done == self.total {
+            self.last_line = now;
+            let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
+            let rate = self.done as f64 / secs;
+            let eta = if rate > 0.0 {
+                (self.total - self.done) as f64 / rate
+            } else {
+                0.0
+            };
+            eprintln!(
+                "progress: {}/{} letters, {rate:.1}/s, about {eta:.0} s left",
+                self.done, self.total
+            );
+        }
+    }
+
+    /// A line that must not be torn by the bar.
+    pub fn println(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None if !self.quiet => eprintln!("{line}"),
+            None => {}
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+/// Quotes a word for a POSIX shell, when it needs it.
+pub fn shell_quote(word: &str) -> String {
+    if !word.is_empty()
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b))
+    {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_quote;
+
+    #[test]
+    fn quotes_only_what_needs_it() {
+        assert_eq!(shell_quote("--campaign"), "--campaign");
+        assert_eq!(shell_quote("/tmp/a b"), "'/tmp/a b'");
+        assert_eq!(shell_quote("it's"), "'it'\\''s'");
+    }
+}
