@@ -1,0 +1,15 @@
+//! One integration test binary: every test runs the real `letterpost` binary against a campaign
+//! folder in a temp dir and checks what a clerk, operator or auditor would check.
+
+mod support;
+
+/// `check`, `preview`, `init`, `--help`: the commands that send nothing.
+mod commands;
+/// `send --dry-run`: the outbox, parsed by an independent mail parser.
+mod dry_run;
+/// A scripted server's faults: silence, drops, 421, late and negative replies.
+mod faults;
+/// The input contract: every bad input exits 2, names the line and column, writes nothing.
+mod input;
+/// Real sends to an SMTP server on loopback: delivery, the log, the archive, resume.
+mod send;

@@ -1,0 +1,322 @@
+use mail_parser::MessageParser;
+
+use crate::support::smtp::{Script, SmtpServer, Tls};
+use crate::support::{Campaign, csv, outcomes, sha256};
+
+fn three() -> String {
+    csv(&[
+        "a,Sở A,a@a.example,,",
+        "b,\"Sở B, Phòng Hợp tác\",b1@b.example; b2@b.example,gd@b.example,",
+        "c,Sở C,c@c.example,,",
+    ])
+}
+
+#[test]
+fn sends_each_letter_once_logs_it_and_a_second_send_sends_nothing() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::bundled();
+    c.relay(server.port);
+    let run = c.run(&["send", "--yes"]);
+    run.code(0)
+        .stdout_has("56 of 56 recipients accepted")
+        .stdout_has("Log head: ");
+    let received = server.received();
+    assert_eq!(received.len(), 56);
+
+    let log = c.log();
+    assert_eq!(log.first().unwrap().kind, "run_started");
+    assert_eq!(log.last().unwrap().kind, "run_finished");
+    let accepted: Vec<_> = log.iter().filter(|r| r.kind == "accepted").collect();
+    assert_eq!(accepted.len(), 56);
+    for (seq, r) in log.iter().enumerate() {
+        assert_eq!(r.seq, seq as u64);
+        assert_eq!(r.v, 1);
+    }
+    // Each archived message hashes to its record and is exactly what the server received.
+    for record in &accepted {
+        let archived = std::fs::read(c.path(record.archive.as_ref().unwrap())).unwrap();
+        assert_eq!(sha256(&archived), *record.sha256.as_ref().unwrap());
+        let got = received
+            .iter()
+            .find(|m| m.to == *record.to.as_ref().unwrap())
+            .expect("received");
+        assert_eq!(
+            got.data.strip_suffix(b"\r\n").unwrap_or(&got.data),
+            &archived[..]
+        );
+        assert_eq!(record.smtp.as_ref().unwrap().code, 250);
+    }
+    c.run(&["log", "verify"]).code(0).stdout_has("OK");
+
+    let again = c.run(&["send", "--yes"]);
+    again
+        .code(0)
+        .stdout_has("Nothing to send: 56 of 56 recipients already accepted");
+    assert_eq!(server.received().len(), 56, "nothing was sent twice");
+}
+
+#[test]
+fn one_envelope_per_organisation_with_to_and_cc() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port);
+    c.run(&["send", "--yes"]).code(0);
+    let received = server.received();
+    assert_eq!(received.len(), 3);
+    let b = received
+        .iter()
+        .find(|m| m.to.len() == 3)
+        .expect("Sở B's letter");
+    assert_eq!(b.to, ["b1@b.example", "b2@b.example", "gd@b.example"]);
+    assert_eq!(b.from, "vanthu@stttt.binhduong.example");
+    let m = MessageParser::default().parse(&b.data).unwrap();
+    let to: Vec<_> = m
+        .to()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a.name().unwrap().to_owned(),
+                a.address().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        to,
+        [
+            ("Sở B, Phòng Hợp tác".to_owned(), "b1@b.example".to_owned()),
+            ("Sở B, Phòng Hợp tác".to_owned(), "b2@b.example".to_owned()),
+        ]
+    );
+    assert_eq!(
+        m.cc().unwrap().first().unwrap().address(),
+        Some("gd@b.example")
+    );
+}
+
+#[test]
+fn the_bytes_sent_are_the_dry_run_bytes() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port).env("SOURCE_DATE_EPOCH", "1700000000");
+    c.run(&["send", "--dry-run"]).code(0);
+    c.run(&["send", "--yes"]).code(0);
+    for line in c.manifest() {
+        let dry = std::fs::read(c.path(&format!("outbox/fanpage-2022/{}", line.file))).unwrap();
+        let got = server
+            .received()
+            .into_iter()
+            .find(|m| m.to == line.to)
+            .unwrap();
+        assert_eq!(
+            got.data.strip_suffix(b"\r\n").unwrap_or(&got.data),
+            &dry[..],
+            "{}",
+            line.key
+        );
+    }
+}
+
+#[test]
+fn rejected_and_deferred_recipients_are_recorded_and_the_exit_code_says_so() {
+    let mut script = Script::default();
+    script.rcpt.insert(
+        "b2@b.example".into(),
+        (
+            550,
+            "5.1.1 <b2@b.example>: Recipient address rejected".into(),
+        ),
+    );
+    script
+        .rcpt
+        .insert("c@c.example".into(), (451, "4.3.0 Try again later".into()));
+    let server = SmtpServer::start(script);
+    let mut c = Campaign::with_csv(&three());
+    c.set_toml("sending", "retries", "1");
+    c.relay(server.port);
+    let run = c.run(&["send", "--yes"]);
+    run.code(1)
+        .stdout_has("1 of 3 recipients accepted")
+        .stdout_has("b (line 3, Sở B, Phòng Hợp tác): rejected — 550 <b2@b.example>: Recipient address rejected")
+        .stdout_has("--retry-failed --only b")
+        .stdout_has("c (line 4, Sở C): deferred — 451 Try again later");
+    assert_eq!(
+        server.received().len(),
+        1,
+        "nothing goes to an organisation with a refused address"
+    );
+    let log = c.log();
+    let b = log.iter().find(|r| r.kind == "rejected").unwrap();
+    let smtp = b.smtp.as_ref().unwrap();
+    assert_eq!(
+        (smtp.code, smtp.enhanced.as_deref(), b.stage.as_deref()),
+        (550, Some("5.1.1"), Some("rcpt"))
+    );
+    let deferred: Vec<_> = log.iter().filter(|r| r.kind == "deferred").collect();
+    assert_eq!(deferred.len(), 2, "the 4xx was retried once within the run");
+    assert_eq!(
+        deferred
+            .iter()
+            .map(|r| r.attempt.unwrap())
+            .collect::<Vec<_>>(),
+        [1, 2]
+    );
+
+    // Next run: the deferred one is tried again, the rejected one is not.
+    server.script.lock().unwrap().rcpt.remove("c@c.example");
+    let run = c.run(&["send", "--yes"]);
+    run.code(1).stdout_has("2 of 3 recipients accepted");
+    assert_eq!(server.received().len(), 2);
+    let last_run: Vec<_> = outcomes(&c.log()).into_iter().skip(4).collect();
+    assert_eq!(last_run, [("c".to_owned(), "accepted".to_owned())]);
+
+    // --retry-failed after the address was fixed.
+    server.script.lock().unwrap().rcpt.clear();
+    c.run(&["send", "--yes", "--retry-failed"])
+        .code(0)
+        .stdout_has("3 of 3 recipients accepted");
+    let retried = c
+        .log()
+        .into_iter()
+        .find(|r| r.kind == "attempt" && r.reason.as_deref() == Some("retry_failed"));
+    assert_eq!(retried.unwrap().key.as_deref(), Some("b"));
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn a_real_send_without_a_terminal_needs_yes() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port);
+    c.run(&["send"])
+        .code(2)
+        .stderr_has("add --yes")
+        .stderr_has("nothing was sent");
+    assert!(server.received().is_empty());
+    assert!(!c.exists("logs/fanpage-2022.jsonl"));
+}
+
+#[test]
+fn limit_and_only_choose_what_is_sent() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port);
+    c.run(&["send", "--yes", "--limit", "1"])
+        .code(0)
+        .stdout_has("1 of 3 recipients accepted, 0 not accepted, 2 not sent yet");
+    c.run(&["send", "--yes", "--only", "c"]).code(0);
+    assert_eq!(
+        outcomes(&c.log()),
+        [
+            ("a".into(), "accepted".into()),
+            ("c".into(), "accepted".into())
+        ]
+    );
+    c.run(&["send", "--yes", "--only", "zzz"])
+        .code(2)
+        .stderr_has("--only: no recipient has the key `zzz`");
+}
+
+#[test]
+fn starttls_with_a_custom_ca_and_auth_password_from_the_environment() {
+    let tls = Tls::new();
+    let script = Script {
+        credentials: Some(("vanthu".into(), "mật-khẩu-bí-mật".into())),
+        ..Script::default()
+    };
+    let server = SmtpServer::start_with(script, Some(&tls));
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
+        .env("LETTERPOST_SMTP_SECURITY", "starttls")
+        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+        .env("LETTERPOST_SMTP_USERNAME", "vanthu")
+        .env("LETTERPOST_SMTP_PASSWORD", "mật-khẩu-bí-mật");
+    let run = c.run(&["-vv", "send", "--yes"]);
+    run.code(0);
+    assert_eq!(server.received().len(), 3);
+    assert_eq!(
+        server.auth_seen.lock().unwrap()[0],
+        ("vanthu".to_owned(), "mật-khẩu-bí-mật".to_owned())
+    );
+    for text in [&run.stdout, &run.stderr, &c.read("logs/fanpage-2022.jsonl")] {
+        assert!(!text.contains("mật-khẩu-bí-mật"), "the password leaked");
+    }
+}
+
+#[test]
+fn a_wrong_password_stops_before_any_message_and_never_shows_the_password() {
+    let tls = Tls::new();
+    let script = Script {
+        credentials: Some(("vanthu".into(), "right".into())),
+        ..Script::default()
+    };
+    let server = SmtpServer::start_with(script, Some(&tls));
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
+        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+        .env("LETTERPOST_SMTP_USERNAME", "vanthu")
+        .env("LETTERPOST_SMTP_PASSWORD", "wrong-sesame");
+    let run = c.run(&["send", "--yes"]);
+    run.code(3)
+        .stderr_has("authentication failed")
+        .stderr_has("535");
+    assert!(server.received().is_empty());
+    assert!(
+        c.log().iter().all(|r| r.kind != "attempt"),
+        "no letter was attempted"
+    );
+    for text in [&run.stdout, &run.stderr, &c.read("logs/fanpage-2022.jsonl")] {
+        assert!(!text.contains("wrong-sesame"));
+    }
+}
+
+#[test]
+fn starttls_is_required_unless_security_none_is_configured() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string());
+    c.run(&["send", "--yes"])
+        .code(3)
+        .stderr_has("does not offer STARTTLS");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn an_unreachable_relay_stops_the_run_with_exit_3() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = Campaign::with_csv(&three());
+    c.relay(port);
+    c.run(&["send", "--yes"])
+        .code(3)
+        .stderr_has("the relay cannot be reached")
+        .stderr_has("To resume, run: letterpost send");
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn a_second_run_is_refused_while_the_campaign_is_locked() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port);
+    std::fs::create_dir_all(c.path("logs")).unwrap();
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(c.path("logs/fanpage-2022.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    c.run(&["send", "--yes"])
+        .code(3)
+        .stderr_has("campaign fanpage-2022 is in use by another letterpost run");
+    assert!(server.received().is_empty());
+    drop(lock);
+    c.run(&["send", "--yes"]).code(0);
+}

@@ -1,0 +1,296 @@
+//! The test harness: a campaign folder in a temp dir, the letterpost binary run against it with
+//! a hermetic environment, and what it printed and wrote, read back the way a user or an
+//! auditor would read it.
+
+pub mod scripted;
+pub mod smtp;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use serde::Deserialize;
+
+/// The repository root: the bundled fanpage campaign.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A campaign folder of our own, copied from the bundled one.
+pub struct Campaign {
+    pub dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+/// What one run of letterpost did.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// Asserts the exit code, showing everything printed when it differs.
+    #[track_caller]
+    pub fn code(&self, expected: i32) -> &Run {
+        assert_eq!(
+            self.code, expected,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stderr_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn stdout_has(&self, needle: &str) -> &Run {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+        self
+    }
+}
+
+impl Campaign {
+    /// The bundled fanpage campaign (config, templates, 56 recipients).
+    pub fn bundled() -> Campaign {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for file in [
+            "campaign.toml",
+            "recipients/organisations.csv",
+            "templates/letter.html",
+            "templates/letter.txt",
+            "templates/appendix.html",
+            "templates/partials/motto.html",
+        ] {
+            let target = dir.path().join(file);
+            std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+            std::fs::copy(repo().join(file), target).unwrap();
+        }
+        let mut c = Campaign {
+            dir,
+            env: Vec::new(),
+        };
+        // Fast retries, short SMTP timeouts: the faults under test come from the server.
+        c.set_toml("sending", "retry_delay", "0.05");
+        c.set_toml("smtp", "timeout", "5");
+        c
+    }
+
+    /// The bundled campaign with this recipient list instead.
+    pub fn with_csv(csv: &str) -> Campaign {
+        let c = Campaign::bundled();
+        c.write("recipients/organisations.csv", csv);
+        c
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.dir.path().join(rel)
+    }
+
+    pub fn write(&self, rel: &str, content: impl AsRef<[u8]>) {
+        let path = self.path(rel);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path(rel)).unwrap_or_else(|e| panic!("{rel}: {e}"))
+    }
+
+    pub fn exists(&self, rel: &str) -> bool {
+        self.path(rel).exists()
+    }
+
+    /// Sets `key = value` (value as TOML) in `[table]` of campaign.toml.
+    pub fn set_toml(&mut self, table: &str, key: &str, value: &str) {
+        let text = self.read("campaign.toml");
+        let mut doc: toml::Table = toml::from_str(&text).unwrap();
+        let parsed: toml::Table = toml::from_str(&format!("v = {value}")).unwrap();
+        doc.entry(table.to_owned())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .unwrap()
+            .insert(key.to_owned(), parsed["v"].clone());
+        self.write("campaign.toml", toml::to_string(&doc).unwrap());
+    }
+
+    /// Points the campaign at a plain SMTP server on loopback.
+    pub fn relay(&mut self, port: u16) -> &mut Campaign {
+        self.env("LETTERPOST_SMTP_HOST", "127.0.0.1");
+        self.env("LETTERPOST_SMTP_PORT", &port.to_string());
+        self.env("LETTERPOST_SMTP_SECURITY", "none");
+        self
+    }
+
+    pub fn env(&mut self, key: &str, value: &str) -> &mut Campaign {
+        self.env.retain(|(k, _)| k != key);
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    /// Runs letterpost in the campaign folder with a clean environment.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_with_stdin(args, "")
+    }
+
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterpost"));
+        cmd.args(args).current_dir(self.dir.path());
+        for (k, _) in std::env::vars() {
+            if k.starts_with("LETTERPOST_") || k == "SOURCE_DATE_EPOCH" || k == "RUST_LOG" {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("USER", "van-thu").env("NO_COLOR", "1");
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
+        use std::io::Write;
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("letterpost runs");
+        child.stdin.take().unwrap().write_all(stdin.as_bytes()).ok();
+        let out = child.wait_with_output().unwrap();
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// The delivery log, read back into typed records.
+    pub fn log(&self) -> Vec<Record> {
+        let text = self.read("logs/fanpage-2022.jsonl");
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+
+    pub fn manifest(&self) -> Vec<ManifestLine> {
+        self.read("outbox/fanpage-2022/manifest.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    /// Files in a folder of the campaign, sorted.
+    pub fn files(&self, rel: &str) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self.path(rel)) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = dir
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+}
+
+/// A delivery-log record, as an auditor's tool would read it: every member the format defines,
+/// and nothing else. (Members no test reads still pin the schema.)
+#[allow(dead_code)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Record {
+    pub v: u32,
+    pub seq: u64,
+    pub time: String,
+    pub run: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub prev: String,
+    pub hash: String,
+    pub mode: Option<String>,
+    pub campaign: Option<String>,
+    pub operator: Option<String>,
+    pub host: Option<String>,
+    pub tool: Option<String>,
+    pub inputs: Option<serde_json::Map<String, serde_json::Value>>,
+    pub options: Option<String>,
+    pub key: Option<String>,
+    pub row: Option<u64>,
+    pub to: Option<Vec<String>>,
+    pub organisation: Option<String>,
+    pub message_id: Option<String>,
+    pub sha256: Option<String>,
+    pub archive: Option<String>,
+    pub attempt: Option<u32>,
+    pub test: Option<bool>,
+    pub reason: Option<String>,
+    pub stage: Option<String>,
+    pub smtp: Option<Smtp>,
+    pub error: Option<String>,
+    pub counts: Option<serde_json::Map<String, serde_json::Value>>,
+    pub stopped: Option<String>,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Smtp {
+    pub code: u16,
+    pub enhanced: Option<String>,
+    pub text: String,
+}
+
+#[allow(dead_code)]
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManifestLine {
+    pub key: String,
+    pub row: u64,
+    pub to: Vec<String>,
+    pub message_id: String,
+    pub sha256: String,
+    pub file: String,
+}
+
+/// Lowercase hex SHA-256, computed here independently of the program.
+pub fn sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Outcome records by key, in log order.
+pub fn outcomes(records: &[Record]) -> Vec<(String, String)> {
+    records
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.kind.as_str(),
+                "accepted" | "rejected" | "deferred" | "unknown"
+            )
+        })
+        .map(|r| (r.key.clone().unwrap(), r.kind.clone()))
+        .collect()
+}
+
+/// A CSV header and rows, comma-separated.
+pub fn csv(rows: &[&str]) -> String {
+    let mut text = String::from("id,organisation,email,cc,group\n");
+    for row in rows {
+        text.push_str(row);
+        text.push('\n');
+    }
+    text
+}
