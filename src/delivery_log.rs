@@ -510,6 +510,33 @@ pub fn replay(
     Ok(Ok(chain))
 }
 
+/// Moves a torn last line (a write the machine never finished, so never acknowledged and never
+/// followed by a network step) out of the log into `<log>.torn-<offset>`, so the log can be
+/// appended to again. The fragment is kept for the auditor, not deleted.
+pub fn set_aside_torn_tail(path: &Path, offset: u64) -> anyhow::Result<PathBuf> {
+    use anyhow::Context;
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let mut fragment = Vec::new();
+    file.seek(SeekFrom::Start(offset))?;
+    file.read_to_end(&mut fragment)?;
+    let mut aside = path.as_os_str().to_owned();
+    aside.push(format!(".torn-{offset}"));
+    let aside = PathBuf::from(aside);
+    let mut out =
+        File::create(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
+    out.write_all(&fragment)?;
+    out.sync_all()?;
+    file.set_len(offset)
+        .with_context(|| format!("cannot truncate {}", path.display()))?;
+    file.sync_all()?;
+    Ok(aside)
+}
+
 // ---------------------------------------------------------------------------------------------
 // The state of each recipient
 
@@ -668,8 +695,13 @@ impl Log {
                 .with_context(|| format!("cannot sync {}", dir.display()))?;
         }
         let (requests, receiver) = mpsc::channel::<Request>();
+        let len = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", opening.path.display()))?
+            .len();
         let mut writer = Writer {
             file,
+            len,
             run: opening.run,
             chain: opening.chain,
             failed: None,
@@ -696,6 +728,8 @@ impl Log {
 
 struct Writer {
     file: File,
+    /// The file's length after the last acknowledged batch.
+    len: u64,
     run: String,
     chain: Chain,
     failed: Option<String>,
@@ -735,17 +769,23 @@ impl Writer {
             self.chain.head = entry.hash.clone().expect("sealed");
             sealed.push((entry, request.done));
         }
-        let result = self
+        match self
             .file
             .write_all(&bytes)
-            .and_then(|()| self.file.sync_data());
-        match result {
+            .and_then(|()| self.file.sync_data())
+        {
             Ok(()) => {
+                self.len += bytes.len() as u64;
                 for (entry, done) in sealed {
                     let _ = done.send(Ok(entry));
                 }
             }
             Err(e) => {
+                // Nothing of this batch was acknowledged; take back whatever part of it reached
+                // the file, so the log does not end in a torn line. Then refuse every later
+                // append: after a failed fsync the kernel may have dropped the data.
+                let _ = self.file.set_len(self.len);
+                let _ = self.file.sync_data();
                 self.chain = saved;
                 let why = e.to_string();
                 self.failed = Some(why.clone());

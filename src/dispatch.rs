@@ -195,7 +195,13 @@ impl Failure {
                 kind,
             };
         }
-        let kind = if e.is_tls() {
+        let error = error_chain(e);
+        let lower = error.to_lowercase();
+        let tls_words = ["certificate", "tls", "handshake"];
+        let kind = if e.is_tls()
+            || stage == Stage::Starttls
+            || tls_words.iter().any(|w| lower.contains(w))
+        {
             FailureKind::Tls
         } else if e.is_client() {
             FailureKind::Client
@@ -203,11 +209,6 @@ impl Failure {
             FailureKind::Timeout
         } else {
             FailureKind::Network
-        };
-        let error = if detail.is_empty() {
-            e.to_string()
-        } else {
-            format!("{e}: {detail}")
         };
         Failure {
             stage,
@@ -465,6 +466,21 @@ async fn step<T>(
         Ok(Err(e)) => Err(Failure::from_lettre(stage, &e)),
         Err(_) => Err(Failure::timeout(stage, deadline)),
     }
+}
+
+/// An error and its causes in one line, each cause once (lettre repeats its source in Display).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        let more = cause.to_string();
+        if !text.contains(&more) {
+            text.push_str(": ");
+            text.push_str(&more);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Keeps a server's text printable: control characters become spaces, lines are joined by `\n`.

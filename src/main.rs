@@ -72,8 +72,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
-/// Diagnostics on stderr. lettre's own DEBUG output would show AUTH lines and message bodies, so
-/// it stays at WARN unless RUST_LOG asks otherwise.
+/// Diagnostics on stderr, `-v`/`-q` or RUST_LOG. lettre's own DEBUG output would show AUTH lines
+/// (the password, base64) and message bodies, so lettre stays at WARN whatever RUST_LOG says.
 fn init_tracing(verbose: u8, quiet: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
@@ -82,7 +82,8 @@ fn init_tracing(verbose: u8, quiet: bool) {
         (false, _) => "debug",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("{level},lettre=warn")));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
+        .add_directive("lettre=warn".parse().expect("valid directive"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -299,7 +299,21 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
 
     let log_path = config.log_file();
     let mut ledger = Ledger::default();
-    let chain = match delivery_log::replay(&log_path, |_, entry| ledger.add(entry))? {
+    let mut replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
+    if let Err(broken) = &replayed
+        && broken.damage == delivery_log::Damage::Torn
+    {
+        let aside = delivery_log::set_aside_torn_tail(&log_path, broken.offset)?;
+        eprintln!(
+            "warning: the last line of {} was never finished (the machine stopped while writing it); \
+             it was moved to {} and the log continues after the last complete record",
+            config.show(&log_path),
+            config.show(&aside)
+        );
+        ledger = Ledger::default();
+        replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
+    }
+    let chain = match replayed {
         Ok(chain) => chain,
         Err(broken) => {
             return Err(Stopped(format!(
@@ -708,6 +722,8 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         let rx = rx.clone();
         workers.push(tokio::spawn(async move { worker(shared, rx).await }));
     }
+    // Only the workers hold the receiver: when they stop, the producer's next send fails.
+    drop(rx);
     let produced = produce(
         d.pipeline,
         &d.selection.jobs,
@@ -779,8 +795,9 @@ async fn produce(
             reason: job.reason,
             test: redirect.is_some(),
         };
-        if tx.send(work).await.is_err() {
-            break;
+        tokio::select! {
+            sent = tx.send(work) => if sent.is_err() { break },
+            () = stop.stopped() => break,
         }
     }
     if !wanted.is_empty() && stop.reason().is_none() {
@@ -1071,9 +1088,7 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
     let failure = last.expect("at least one try");
     let what = if failure.is_authentication() {
         "authentication failed"
-    } else if matches!(failure.kind, FailureKind::Tls | FailureKind::Client)
-        && failure.stage == dispatch::Stage::Starttls
-    {
+    } else if failure.kind == FailureKind::Tls || failure.stage == dispatch::Stage::Starttls {
         "TLS could not be set up"
     } else {
         "the relay cannot be reached"
@@ -1212,6 +1227,12 @@ impl StopSignal {
 
     fn reason(&self) -> Option<String> {
         self.tx.borrow().clone()
+    }
+
+    /// Returns once a stop was requested.
+    async fn stopped(&self) {
+        let mut rx = self.tx.subscribe();
+        let _ = rx.wait_for(Option::is_some).await;
     }
 
     /// Sleeps for `d` unless asked to stop first; true if the whole delay passed.
@@ -1386,11 +1407,29 @@ fn describe_options(options: &Options) -> String {
     parts.join(" ")
 }
 
+/// The login name of whoever runs letterpost: `$USER`/`$LOGNAME`, else the name of the process's
+/// user id in /etc/passwd, else `uid N`.
 fn operator() -> String {
-    ["LETTERPOST_OPERATOR", "USER", "LOGNAME", "USERNAME"]
+    if let Some(name) = ["USER", "LOGNAME"]
         .iter()
         .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
-        .unwrap_or_else(|| "unknown".to_owned())
+    {
+        return name;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let Some(uid) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+    else {
+        return "unknown".to_owned();
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid)
+        .map_or_else(|| format!("uid {uid}"), |f| f[0].to_owned())
 }
 
 fn run_id(started: SystemTime) -> String {

@@ -320,3 +320,93 @@ fn a_second_run_is_refused_while_the_campaign_is_locked() {
     drop(lock);
     c.run(&["send", "--yes"]).code(0);
 }
+
+#[test]
+fn implicit_tls_with_a_custom_ca() {
+    let tls = Tls::new();
+    let server = SmtpServer::start(Script::default());
+    let port = crate::support::smtp::implicit_tls(server.port, &tls);
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &port.to_string())
+        .env("LETTERPOST_SMTP_SECURITY", "tls")
+        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert());
+    c.run(&["send", "--yes"]).code(0);
+    assert_eq!(server.received().len(), 3);
+}
+
+#[test]
+fn implicit_tls_refuses_a_certificate_it_cannot_verify() {
+    let tls = Tls::new();
+    let server = SmtpServer::start(Script::default());
+    let port = crate::support::smtp::implicit_tls(server.port, &tls);
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &port.to_string())
+        .env("LETTERPOST_SMTP_SECURITY", "tls");
+    c.run(&["send", "--yes"])
+        .code(3)
+        .stderr_has("TLS could not be set up")
+        .stderr_has("certificate");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn starttls_refuses_an_unknown_certificate_before_any_mail_command() {
+    let tls = Tls::new();
+    let server = SmtpServer::start_with(Script::default(), Some(&tls));
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string());
+    c.run(&["send", "--yes"])
+        .code(3)
+        .stderr_has("TLS could not be set up");
+    assert!(server.received().is_empty());
+}
+
+#[test]
+fn the_password_can_come_from_a_file_and_never_shows_even_at_trace_level() {
+    let tls = Tls::new();
+    let script = Script {
+        credentials: Some(("vanthu".into(), "tệp-mật-khẩu".into())),
+        ..Script::default()
+    };
+    let server = SmtpServer::start_with(script, Some(&tls));
+    let mut c = Campaign::with_csv(&three());
+    c.write("secret/password", "tệp-mật-khẩu\n");
+    c.set_toml("smtp", "password_file", "\"secret/password\"");
+    c.set_toml("smtp", "username", "\"vanthu\"");
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
+        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+        .env("RUST_LOG", "trace");
+    let run = c.run(&["send", "--yes"]);
+    run.code(0);
+    assert_eq!(server.received().len(), 3);
+    // AUTH PLAIN carries base64("\0vanthu\0password"): neither form may appear.
+    let b64 = {
+        use std::io::Write;
+        let mut out = Vec::new();
+        let mut child = std::process::Command::new("base64")
+            .arg("-w0")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all("\0vanthu\0tệp-mật-khẩu".as_bytes())
+            .unwrap();
+        child.wait().unwrap();
+        std::io::Read::read_to_end(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    };
+    for text in [&run.stdout, &run.stderr, &c.read("logs/fanpage-2022.jsonl")] {
+        assert!(
+            !text.contains("tệp-mật-khẩu") && !text.contains(&b64),
+            "the password leaked"
+        );
+    }
+}

@@ -186,6 +186,17 @@ impl Campaign {
             .collect()
     }
 
+    /// The delivery log so far, or nothing if it does not exist yet.
+    pub fn log_if_any(&self) -> Vec<Record> {
+        match std::fs::read_to_string(self.path("logs/fanpage-2022.jsonl")) {
+            Ok(text) => text
+                .lines()
+                .filter_map(|l| serde_json::from_str(l).ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     pub fn manifest(&self) -> Vec<ManifestLine> {
         self.read("outbox/fanpage-2022/manifest.jsonl")
             .lines()

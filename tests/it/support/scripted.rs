@@ -38,6 +38,8 @@ pub struct Scripted {
     pub port: u16,
     pub messages: Arc<Mutex<Vec<Vec<u8>>>>,
     pub connections: Arc<AtomicUsize>,
+    /// The most sessions that were open at once.
+    pub max_active: Arc<AtomicUsize>,
 }
 
 impl Scripted {
@@ -46,15 +48,21 @@ impl Scripted {
         let port = listener.local_addr().unwrap().port();
         let messages = Arc::new(Mutex::new(Vec::new()));
         let connections = Arc::new(AtomicUsize::new(0));
+        let max_active = Arc::new(AtomicUsize::new(0));
+        let active = Arc::new(AtomicUsize::new(0));
         let script = Arc::new(script);
-        let (m, c) = (messages.clone(), connections.clone());
+        let (m, c, max) = (messages.clone(), connections.clone(), max_active.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 let Ok(stream) = stream else { continue };
                 let n = c.fetch_add(1, Ordering::SeqCst) + 1;
-                let (m, script) = (m.clone(), script.clone());
+                let (m, script, active, max) =
+                    (m.clone(), script.clone(), active.clone(), max.clone());
+                let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                max.fetch_max(now, Ordering::SeqCst);
                 std::thread::spawn(move || {
                     let _ = session(stream, n, &m, &*script);
+                    active.fetch_sub(1, Ordering::SeqCst);
                 });
             }
         });
@@ -62,11 +70,25 @@ impl Scripted {
             port,
             messages,
             connections,
+            max_active,
         }
     }
 
     pub fn messages(&self) -> Vec<Vec<u8>> {
         self.messages.lock().unwrap().clone()
+    }
+
+    /// How many received messages carry each Message-ID.
+    pub fn count_by_message_id(&self) -> std::collections::HashMap<String, usize> {
+        let mut counts = std::collections::HashMap::new();
+        for m in self.messages() {
+            let parsed = mail_parser::MessageParser::default()
+                .parse(&m)
+                .expect("parses");
+            let id = format!("<{}>", parsed.message_id().expect("has a Message-ID"));
+            *counts.entry(id).or_insert(0) += 1;
+        }
+        counts
     }
 }
 

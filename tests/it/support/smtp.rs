@@ -115,6 +115,8 @@ impl Recorder {
 /// TLS material for a server on 127.0.0.1: the certificate is its own CA.
 pub struct Tls {
     pub dir: tempfile::TempDir,
+    cert_der: Vec<u8>,
+    key_der: Vec<u8>,
 }
 
 impl Tls {
@@ -127,7 +129,11 @@ impl Tls {
         .unwrap();
         std::fs::write(dir.path().join("cert.pem"), key.cert.pem()).unwrap();
         std::fs::write(dir.path().join("key.pem"), key.signing_key.serialize_pem()).unwrap();
-        Tls { dir }
+        Tls {
+            dir,
+            cert_der: key.cert.der().to_vec(),
+            key_der: key.signing_key.serialize_der(),
+        }
     }
 
     pub fn cert(&self) -> String {
@@ -196,4 +202,49 @@ impl SmtpServer {
     pub fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
+}
+
+/// Implicit TLS in front of a plain server: every connection to the returned port is a TLS
+/// session (as on port 465) whose plaintext is relayed to `plain_port`.
+pub fn implicit_tls(plain_port: u16, tls: &Tls) -> u16 {
+    use tokio_rustls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let config = tokio_rustls::rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(tls.cert_der.clone())],
+            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(tls.key_der.clone())),
+        )
+        .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let acceptor = acceptor.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(socket).await else {
+                        return;
+                    };
+                    let Ok(mut plain) =
+                        tokio::net::TcpStream::connect(("127.0.0.1", plain_port)).await
+                    else {
+                        return;
+                    };
+                    let _ = tokio::io::copy_bidirectional(&mut tls, &mut plain).await;
+                });
+            }
+        });
+    });
+    port
 }

@@ -1,0 +1,434 @@
+#!/usr/bin/env bash
+# The letterpost benchmark (issue 5). One command, from anywhere:
+#
+#     bench/run.sh                 # the full run (about 20 minutes on 2 cores)
+#     BENCH_QUICK=1 bench/run.sh   # a smoke run with small N (about 2 minutes)
+#
+# Installs what it needs (Postfix's smtp-sink/smtp-source unpacked from Debian's package by
+# scripts/postfix-tools.sh, PyPI mailmerge 2.3.0 in a virtualenv, strace and GNU time via apt-get
+# if missing), builds letterpost (`cargo build --release`), measures, checks that the sink received
+# exactly N messages for every send, and prints a table of medians with the issue's ratios.
+# All traffic goes to 127.0.0.1. Every knob is an environment variable: see bench/README.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+bench="$root/bench"
+cd "$root"
+
+say() { printf '\n== %s\n' "$*" >&2; }
+note() { printf '   %s\n' "$*" >&2; }
+fail() {
+  printf '\nbench: FAILED: %s\n' "$*" >&2
+  exit 1
+}
+
+# ---------------------------------------------------------------------------------------------
+# Configuration
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+  d_runs=1 d_send="500 2000" d_mm=500 d_dry=2000 d_rss="1000 5000" d_source=2000 d_fsync=500
+  d_once=""
+else
+  d_runs=3 d_send="5000 50000" d_mm=5000 d_dry=20000 d_rss="10000 50000 100000" d_source=10000
+  d_fsync=5000 d_once="50000x1"
+fi
+RUNS="${BENCH_RUNS:-$d_runs}"                       # runs per figure (the median is reported)
+SEND_N="${BENCH_SEND_N:-$d_send}"                   # letterpost send list sizes
+CONC="${BENCH_CONCURRENCY:-1 4 16}"                 # concurrencies (letterpost and smtp-source)
+ONCE="${BENCH_ONCE-$d_once}"                        # NxC send cases run once instead of RUNS times
+MM_N="${BENCH_MAILMERGE_N:-$d_mm}"                  # mailmerge send list size (also sent by letterpost)
+DRY_N="${BENCH_DRY_N:-$d_dry}"                      # dry-run list size
+RSS_N="${BENCH_RSS_N:-$d_rss}"                      # peak-memory dry runs
+RSS_RUNS="${BENCH_RSS_RUNS:-1}"                     # runs per peak-memory point
+SOURCE_M="${BENCH_SOURCE_MESSAGES:-$d_source}"      # messages per smtp-source run
+FSYNC_N="${BENCH_FSYNC_N:-$d_fsync}"                # list size of the strace'd sends
+FSYNC_CONC="${BENCH_FSYNC_CONCURRENCY:-1 16}"
+WORK="${BENCH_WORK:-$root/target/bench-work}"       # same filesystem as the repo: fsync is real
+VENV="${BENCH_VENV:-$root/target/bench-venv}"
+RESULTS_DIR="${BENCH_RESULTS:-$root/target/bench-results}"
+MAILMERGE_VERSION=2.3.0
+
+for v in "$RUNS" "$MM_N" "$DRY_N" "$SOURCE_M" "$FSYNC_N" "$RSS_RUNS" $SEND_N $CONC $RSS_N $FSYNC_CONC; do
+  case "$v" in '' | *[!0-9]* | 0) fail "not a positive number in the BENCH_* settings: '$v'" ;; esac
+done
+
+started_at=$(date +%s)
+load_start="$(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------------------------------------
+# Cleanup: the sink is the only background process; the work folder goes unless BENCH_KEEP=1.
+sink_pid=""
+cleanup() {
+  local rc=$?
+  if [ -n "$sink_pid" ]; then
+    kill "$sink_pid" 2>/dev/null || true
+    wait "$sink_pid" 2>/dev/null || true
+  fi
+  if [ "${BENCH_KEEP:-0}" != 1 ] && [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
+    rm -rf "$WORK"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# ---------------------------------------------------------------------------------------------
+# Tools
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    fail "need root (or sudo) to run: $*"
+  fi
+}
+apt_install() {
+  note "installing $* with apt-get"
+  as_root apt-get install -y -qq "$@" >/dev/null 2>&1 ||
+    { as_root apt-get update -qq >/dev/null && as_root apt-get install -y -qq "$@" >/dev/null; } ||
+    fail "apt-get install $* failed"
+}
+
+say "tools"
+command -v strace >/dev/null || apt_install strace
+[ -x /usr/bin/time ] || apt_install time
+command -v python3 >/dev/null || apt_install python3
+TIME=/usr/bin/time
+/usr/bin/time -f %M true 2>/dev/null || fail "/usr/bin/time is not GNU time"
+
+pf="$(scripts/postfix-tools.sh)"
+SINK="$pf/usr/sbin/smtp-sink"
+SOURCE="$pf/usr/sbin/smtp-source"
+pflib="$pf/usr/lib/postfix"
+[ -x "$SINK" ] && [ -x "$SOURCE" ] || fail "smtp-sink/smtp-source not found under $pf"
+note "postfix tools: $pf"
+
+if [ ! -x "$VENV/bin/mailmerge" ] ||
+  [ "$("$VENV/bin/mailmerge" --version 2>/dev/null | awk '{print $NF}')" != "$MAILMERGE_VERSION" ]; then
+  note "creating $VENV with mailmerge==$MAILMERGE_VERSION"
+  rm -rf "$VENV"
+  python3 -m venv "$VENV" 2>/dev/null || {
+    rm -rf "$VENV"
+    apt_install python3-venv
+    python3 -m venv "$VENV"
+  }
+  "$VENV/bin/pip" install -q --disable-pip-version-check "mailmerge==$MAILMERGE_VERSION"
+  "$VENV/bin/python" -c 'import tomllib' 2>/dev/null ||
+    "$VENV/bin/pip" install -q --disable-pip-version-check tomli
+fi
+MAILMERGE="$VENV/bin/mailmerge"
+note "$("$MAILMERGE" --version) ($("$VENV/bin/python" --version))"
+
+say "cargo build --release"
+cargo build --release 2>&1 | tail -n 2 >&2
+LP="${CARGO_TARGET_DIR:-$root/target}/release/letterpost"
+[ -x "$LP" ] || fail "no binary at $LP"
+commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock templates 2>/dev/null)" ]; then
+  commit="$commit+modified"
+fi
+note "letterpost $commit: $LP"
+
+# ---------------------------------------------------------------------------------------------
+# Work folder, results, lists
+rm -rf "$WORK"
+mkdir -p "$WORK/lists" "$WORK/runs" "$RESULTS_DIR"
+stamp="$(date -u +%Y%m%dT%H%M%SZ)"
+RES="$RESULTS_DIR/$stamp.tsv"
+printf 'section\tcase\trun\tn\tseconds\trss_kb\tuser_s\tsys_s\textra\n' >"$RES"
+
+record() { # section case run n seconds rss user sys extra
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
+}
+
+list_of() { echo "$WORK/lists/orgs-$1.csv"; }
+say "recipient lists (bench/gen_orgs.py)"
+for n in $(printf '%s\n' $SEND_N "$MM_N" "$DRY_N" $RSS_N "$FSYNC_N" | sort -nu); do
+  python3 "$bench/gen_orgs.py" "$n" "$(list_of "$n")"
+  note "$n organisations: $(wc -c <"$(list_of "$n")") bytes"
+done
+
+# A letterpost campaign folder: the repository's campaign.toml and templates, the list of N.
+# retry_delay is 1 s so that a 4xx (there should be none) cannot stall a run for minutes.
+new_campaign() { # n label -> prints the folder
+  local dir="$WORK/runs/$2"
+  mkdir -p "$dir/recipients"
+  sed -E 's/^retry_delay *=.*/retry_delay = 1/' "$root/campaign.toml" >"$dir/campaign.toml"
+  cp -r "$root/templates" "$dir/templates"
+  cp "$(list_of "$1")" "$dir/recipients/organisations.csv"
+  echo "$dir"
+}
+
+# Outputs (outboxes, archives) are kept until the end rather than deleted between runs: on ext4
+# without a journal, creating files within about a minute of deleting many costs letterpost
+# seconds (ext4's recently_deleted() check). If the disk gets short, everything kept is deleted
+# and the next run waits 65 s.
+ensure_space() { # bytes needed
+  local avail
+  avail=$(df -P -B1 "$WORK" | awk 'NR==2 {print $4}')
+  if [ "$avail" -lt $(($1 + 2 * 1024 * 1024 * 1024)) ]; then
+    note "disk short ($((avail / 1048576)) MB free): deleting earlier runs' outputs, then waiting 65 s"
+    rm -rf "$WORK/runs"
+    mkdir -p "$WORK/runs"
+    sync
+    sleep 65
+  fi
+}
+
+# ---------------------------------------------------------------------------------------------
+# The sink: a fresh smtp-sink per measured run, on a free loopback port, with -c counters on
+# stdout ("sess=S quit=Q mesg=M", updated when a session ends, on QUIT and on each final ".").
+# The message count is the sink's own count of completed DATA transactions.
+sink_user=()
+if [ "$(id -u)" = 0 ]; then
+  if id nobody >/dev/null 2>&1; then sink_user=(-u nobody); else sink_user=(-u root); fi
+fi
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+start_sink() { # counter-file -> sets PORT
+  PORT="$(free_port)"
+  LD_LIBRARY_PATH="$pflib" "$SINK" "${sink_user[@]}" -c "127.0.0.1:$PORT" 1024 >"$1" 2>"$1.err" &
+  sink_pid=$!
+  local hexport i
+  hexport="$(printf '%04X' "$PORT")"
+  for i in $(seq 200); do
+    # Listening (state 0A) on 127.0.0.1:PORT, without connecting (which the sink would count).
+    grep -q "0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && return 0
+    kill -0 "$sink_pid" 2>/dev/null || fail "smtp-sink did not start: $(cat "$1.err")"
+    sleep 0.05
+  done
+  fail "smtp-sink is not listening on 127.0.0.1:$PORT"
+}
+sink_counters() { tr '\r' '\n' <"$1" | grep -E '^sess=' | tail -n 1 || true; }
+stop_sink() { # counter-file -> sets SINK_MESG, SINK_SESS
+  # The client has had every reply; let the counters settle (a session's end is counted after
+  # its QUIT), then stop the sink.
+  local last="" now i
+  for i in $(seq 50); do
+    now="$(sink_counters "$1")"
+    [ -n "$now" ] && [ "$now" = "$last" ] && break
+    last="$now"
+    sleep 0.1
+  done
+  kill "$sink_pid" 2>/dev/null || true
+  wait "$sink_pid" 2>/dev/null || true
+  sink_pid=""
+  now="$(sink_counters "$1")"
+  SINK_MESG="$(sed -nE 's/.*mesg=([0-9]+).*/\1/p' <<<"$now")"
+  SINK_SESS="$(sed -nE 's/.*sess=([0-9]+).*/\1/p' <<<"$now")"
+  SINK_MESG="${SINK_MESG:-0}" SINK_SESS="${SINK_SESS:-0}"
+}
+expect_received() { # what n
+  [ "$SINK_MESG" = "$2" ] || fail "$1: the sink received $SINK_MESG messages, expected exactly $2"
+}
+
+# run_timed OUTPUT-PREFIX STDOUT command... -> T_SEC (wall, s), T_RSS (KB), T_USER, T_SYS, T_RC
+run_timed() {
+  local prefix="$1" stdout="$2" t0 t1
+  shift 2
+  t0=$(date +%s%N)
+  set +e
+  "$TIME" -f '%M %U %S' -o "$prefix.time" "$@" >"$stdout" 2>"$prefix.stderr"
+  T_RC=$?
+  set -e
+  t1=$(date +%s%N)
+  T_SEC="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
+  read -r T_RSS T_USER T_SYS < <(tail -n 1 "$prefix.time")
+}
+
+runs_for() { # n c -> how many runs for this send case
+  local t
+  for t in $ONCE; do [ "$t" = "${1}x${2}" ] && { echo 1; return; }; done
+  echo "$RUNS"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Reference messages: one letterpost letter (for smtp-source -F and its size) and mailmerge's.
+say "reference messages"
+ref="$(new_campaign "$FSYNC_N" reference)"
+"$LP" -q --campaign "$ref" --recipients "$(list_of "$FSYNC_N")" send --dry-run >/dev/null ||
+  fail "letterpost dry run of the reference campaign failed"
+emls=("$ref"/outbox/*/*.eml) # sorted by the shell; no pipe that could end in SIGPIPE
+eml="${emls[0]}"
+tr -d '\r' <"$eml" >"$WORK/letterpost-letter.eml" # smtp-source -F appends CRLF to each line
+lp_bytes="$(find "$ref/outbox" -name '*.eml' -printf '%s\n' | awk '{ s += $1 } END { printf "%d", s / NR }')"
+
+mm="$WORK/mailmerge"
+"$VENV/bin/python" "$bench/mailmerge_campaign.py" "$root" "$mm"
+mm_conf() { # port
+  printf '[smtp_server]\nhost = 127.0.0.1\nport = %s\nsecurity = Never\nratelimit = 0\n' "$1" \
+    >"$mm/mailmerge_server.conf"
+}
+mm_conf 25
+mm_bytes() { # template -> size of the first message as mailmerge would send it
+  (cd "$mm" && "$MAILMERGE" --dry-run --limit 1 --output-format raw --template "$1" \
+    --database "$(list_of "$MM_N")" --config mailmerge_server.conf) |
+    grep -v '^>>> ' | sed 's/$/\r/' | wc -c
+}
+mm_letter_bytes="$(mm_bytes mailmerge_template.txt)"
+mm_plain_bytes="$(mm_bytes plain_template.txt)"
+note "letterpost letter: $lp_bytes bytes on average; mailmerge same letter: $mm_letter_bytes; mailmerge plain letter: $mm_plain_bytes"
+record meta sizes 0 0 0 0 0 0 "lp=$lp_bytes mm_letter=$mm_letter_bytes mm_plain=$mm_plain_bytes"
+
+# ---------------------------------------------------------------------------------------------
+say "physical limit: smtp-source -> smtp-sink, $SOURCE_M messages per run"
+source_case() { # label conc opts...
+  local label="$1" c="$2" r
+  shift 2
+  for r in $(seq "$RUNS"); do
+    local out="$WORK/runs/source-$label-c$c-$r"
+    start_sink "$out.sink"
+    run_timed "$out" "$out.stdout" env LD_LIBRARY_PATH="$pflib" "$SOURCE" -M bench.example \
+      -f sender@bench.example -t rcpt@bench.example -s "$c" -m "$SOURCE_M" "$@" "127.0.0.1:$PORT"
+    stop_sink "$out.sink"
+    [ "$T_RC" = 0 ] || fail "smtp-source $label c=$c exited $T_RC: $(tail -n 3 "$out.stderr")"
+    expect_received "smtp-source $label c=$c" "$SOURCE_M"
+    record source "$label c=$c" "$r" "$SOURCE_M" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" "sess=$SINK_SESS"
+  done
+  note "$label c=$c: $(awk -v s="$T_SEC" -v m="$SOURCE_M" 'BEGIN { printf "%.0f", m / s }')/s (last run)"
+}
+for c in $CONC; do
+  source_case 4k-reuse "$c" -l 4096 -S "benchmark" -d
+  source_case 4k-new "$c" -l 4096 -S "benchmark"
+  source_case eml-reuse "$c" -F "$WORK/letterpost-letter.eml" -d
+done
+
+# ---------------------------------------------------------------------------------------------
+say "mailmerge $MAILMERGE_VERSION send -> smtp-sink, N=$MM_N"
+mm_send() { # label template
+  local r
+  for r in $(seq "$RUNS"); do
+    local out="$WORK/runs/mm-send-$1-$r"
+    start_sink "$out.sink"
+    mm_conf "$PORT"
+    run_timed "$out" /dev/null "$MAILMERGE" --no-dry-run --no-limit --template "$mm/$2" \
+      --database "$(list_of "$MM_N")" --config "$mm/mailmerge_server.conf"
+    stop_sink "$out.sink"
+    [ "$T_RC" = 0 ] || fail "mailmerge send ($1) exited $T_RC: $(tail -n 3 "$out.stderr")"
+    expect_received "mailmerge send ($1)" "$MM_N"
+    record mm_send "$1" "$r" "$MM_N" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" "sess=$SINK_SESS"
+    note "mailmerge $1 run $r: $T_SEC s, $(awk -v s="$T_SEC" -v n="$MM_N" 'BEGIN { printf "%.0f", n / s }')/s; sink received $SINK_MESG in $SINK_SESS sessions"
+  done
+}
+mm_send letter mailmerge_template.txt
+mm_send plain plain_template.txt
+
+say "dry run, N=$DRY_N: mailmerge --dry-run --no-limit > /dev/null"
+mm_conf 25
+mm_dry() { # label template
+  local r
+  for r in $(seq "$RUNS"); do
+    local out="$WORK/runs/mm-dry-$1-$r"
+    run_timed "$out" /dev/null "$MAILMERGE" --dry-run --no-limit --template "$mm/$2" \
+      --database "$(list_of "$DRY_N")" --config "$mm/mailmerge_server.conf"
+    [ "$T_RC" = 0 ] || fail "mailmerge dry run ($1) exited $T_RC: $(tail -n 3 "$out.stderr")"
+    record mm_dry "$1" "$r" "$DRY_N" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" ""
+    note "mailmerge dry $1 run $r: $T_SEC s, $(awk -v s="$T_SEC" -v n="$DRY_N" 'BEGIN { printf "%.0f", n / s }')/s"
+  done
+}
+mm_dry letter mailmerge_template.txt
+mm_dry plain plain_template.txt
+
+say "dry run, N=$DRY_N: letterpost send --dry-run"
+for r in $(seq "$RUNS"); do
+  ensure_space $((DRY_N * 40000))
+  dir="$(new_campaign "$DRY_N" "lp-dry-$r")"
+  sync
+  run_timed "$dir/bench" "$dir/bench.stdout" "$LP" --campaign "$dir" send --dry-run
+  [ "$T_RC" = 0 ] || fail "letterpost dry run exited $T_RC: $(tail -n 3 "$dir/bench.stderr")"
+  got="$(find "$dir/outbox" -name '*.eml' | wc -l)"
+  [ "$got" = "$DRY_N" ] || fail "letterpost dry run wrote $got letters, expected $DRY_N"
+  record lp_dry letterpost "$r" "$DRY_N" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" ""
+  note "letterpost dry run $r: $T_SEC s, $((T_RSS / 1024)) MB"
+done
+
+# ---------------------------------------------------------------------------------------------
+# A letterpost send: fresh campaign, fresh sink, then the checks: exit 0, the sink got exactly N,
+# the log has exactly N `accepted` records, and `letterpost log verify` passes.
+lp_send() { # n c label -> the campaign folder in LP_DIR
+  local n="$1" c="$2" label="$3" dir
+  ensure_space $((n * 40000))
+  dir="$(new_campaign "$n" "$label")"
+  sync
+  start_sink "$dir/bench.sink"
+  run_timed "$dir/bench" "$dir/bench.stdout" env LETTERPOST_SMTP_HOST=127.0.0.1 \
+    LETTERPOST_SMTP_PORT="$PORT" LETTERPOST_SMTP_SECURITY=none \
+    "$LP" --campaign "$dir" send --yes --concurrency "$c" --rate unlimited
+  stop_sink "$dir/bench.sink"
+  [ "$T_RC" = 0 ] || fail "letterpost send N=$n c=$c exited $T_RC: $(tail -n 5 "$dir/bench.stderr")"
+  expect_received "letterpost send N=$n c=$c" "$n"
+  local accepted
+  accepted="$(grep -c '"type":"accepted"' "$dir/logs/fanpage-2022.jsonl" || true)"
+  [ "$accepted" = "$n" ] || fail "letterpost send N=$n c=$c: $accepted accepted records in the log, expected $n"
+  "$LP" -q --campaign "$dir" log verify >"$dir/verify.out" 2>&1 ||
+    fail "letterpost log verify failed after send N=$n c=$c: $(tail -n 3 "$dir/verify.out")"
+  LP_DIR="$dir"
+}
+
+say "letterpost send -> smtp-sink"
+for n in $SEND_N; do
+  for c in $CONC; do
+    k="$(runs_for "$n" "$c")"
+    for r in $(seq "$k"); do
+      lp_send "$n" "$c" "lp-send-$n-c$c-$r"
+      record lp_send "N=$n c=$c" "$r" "$n" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" "sess=$SINK_SESS runs=$k"
+      note "N=$n c=$c run $r/$k: $T_SEC s, $(awk -v s="$T_SEC" -v n="$n" 'BEGIN { printf "%.0f", n / s }')/s, $((T_RSS / 1024)) MB; sink received $SINK_MESG in $SINK_SESS sessions; log verified"
+    done
+  done
+done
+
+# Counts every sync-family call of the process and its threads, by the file it was made on.
+say "fsync calls per message (strace -f), N=$FSYNC_N"
+for c in $FSYNC_CONC; do
+  ensure_space $((FSYNC_N * 40000))
+  dir="$(new_campaign "$FSYNC_N" "lp-fsync-c$c")"
+  start_sink "$dir/bench.sink"
+  run_timed "$dir/bench" "$dir/bench.stdout" env LETTERPOST_SMTP_HOST=127.0.0.1 \
+    LETTERPOST_SMTP_PORT="$PORT" LETTERPOST_SMTP_SECURITY=none \
+    strace -f -qq -y -o "$dir/strace.txt" -e trace=fsync,fdatasync,sync_file_range,syncfs,sync,msync \
+    "$LP" --campaign "$dir" send --yes --concurrency "$c" --rate unlimited
+  stop_sink "$dir/bench.sink"
+  [ "$T_RC" = 0 ] || fail "strace'd letterpost send exited $T_RC: $(tail -n 5 "$dir/bench.stderr")"
+  expect_received "strace'd letterpost send c=$c" "$FSYNC_N"
+  # Lines look like: 1234  fdatasync(5</path/logs/fanpage-2022.jsonl>) = 0
+  counts="$(awk -v dir="$dir/" '
+    /^[0-9]+ +(fsync|fdatasync|sync_file_range|syncfs|sync|msync)\(/ {
+      call = $2; sub(/\(.*/, "", call); n[call]++
+      path = $0; sub(/^[^<]*</, "", path); sub(/>.*/, "", path); sub(dir, "", path)
+      if (path ~ /^logs\/.*\.jsonl$/) kind = "log"; else if (path ~ /^archive\/.*\/./) kind = "archive";
+      else if (path ~ /^archive/ || path ~ /\/$/ || path !~ /\./) kind = "dir"; else kind = "other"
+      k[kind]++; total++
+    }
+    END {
+      printf "total=%d", total
+      for (c in n) printf " %s=%d", c, n[c]
+      for (c in k) printf " on_%s=%d", c, k[c]
+      printf "\n"
+    }' "$dir/strace.txt")"
+  record fsync "c=$c" 1 "$FSYNC_N" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" "$counts"
+  note "c=$c: $counts (for $FSYNC_N messages)"
+done
+
+say "letterpost peak RSS, dry run"
+for n in $RSS_N; do
+  for r in $(seq "$RSS_RUNS"); do
+    ensure_space $((n * 40000))
+    dir="$(new_campaign "$n" "lp-rss-$n-$r")"
+    sync
+    run_timed "$dir/bench" "$dir/bench.stdout" "$LP" --campaign "$dir" send --dry-run
+    [ "$T_RC" = 0 ] || fail "letterpost dry run N=$n exited $T_RC: $(tail -n 3 "$dir/bench.stderr")"
+    got="$(find "$dir/outbox" -name '*.eml' | wc -l)"
+    [ "$got" = "$n" ] || fail "letterpost dry run N=$n wrote $got letters, expected $n"
+    record rss "N=$n" "$r" "$n" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" ""
+    note "N=$n: peak RSS $((T_RSS / 1024)) MB, $T_SEC s"
+  done
+done
+
+# ---------------------------------------------------------------------------------------------
+elapsed=$(($(date +%s) - started_at))
+machine="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+fs="$(df -PT "$WORK" | awk 'NR==2 { print $2 }') ($(findmnt -no OPTIONS -T "$WORK" 2>/dev/null | cut -c1-60 || true))"
+python3 "$bench/report.py" "$RES" \
+  --date "$(date -u '+%Y-%m-%d %H:%M UTC')" --machine "$machine" --commit "$commit" \
+  --filesystem "$fs" --elapsed "$elapsed" --runs "$RUNS" --rss-runs "$RSS_RUNS" \
+  --load "at start $load_start (1/5/15 min), at end $(cut -d' ' -f1-3 /proc/loadavg)" \
+  | tee "$RESULTS_DIR/$stamp.txt"
+note "raw results: $RES; table: $RESULTS_DIR/$stamp.txt"

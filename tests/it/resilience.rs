@@ -1,0 +1,467 @@
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::support::scripted::{Action, Event, Scripted};
+use crate::support::smtp::{Script, SmtpServer};
+use crate::support::{Campaign, Record, csv, outcomes};
+
+fn list(n: usize) -> String {
+    let rows: Vec<String> = (1..=n)
+        .map(|i| format!("org-{i:03},Cơ quan số {i},vanthu{i}@co-quan.example,,"))
+        .collect();
+    csv(&rows.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn slow(delay_ms: u64) -> Scripted {
+    Scripted::start(move |e| {
+        if matches!(e, Event::Dot(_)) {
+            Action::Delay(Duration::from_millis(delay_ms))
+        } else {
+            Action::Default
+        }
+    })
+}
+
+/// Per key: how many times the server received its letter, by Message-ID from the log.
+fn received_per_key(server: &Scripted, log: &[Record]) -> HashMap<String, usize> {
+    let by_id = server.count_by_message_id();
+    let mut per_key = HashMap::new();
+    for r in log
+        .iter()
+        .filter(|r| r.kind == "attempt" && r.test.is_none())
+    {
+        let count = by_id
+            .get(r.message_id.as_ref().unwrap())
+            .copied()
+            .unwrap_or(0);
+        per_key.insert(r.key.clone().unwrap(), count);
+    }
+    per_key
+}
+
+/// The state of each key after the whole log: the last outcome (or `open`).
+fn final_states(log: &[Record]) -> HashMap<String, String> {
+    let mut states = HashMap::new();
+    for r in log.iter().filter(|r| r.key.is_some() && r.test.is_none()) {
+        let state = match r.kind.as_str() {
+            "attempt" | "data" => "open".to_owned(),
+            other => other.to_owned(),
+        };
+        states.insert(r.key.clone().unwrap(), state);
+    }
+    states
+}
+
+#[test]
+fn workers_send_in_parallel_up_to_the_concurrency_and_the_log_stays_one_chain() {
+    let server = slow(30);
+    let mut c = Campaign::with_csv(&list(40));
+    c.relay(server.port);
+    c.run(&["send", "--yes", "--concurrency", "4"])
+        .code(0)
+        .stdout_has("40 of 40 recipients accepted");
+    let max = server.max_active.load(Ordering::SeqCst);
+    assert!((2..=4).contains(&max), "{max} sessions at once");
+    assert_eq!(server.messages().len(), 40);
+    let log = c.log();
+    assert!(
+        log.windows(2)
+            .all(|w| w[1].seq == w[0].seq + 1 && w[1].prev == w[0].hash)
+    );
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn the_rate_limit_holds_across_restarts() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&list(6));
+    c.relay(server.port);
+    c.run(&["send", "--yes", "--limit", "3", "--rate", "3/second"])
+        .code(0);
+    c.run(&["send", "--yes", "--rate", "3/second"]).code(0);
+    let times: Vec<Duration> = c
+        .log()
+        .iter()
+        .filter(|r| r.kind == "data")
+        .map(|r| {
+            let t: jiff::Timestamp = r.time.parse().unwrap();
+            Duration::from_millis(t.as_millisecond() as u64)
+        })
+        .collect();
+    assert_eq!(times.len(), 6);
+    for i in 3..6 {
+        assert!(
+            times[i] - times[i - 3] >= Duration::from_millis(990),
+            "message {i} came too soon: {times:?}"
+        );
+    }
+}
+
+#[test]
+fn ctrl_c_settles_the_letter_in_flight_and_prints_the_resume_command() {
+    let server = slow(150);
+    let mut c = Campaign::with_csv(&list(30));
+    c.relay(server.port);
+    let child = c
+        .command(&["send", "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while c
+        .log_if_any()
+        .iter()
+        .filter(|r| r.kind == "accepted")
+        .count()
+        < 2
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains("Stopping: finishing the letters in flight"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("To resume, run: letterpost send --concurrency 1"),
+        "{stderr}"
+    );
+    let log = c.log();
+    let finished = log.last().unwrap();
+    assert_eq!(finished.kind, "run_finished");
+    assert_eq!(
+        finished.stopped.as_deref(),
+        Some("interrupted by the operator")
+    );
+    assert!(log.iter().filter(|r| r.kind == "attempt").count() < 30);
+    assert_eq!(
+        final_states(&log).values().filter(|s| *s == "open").count(),
+        0,
+        "the letter in flight settled"
+    );
+    c.run(&["log", "verify"]).code(0);
+
+    c.run(&["send", "--yes", "--concurrency", "1"])
+        .code(0)
+        .stdout_has("30 of 30 recipients accepted");
+    let per_key = received_per_key(&server, &c.log());
+    assert_eq!(per_key.len(), 30);
+    assert!(per_key.values().all(|&n| n == 1), "{per_key:?}");
+}
+
+#[test]
+fn sigterm_stops_the_same_way() {
+    let server = slow(150);
+    let mut c = Campaign::with_csv(&list(20));
+    c.relay(server.port);
+    let child = c
+        .command(&["send", "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while c.log_if_any().iter().all(|r| r.kind != "accepted") {
+        assert!(started.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    c.run(&["log", "verify"]).code(0);
+}
+
+/// Kill -9 at random moments, a dozen times, then let it finish: no letter twice, every
+/// organisation accepted or unknown and listed, and the log verifies after every kill.
+#[test]
+fn killed_at_random_a_dozen_times_it_never_sends_twice_and_the_log_always_verifies() {
+    let server = slow(8);
+    let mut c = Campaign::with_csv(&list(60));
+    c.relay(server.port);
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    eprintln!("kill schedule seed {seed}");
+    for _ in 0..12 {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let delay = Duration::from_millis(40 + (seed >> 33) % 400);
+        let mut child = c
+            .command(&["send", "--yes", "--concurrency", "2"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(delay);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if c.exists("logs/fanpage-2022.jsonl") {
+            c.run(&["log", "verify"]).code(0);
+        }
+    }
+    let run = c.run(&["send", "--yes"]);
+    assert!(run.code == 0 || run.code == 1, "{run:?}");
+    let log = c.log();
+    let states = final_states(&log);
+    let per_key = received_per_key(&server, &log);
+    assert_eq!(states.len(), 60, "every organisation was attempted");
+    for (key, state) in &states {
+        let n = per_key[key];
+        match state.as_str() {
+            "accepted" => assert_eq!(n, 1, "{key} accepted but received {n} times"),
+            "unknown" => {
+                assert!(n <= 1, "{key} unknown but received {n} times");
+                assert!(
+                    run.stdout.contains(&format!("{key} (line")),
+                    "{key} is listed for the operator"
+                );
+            }
+            other => panic!("{key} ended {other}"),
+        }
+    }
+    assert_eq!(
+        server.messages().len(),
+        per_key.values().sum::<usize>(),
+        "nothing else arrived"
+    );
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn a_hostile_relay_of_two_hundred_organisations_ends_with_each_accepted_once_or_rejected() {
+    // Refuses some addresses, greylists others once, and drops the connection every 37th RCPT.
+    let rcpts = AtomicUsize::new(0);
+    let greylisted = std::sync::Mutex::new(std::collections::HashSet::new());
+    let server = Scripted::start(move |e| {
+        let Event::Command(cmd) = e else {
+            return Action::Default;
+        };
+        if !cmd.to_ascii_uppercase().starts_with("RCPT") {
+            return Action::Default;
+        }
+        if rcpts.fetch_add(1, Ordering::SeqCst) % 37 == 36 {
+            return Action::Drop;
+        }
+        if cmd.contains("reject") {
+            return Action::Reply("550 5.1.1 User unknown".into());
+        }
+        if cmd.contains("grey") && greylisted.lock().unwrap().insert(cmd.clone()) {
+            return Action::Reply("451 4.7.1 Greylisted, come back later".into());
+        }
+        Action::Default
+    });
+    let rows: Vec<String> = (1..=200)
+        .map(|i| {
+            let local = match i % 20 {
+                0 => "reject",
+                3 | 11 => "grey",
+                _ => "vanthu",
+            };
+            format!("org-{i:03},Cơ quan số {i},{local}{i}@co-quan.example,,")
+        })
+        .collect();
+    let mut c = Campaign::with_csv(&csv(&rows.iter().map(String::as_str).collect::<Vec<_>>()));
+    c.relay(server.port);
+    let run = c.run(&["send", "--yes", "--concurrency", "4"]);
+    run.code(1)
+        .stdout_has("190 of 200 recipients accepted, 10 not accepted");
+    let log = c.log();
+    let states = final_states(&log);
+    let per_key = received_per_key(&server, &log);
+    for (key, state) in &states {
+        match state.as_str() {
+            "accepted" => assert_eq!(per_key[key], 1, "{key}"),
+            "rejected" => {
+                assert_eq!(per_key[key], 0, "{key}");
+                assert!(
+                    run.stdout.contains(&format!("{key} (line"))
+                        && run.stdout.contains("User unknown")
+                );
+            }
+            other => panic!("{key} ended {other}"),
+        }
+    }
+    assert_eq!(states.values().filter(|s| *s == "rejected").count(), 10);
+    assert!(
+        run.stdout.contains("--retry-failed"),
+        "the summary says what to do"
+    );
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn a_test_send_goes_to_the_test_mailbox_and_never_counts_as_delivered() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&list(3));
+    c.relay(server.port);
+    c.run(&[
+        "send",
+        "--yes",
+        "--redirect-to",
+        "thu-nghiem@test.example",
+        "--limit",
+        "2",
+    ])
+    .code(0)
+    .stdout_has("Test send finished");
+    let received = server.received();
+    assert_eq!(received.len(), 2);
+    for m in &received {
+        assert_eq!(m.to, ["thu-nghiem@test.example"]);
+        let parsed = mail_parser::MessageParser::default()
+            .parse(&m.data)
+            .unwrap();
+        assert!(
+            parsed
+                .subject()
+                .unwrap()
+                .starts_with("[THỬ NGHIỆM / TEST] V/v")
+        );
+        let header = parsed.header_raw("X-Letterpost-Test").unwrap();
+        assert!(header.contains("redirected from vanthu"), "{header}");
+    }
+    let log = c.log();
+    assert_eq!(log[0].mode.as_deref(), Some("test"));
+    assert!(
+        log.iter()
+            .filter(|r| r.key.is_some())
+            .all(|r| r.test == Some(true))
+    );
+    c.run(&["send", "--yes"])
+        .code(0)
+        .stdout_has("3 of 3 recipients accepted");
+    assert_eq!(
+        server.received().len(),
+        5,
+        "every real letter went out after the test"
+    );
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn edited_or_moved_rows_are_not_sent_again_and_the_change_is_named() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&list(3));
+    c.relay(server.port);
+    c.run(&["send", "--yes", "--limit", "1"]).code(0);
+    c.write(
+        "recipients/organisations.csv",
+        csv(&[
+            "org-003,Cơ quan số 3,vanthu3@co-quan.example,,",
+            "org-002,Cơ quan số 2,vanthu2@co-quan.example,,",
+            "org-001,Cơ quan số 1 (đã đổi tên),vanthu1@co-quan.example,,",
+        ]),
+    );
+    let run = c.run(&["send", "--yes"]);
+    run.code(0)
+        .stderr_has("recipients/organisations.csv changed since the last run");
+    assert_eq!(server.received().len(), 3, "org-001 was not sent again");
+    assert_eq!(
+        outcomes(&c.log())
+            .iter()
+            .filter(|(k, _)| k == "org-001")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn dot_lines_and_bare_line_ends_in_values_cannot_end_the_message_early() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&csv(&[
+        "a,Sở A,a@a.example,,\".\n..\n.\r\nMAIL FROM:<evil@x.example>\r\nRCPT TO:<victim@x.example>\r\n.\r\nQUIT\rbare cr\nbare lf\"",
+    ]));
+    c.write(
+        "templates/letter.txt",
+        "Kính gửi: {{ organisation }}\n{{ group }}\n.\nkết thúc\n",
+    );
+    c.relay(server.port);
+    c.run(&["send", "--yes"]).code(0);
+    let received = server.received();
+    assert_eq!(received.len(), 1, "one transaction");
+    assert_eq!(received[0].to, ["a@a.example"]);
+    let archive = c
+        .log()
+        .into_iter()
+        .find(|r| r.kind == "accepted")
+        .unwrap()
+        .archive
+        .unwrap();
+    let archived = std::fs::read(c.path(&archive)).unwrap();
+    assert_eq!(
+        received[0].data.strip_suffix(b"\r\n").unwrap(),
+        &archived[..],
+        "the server got every byte"
+    );
+    let parsed = mail_parser::MessageParser::default()
+        .parse(&received[0].data)
+        .unwrap();
+    let text = parsed.body_text(0).unwrap();
+    assert!(
+        text.contains("MAIL FROM:<evil@x.example>") && text.contains("kết thúc"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_five_thousand_character_name_is_folded_not_refused() {
+    let long = "Sở".repeat(2500);
+    let c = Campaign::with_csv(&csv(&[&format!("a,{long},a@a.example,,")]));
+    c.run(&["send", "--dry-run"]).code(0);
+    let bytes = std::fs::read(c.path("outbox/fanpage-2022/a.eml")).unwrap();
+    assert!(bytes.split(|&b| b == b'\n').all(|l| l.len() <= 999));
+    let parsed = mail_parser::MessageParser::default().parse(&bytes).unwrap();
+    assert_eq!(
+        parsed.to().unwrap().first().unwrap().name(),
+        Some(long.as_str())
+    );
+}
+
+#[test]
+fn a_log_that_cannot_be_written_stops_the_run_and_no_letter_goes_without_its_record() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::bundled();
+    c.relay(server.port);
+    // 64 KiB per file: each archived message fits, the log does not; SIGXFSZ ignored, so the
+    // write fails with EFBIG instead of killing the process.
+    let bin = env!("CARGO_BIN_EXE_letterpost");
+    let mut cmd = c.command(&[]);
+    cmd.env("LETTERPOST_BIN", bin);
+    let out = std::process::Command::new("bash")
+        .args([
+            "-c",
+            "trap '' XFSZ; ulimit -f 64; exec \"$LETTERPOST_BIN\" send --yes",
+        ])
+        .current_dir(c.dir.path())
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .env("LETTERPOST_BIN", bin)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("cannot write the delivery log"), "{stderr}");
+    let log = c.log();
+    let data_records = log.iter().filter(|r| r.kind == "data").count();
+    assert!(data_records > 0 && data_records < 56);
+    assert_eq!(
+        server.received().len(),
+        data_records,
+        "every message sent has its durable data record"
+    );
+    c.run(&["log", "verify"]).code(0);
+}
