@@ -71,7 +71,7 @@ pub fn build(
     let envelope: Vec<Address>;
     match redirect {
         None => {
-            builder = builder.subject(rendered.subject.clone());
+            builder = builder.subject(one_space(&rendered.subject));
             for address in &recipient.to {
                 builder = builder.to(Mailbox::new(
                     Some(recipient.organisation.clone()),
@@ -97,7 +97,7 @@ pub fn build(
                 .map(ToString::to_string)
                 .collect::<Vec<_>>();
             builder = builder
-                .subject(format!("{TEST_PREFIX}{}", rendered.subject))
+                .subject(format!("{TEST_PREFIX}{}", one_space(&rendered.subject)))
                 .to(Mailbox::new(
                     Some(recipient.organisation.clone()),
                     redirect.to.clone(),
@@ -111,11 +111,11 @@ pub fn build(
         .multipart(
             MultiPart::alternative()
                 .boundary(format!("=_alt_{}", &seed[40..64]))
-                .singlepart(SinglePart::plain(rendered.text.clone()))
-                .singlepart(SinglePart::html(rendered.html.clone())),
+                .singlepart(SinglePart::plain(crlf(&rendered.text)))
+                .singlepart(SinglePart::html(crlf(&rendered.html))),
         )
         .singlepart(Attachment::new(sender.appendix_filename.clone()).body(
-            rendered.appendix.clone(),
+            crlf(&rendered.appendix),
             ContentType::parse("text/html; charset=utf-8").expect("valid"),
         ));
     let message = builder
@@ -132,6 +132,35 @@ pub fn build(
         bytes,
         sha256,
     })
+}
+
+/// Runs of spaces as one space, for header text: RFC 2047 decoders drop the whitespace between
+/// two encoded words, so `Sở  Y` (two spaces) would arrive as `SởY`.
+fn one_space(text: &str) -> String {
+    text.split(' ')
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Every line end (CRLF, a bare LF or a bare CR) as CRLF: SMTP forbids bare CR and LF, and
+/// lettre passes a bare CR through in 7-bit bodies.
+fn crlf(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 32);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    chars.next();
+                }
+                out.push_str("\r\n");
+            }
+            '\n' => out.push_str("\r\n"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// A file name for a key that is safe on every file system and different for every key: ASCII
@@ -276,5 +305,77 @@ mod tests {
         );
         assert_eq!(letter.envelope, vec![redirect.to]);
         assert!(letter.message_id.contains(".test-r1@"));
+    }
+
+    mod properties {
+        use super::*;
+        use crate::recipients::has_header_control;
+        use mail_parser::MessageParser;
+        use proptest::prelude::*;
+
+        /// Any text, Vietnamese and control characters included.
+        fn text() -> impl Strategy<Value = String> {
+            prop::collection::vec(
+                prop_oneof![
+                    any::<char>(),
+                    prop::sample::select(vec![
+                        '\r', '\n', '.', ' ', 'ở', 'Đ', '"', '\\', '<', '=', '?'
+                    ]),
+                ],
+                0..300,
+            )
+            .prop_map(|chars| chars.into_iter().collect())
+        }
+
+        /// Any text a header may carry: no control characters or line breaks.
+        fn header_text() -> impl Strategy<Value = String> {
+            text().prop_map(|s| {
+                s.chars()
+                    .filter(|&c| !has_header_control(&c.to_string()))
+                    .collect()
+            })
+        }
+
+        fn normalise_lines(s: &str) -> String {
+            s.replace("\r\n", "\n").replace('\r', "\n")
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(200))]
+
+            #[test]
+            fn any_clean_name_and_subject_round_trip(name in header_text(), subject in header_text()) {
+                let name = one_space(&name);
+                let subject = one_space(&subject);
+                prop_assume!(!subject.is_empty());
+                let mut r = rendered();
+                r.subject = subject.clone();
+                let letter = build(&sender(), &recipient(&name), &r, None).unwrap();
+                prop_assert!(letter.bytes.is_ascii());
+                let message = MessageParser::default().parse(&letter.bytes).unwrap();
+                prop_assert_eq!(message.subject().unwrap_or(""), subject.as_str());
+                let to = message.to().unwrap().first().unwrap();
+                prop_assert_eq!(to.address(), Some("vanthu@soyte.example"));
+                if !name.is_empty() {
+                    prop_assert_eq!(to.name().unwrap_or(""), name.as_str());
+                }
+            }
+
+            #[test]
+            fn any_body_is_encoded_in_short_crlf_lines_and_decodes_back(text in text(), html in text()) {
+                let mut r = rendered();
+                r.text = text.clone();
+                r.html = html;
+                let letter = build(&sender(), &recipient("Sở Y tế"), &r, None).unwrap();
+                for line in letter.bytes.split(|&b| b == b'\n') {
+                    prop_assert!(line.len() <= 999);
+                }
+                let bare = letter.bytes.windows(2).any(|w| (w[1] == b'\n') != (w[0] == b'\r'));
+                prop_assert!(!bare, "a bare CR or LF reached the wire");
+                let message = MessageParser::default().parse(&letter.bytes).unwrap();
+                let decoded = message.body_text(0).map(|t| t.into_owned()).unwrap_or_default();
+                prop_assert_eq!(normalise_lines(&decoded), normalise_lines(&text));
+            }
+        }
     }
 }

@@ -689,4 +689,17 @@ mod tests {
         assert!(looks_like_utf16_without_bom(&text));
         assert!(!looks_like_utf16_without_bom(b"id,email,organisation"));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_cell_parses_or_is_refused_never_panics(cell in ".{0,200}") {
+            if let Ok(list) = parse_addresses(&cell) {
+                for a in list {
+                    let text = a.to_string();
+                    proptest::prop_assert!(text.is_ascii() && text.matches('@').count() == 1);
+                    proptest::prop_assert!(!has_header_control(&text));
+                }
+            }
+        }
+    }
 }

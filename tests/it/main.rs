@@ -15,3 +15,5 @@ mod input;
 mod resilience;
 /// Real sends to an SMTP server on loopback: delivery, the log, the archive, resume.
 mod send;
+/// End to end against Postfix's smtp-sink and its fault flags.
+mod sink;
