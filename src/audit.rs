@@ -14,29 +14,75 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::cli::LogCommand;
-use crate::config::Config;
 use crate::delivery_log::{self, Broken, Entry, Kind, Ledger, Line};
 use crate::report::ExitCode;
 use crate::send::next_action;
 
+/// Where the log is, and the folder its archive paths are relative to.
+pub struct Source {
+    /// The campaign id, for headings.
+    pub id: String,
+    /// The campaign folder: `archive` members are relative to it.
+    pub root: PathBuf,
+    log: PathBuf,
+}
+
+impl Source {
+    /// The campaign's own log, `logs/<id>.jsonl`.
+    pub fn campaign(config: &crate::config::Config) -> Source {
+        Source {
+            id: config.id.clone(),
+            root: config.root.clone(),
+            log: config.log_file(),
+        }
+    }
+
+    /// A log file on its own, as `<folder>/logs/<id>.jsonl`: the archive is under `<folder>`.
+    pub fn file(path: &Path) -> anyhow::Result<Source> {
+        let log =
+            std::path::absolute(path).with_context(|| format!("cannot find {}", path.display()))?;
+        let id = log
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let root = log
+            .parent()
+            .and_then(Path::parent)
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        Ok(Source { id, root, log })
+    }
+
+    /// A path as the auditor should see it: relative to the campaign folder when inside it.
+    fn show(&self, path: &Path) -> String {
+        path.strip_prefix(&self.root)
+            .unwrap_or(path)
+            .display()
+            .to_string()
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.log.clone()
+    }
+}
+
 /// Runs one `letterpost log …` command.
-pub fn run(config: &Config, command: LogCommand) -> anyhow::Result<ExitCode> {
-    let path = config.log_file();
+pub fn run(source: &Source, command: LogCommand) -> anyhow::Result<ExitCode> {
+    let path = source.log_file();
     if !path.exists() {
         bail!(
             "there is no delivery log for campaign {} yet ({}): nothing has been sent",
-            config.id,
-            config.show(&path)
+            source.id,
+            source.show(&path)
         );
     }
     match command {
-        LogCommand::Verify { checkpoint } => verify(config, &path, checkpoint.as_deref()),
-        LogCommand::Summary { json } => summary(config, &path, json),
+        LogCommand::Verify { checkpoint } => verify(source, &path, checkpoint.as_deref()),
+        LogCommand::Summary { json } => summary(source, &path, json),
         LogCommand::List { status, since } => {
-            list(config, &path, status.as_deref(), since.as_deref())
+            list(source, &path, status.as_deref(), since.as_deref())
         }
-        LogCommand::Show { key } => show(config, &path, &key),
-        LogCommand::Export { json, output, .. } => export(config, &path, json, output.as_deref()),
+        LogCommand::Show { key } => show(source, &path, &key),
+        LogCommand::Export { json, output, .. } => export(source, &path, json, output.as_deref()),
     }
 }
 
@@ -48,12 +94,12 @@ fn read(path: &Path) -> anyhow::Result<(Vec<Entry>, Option<Broken>)> {
     Ok((entries, broken))
 }
 
-fn warn_damaged(config: &Config, broken: &Option<Broken>) {
+fn warn_damaged(source: &Source, broken: &Option<Broken>) {
     if let Some(b) = broken {
         eprintln!(
             "warning: {} is damaged at {b}; what follows covers only the records before it \
              (run `letterpost log verify`)",
-            config.show(&config.log_file())
+            source.show(&source.log_file())
         );
     }
 }
@@ -253,8 +299,8 @@ fn safe_join(root: &Path, relative: &str) -> Option<PathBuf> {
     ok.then(|| root.join(rel))
 }
 
-fn verify(config: &Config, path: &Path, checkpoint: Option<&str>) -> anyhow::Result<ExitCode> {
-    let shown = config.show(path);
+fn verify(source: &Source, path: &Path, checkpoint: Option<&str>) -> anyhow::Result<ExitCode> {
+    let shown = source.show(path);
     let mut audit = Audit::default();
     let mut finding: Option<Finding> = None;
     let mut records = 0u64;
@@ -284,7 +330,10 @@ fn verify(config: &Config, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
     let head = match chain {
         Ok(chain) => chain.head,
         Err(broken) => {
-            println!("{shown}: FAILED at {broken}");
+            println!(
+                "{shown}: FAILED at {broken}{}",
+                where_the_order_breaks(path, &broken)
+            );
             println!(
                 "The records before line {} hold; nothing after it can be trusted.",
                 broken.line
@@ -298,7 +347,7 @@ fn verify(config: &Config, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
     }
     let mut archive_problems = Vec::new();
     for (archive, sha256) in &audit.archives {
-        match archived_sha256(&config.root, archive) {
+        match archived_sha256(&source.root, archive) {
             Ok(actual) if &actual == sha256 => {}
             Ok(_) => archive_problems.push((
                 archive,
@@ -336,13 +385,54 @@ fn verify(config: &Config, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
         }
     }
     println!(
-        "{shown}: OK: {records} records in {} runs; the hash chain holds; every recipient's history is in order; \
+        "{shown}: OK: {records} records in {} run(s); the hash chain holds; every recipient's history is in order; \
          {} archived messages match their records.",
         audit.runs,
         audit.archives.len()
     );
     println!("Head: {head}");
     Ok(ExitCode::Success)
+}
+
+/// For a `seq` out of place, says where the expected record went, from a second look at the file:
+/// later in the file (reordered), nowhere (removed), or earlier (a line inserted or repeated).
+fn where_the_order_breaks(path: &Path, broken: &Broken) -> String {
+    let expected = match broken.damage {
+        delivery_log::Damage::Missing { expected }
+        | delivery_log::Damage::OutOfOrder { expected } => expected,
+        _ => return String::new(),
+    };
+    let Some(found) = broken.seq else {
+        return String::new();
+    };
+    let mut first_line: HashMap<u64, u64> = HashMap::new();
+    if let Ok(lines) = delivery_log::lines(path) {
+        for line in lines.map_while(Result::ok) {
+            let seq = serde_json::from_str::<serde_json::Value>(&line.text)
+                .ok()
+                .and_then(|v| v.get("seq").and_then(serde_json::Value::as_u64));
+            if let Some(seq) = seq {
+                first_line.entry(seq).or_insert(line.number);
+            }
+        }
+    }
+    if found > expected {
+        match first_line.get(&expected) {
+            Some(line) if *line > broken.line => format!(
+                "; the record with seq {expected} is further down, on line {line}: the lines were reordered"
+            ),
+            _ => format!("; no line holds seq {expected}: lines were deleted"),
+        }
+    } else {
+        match first_line.get(&found) {
+            Some(line) if *line < broken.line => {
+                format!(
+                    "; seq {found} was already on line {line}: a line was inserted or repeated before this one"
+                )
+            }
+            _ => String::new(),
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -455,9 +545,9 @@ fn rows(ledger: &Ledger) -> Vec<RecipientRow> {
         .collect()
 }
 
-fn summary(config: &Config, path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+fn summary(source: &Source, path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let (entries, broken) = read(path)?;
-    warn_damaged(config, &broken);
+    warn_damaged(source, &broken);
     let runs = runs(&entries);
     let ledger = ledger(&entries);
     let rows = rows(&ledger);
@@ -482,8 +572,8 @@ fn summary(config: &Config, path: &Path, json: bool) -> anyhow::Result<ExitCode>
             damaged: Option<String>,
         }
         let out = Summary {
-            campaign: &config.id,
-            log: config.show(path),
+            campaign: &source.id,
+            log: source.show(path),
             runs: &runs,
             recipients: rows.len(),
             states: &totals,
@@ -495,8 +585,8 @@ fn summary(config: &Config, path: &Path, json: bool) -> anyhow::Result<ExitCode>
     }
     println!(
         "Campaign {} — delivery log {}",
-        config.id,
-        config.show(path)
+        source.id,
+        source.show(path)
     );
     println!();
     for r in &runs {
@@ -553,7 +643,7 @@ fn summary(config: &Config, path: &Path, json: bool) -> anyhow::Result<ExitCode>
 }
 
 fn list(
-    config: &Config,
+    source: &Source,
     path: &Path,
     status: Option<&str>,
     since: Option<&str>,
@@ -575,7 +665,7 @@ fn list(
         })
         .transpose()?;
     let (entries, broken) = read(path)?;
-    warn_damaged(config, &broken);
+    warn_damaged(source, &broken);
     let rows = rows(&ledger(&entries));
     let mut shown = 0;
     for r in rows.iter() {
@@ -602,9 +692,9 @@ fn list(
     Ok(damaged_code(&broken))
 }
 
-fn show(config: &Config, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
+fn show(source: &Source, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
     let (entries, broken) = read(path)?;
-    warn_damaged(config, &broken);
+    warn_damaged(source, &broken);
     let history: Vec<&Entry> = entries
         .iter()
         .filter(|e| e.key.as_deref() == Some(key))
@@ -658,7 +748,7 @@ fn show(config: &Config, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
         if e.kind == Kind::Attempt {
             let archive = e.archive.as_deref().unwrap_or("");
             let sha = e.sha256.as_deref().unwrap_or("");
-            let check = match archived_sha256(&config.root, archive) {
+            let check = match archived_sha256(&source.root, archive) {
                 Ok(actual) if actual == sha => "matches".to_owned(),
                 Ok(_) => "DOES NOT MATCH".to_owned(),
                 Err(why) => why,
@@ -670,13 +760,13 @@ fn show(config: &Config, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
 }
 
 fn export(
-    config: &Config,
+    source: &Source,
     path: &Path,
     json: bool,
     output: Option<&Path>,
 ) -> anyhow::Result<ExitCode> {
     let (entries, broken) = read(path)?;
-    warn_damaged(config, &broken);
+    warn_damaged(source, &broken);
     let rows = rows(&ledger(&entries));
     let mut out: Box<dyn Write> = match output {
         Some(file) => Box::new(

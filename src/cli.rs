@@ -66,8 +66,7 @@ pub enum Command {
     Send(SendArgs),
 
     /// Read the delivery log: who received what, when, and whether the log is intact
-    #[command(subcommand)]
-    Log(LogCommand),
+    Log(LogArgs),
 
     /// Create a new campaign folder from the built-in example (the fanpage letter)
     Init {
@@ -132,6 +131,17 @@ pub struct SendArgs {
     /// across runs; `unlimited` for none [default: [sending] rate]
     #[arg(long, value_name = "RATE")]
     pub rate: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// Read this delivery log instead of the campaign's (for example a copy an auditor was
+    /// given with its archive/ folder beside its logs/ folder); no campaign.toml is needed
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: LogCommand,
 }
 
 #[derive(Debug, Subcommand)]

@@ -377,12 +377,17 @@ impl std::fmt::Display for Damage {
                 )
             }
             Damage::Edited => write!(f, "edited: its hash does not match its content"),
-            Damage::Missing { expected } => write!(
-                f,
-                "missing lines: the record with seq {expected} is not here"
-            ),
+            Damage::Missing { expected } => {
+                write!(
+                    f,
+                    "a gap in seq: the record with seq {expected} should be here (deleted or moved)"
+                )
+            }
             Damage::OutOfOrder { expected } => {
-                write!(f, "reordered or inserted: seq {expected} was expected here")
+                write!(
+                    f,
+                    "seq goes back: seq {expected} should be here (a line inserted, repeated or moved)"
+                )
             }
             Damage::BrokenLink => write!(
                 f,

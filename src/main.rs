@@ -68,7 +68,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             send::send(&config, &options)
         }
-        Command::Log(command) => audit::run(&load()?, command),
+        Command::Log(args) => {
+            let source = match args.log {
+                Some(file) => audit::Source::file(&file)?,
+                None => audit::Source::campaign(&load()?),
+            };
+            audit::run(&source, args.command)
+        }
     }
 }
 

@@ -3,6 +3,8 @@
 
 mod support;
 
+/// The auditor's commands: verify against every tampering, export, summary, the golden log.
+mod audit;
 /// `check`, `preview`, `init`, `--help`: the commands that send nothing.
 mod commands;
 /// `send --dry-run`: the outbox, parsed by an independent mail parser.

@@ -465,3 +465,59 @@ fn a_log_that_cannot_be_written_stops_the_run_and_no_letter_goes_without_its_rec
     );
     c.run(&["log", "verify"]).code(0);
 }
+
+#[test]
+fn a_second_run_names_the_run_that_holds_the_campaign() {
+    let server = slow(200);
+    let mut c = Campaign::with_csv(&list(10));
+    c.relay(server.port);
+    let mut first = c
+        .command(&["send", "--yes"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while c.log_if_any().is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let second = c.run(&["send", "--yes"]);
+    second.code(3).stderr_has(&format!(
+        "in use by another letterpost run (pid {} on ",
+        first.id()
+    ));
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // The kernel freed the lock with the process: the next run resumes at once.
+    c.run(&["send", "--yes"])
+        .code(0)
+        .stdout_has("10 of 10 recipients accepted");
+}
+
+#[test]
+fn a_torn_last_line_is_reported_then_set_aside_by_the_next_run() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&list(4));
+    c.relay(server.port);
+    c.run(&["send", "--yes", "--limit", "2"]).code(0);
+    let whole = c.read("logs/fanpage-2022.jsonl");
+    let torn = "{\"v\":1,\"seq\":99,\"time\":\"2026-11-2";
+    c.write("logs/fanpage-2022.jsonl", format!("{whole}{torn}"));
+    let lines = whole.lines().count() + 1;
+    c.run(&["log", "verify"])
+        .code(1)
+        .stdout_has(&format!("line {lines}: torn last line"));
+    c.run(&["send", "--yes"])
+        .code(0)
+        .stderr_has("was never finished")
+        .stdout_has("4 of 4 recipients accepted");
+    let offset = whole.len();
+    assert_eq!(
+        c.read(&format!("logs/fanpage-2022.jsonl.torn-{offset}")),
+        torn,
+        "the fragment is kept"
+    );
+    c.run(&["log", "verify"]).code(0);
+    assert_eq!(server.received().len(), 4);
+}
