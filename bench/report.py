@@ -35,14 +35,22 @@ def rates(runs):
     return [int(r["n"]) / float(r["seconds"]) for r in runs if float(r["seconds"]) > 0]
 
 
+INTERFERENCE = 0.10  # other processes' CPU, as a share of one core over the run
+
+
+def disturbed(runs):
+    return any(float(r.get("other_cpu_s") or 0) > INTERFERENCE * float(r["seconds"]) for r in runs)
+
+
 def fmt_rate(runs):
     if not runs:
         return "-"
     xs = rates(runs)
     med = statistics.median(xs)
+    mark = " *" if disturbed(runs) else ""
     if len(xs) == 1:
-        return f"{med:,.0f} (1 run)"
-    return f"{med:,.0f} ({min(xs):,.0f}-{max(xs):,.0f})"
+        return f"{med:,.0f} (1 run){mark}"
+    return f"{med:,.0f} ({min(xs):,.0f}-{max(xs):,.0f}){mark}"
 
 
 def med_rate(runs):
@@ -120,9 +128,22 @@ def main():
     for n in send_n:
         body.append([f"{n:,}"] + [fmt_rate(rows.get(("lp_send", f"N={n} c={c}"), [])) for c in conc])
     p(table(["N"] + [f"concurrency {c}" for c in conc], body))
-    rss_send = [int(r["rss_kb"]) for k, rs in rows.items() if k[0] == "lp_send" for r in rs]
+    def cpu_us(runs):
+        return statistics.median((float(r["user_s"]) + float(r["sys_s"])) / int(r["n"]) * 1e6 for r in runs)
+
+    body = []
+    for n in send_n:
+        body.append([f"{n:,}"] + [f"{cpu_us(rows[('lp_send', f'N={n} c={c}')]):,.0f} us"
+                                  if ("lp_send", f"N={n} c={c}") in rows else "-" for c in conc])
+    p("  letterpost CPU time (user + sys) per message, median:")
+    p(table(["N"] + [f"concurrency {c}" for c in conc], body))
+    rss_send = []
+    for n in send_n:
+        kb = [int(r["rss_kb"]) for k, rs in rows.items() if k[0] == "lp_send" and k[1].startswith(f"N={n} ")
+              for r in rs]
+        rss_send.append(f"N={n:,}: {max(kb) / 1024:.0f} MB")
     if rss_send:
-        p(f"  peak RSS during these sends: {min(rss_send) / 1024:.0f}-{max(rss_send) / 1024:.0f} MB")
+        p(f"  letterpost peak RSS during these sends (max over runs): {'; '.join(rss_send)}")
     p("")
 
     p(f"3. mailmerge 2.3.0 send -> smtp-sink, N={mm_n} (one connection per message), messages/s")
@@ -139,12 +160,13 @@ def main():
     lp_dry = rows.get(("lp_dry", "letterpost"), [])
     mm_dry_l = rows.get(("mm_dry", "letter"), [])
     mm_dry_p = rows.get(("mm_dry", "plain"), [])
-    p(table(["tool", "letters/s", "peak RSS"], [
-        ["letterpost send --dry-run (writes the outbox)", fmt_rate(lp_dry), f"{med_rss_mb(lp_dry) or 0:.0f} MB"],
+    p(table(["tool", "letters/s", "peak RSS", "CPU/letter"], [
+        ["letterpost send --dry-run (writes the outbox)", fmt_rate(lp_dry), f"{med_rss_mb(lp_dry) or 0:.0f} MB",
+         f"{cpu_us(lp_dry):,.0f} us" if lp_dry else "-"],
         ["mailmerge --dry-run --no-limit > /dev/null, same letter", fmt_rate(mm_dry_l),
-         f"{med_rss_mb(mm_dry_l) or 0:.0f} MB"],
+         f"{med_rss_mb(mm_dry_l) or 0:.0f} MB", f"{cpu_us(mm_dry_l):,.0f} us" if mm_dry_l else "-"],
         ["mailmerge --dry-run --no-limit > /dev/null, plain letter", fmt_rate(mm_dry_p),
-         f"{med_rss_mb(mm_dry_p) or 0:.0f} MB"],
+         f"{med_rss_mb(mm_dry_p) or 0:.0f} MB", f"{cpu_us(mm_dry_p):,.0f} us" if mm_dry_p else "-"],
     ]))
     p("")
 
@@ -211,6 +233,19 @@ def main():
                          verdict(-growth, -1.25), f"(+{mb_max - mb_min:.1f} MB for "
                          f"{n_max - n_min:,} more rows)"])
     p(table(["ratio", "target", "measured", "verdict", ""], body))
+    measured = any("other_cpu_s" in r and r["other_cpu_s"] not in (None, "") for rs in rows.values() for r in rs)
+    flagged = [(k, r) for k, rs in rows.items() for r in rs
+               if k[0] != "meta" and float(r.get("other_cpu_s") or 0) > INTERFERENCE * float(r["seconds"])]
+    p("")
+    if flagged:
+        p(f"* other processes used more than {INTERFERENCE:.0%} of a core during at least one run of this "
+          f"figure ({len(flagged)} of {sum(len(rs) for k, rs in rows.items() if k[0] != 'meta')} runs):")
+        for (sec, case), r in flagged:
+            p(f"    {sec} {case} run {r['run']}: {float(r['other_cpu_s']):.1f} CPU s over {float(r['seconds']):.1f} s")
+    elif not measured:
+        p("(Other processes' CPU use during the runs was not measured in this results file.)")
+    else:
+        p(f"No run shared the machine: other processes used under {INTERFERENCE:.0%} of a core during every timed run.")
     return 0
 
 

@@ -120,9 +120,15 @@ say "cargo build --release"
 cargo build --release 2>&1 | tail -n 2 >&2
 LP="${CARGO_TARGET_DIR:-$root/target}/release/letterpost"
 [ -x "$LP" ] || fail "no binary at $LP"
-commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock templates 2>/dev/null)" ]; then
-  commit="$commit+modified"
+# The commit measured; with uncommitted changes to the code, "+modified" and the hash of the diff.
+if [ -n "${BENCH_COMMIT:-}" ]; then
+  commit="$BENCH_COMMIT"
+else
+  commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+  diff_sha="$(git -C "$root" diff HEAD -- src Cargo.toml Cargo.lock templates campaign.toml 2>/dev/null | sha256sum | cut -c1-12)"
+  if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock templates campaign.toml 2>/dev/null)" ]; then
+    commit="$commit+modified (diff sha256 $diff_sha)"
+  fi
 fi
 note "letterpost $commit: $LP"
 
@@ -132,10 +138,10 @@ rm -rf "$WORK"
 mkdir -p "$WORK/lists" "$WORK/runs" "$RESULTS_DIR"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 RES="$RESULTS_DIR/$stamp.tsv"
-printf 'section\tcase\trun\tn\tseconds\trss_kb\tuser_s\tsys_s\textra\n' >"$RES"
+printf 'section\tcase\trun\tn\tseconds\trss_kb\tuser_s\tsys_s\textra\tother_cpu_s\n' >"$RES"
 
-record() { # section case run n seconds rss user sys extra
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RES"
+record() { # section case run n seconds rss user sys extra (+ T_OTHER of the last timed run)
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$T_OTHER" >>"$RES"
 }
 
 list_of() { echo "$WORK/lists/orgs-$1.csv"; }
@@ -220,18 +226,52 @@ expect_received() { # what n
   [ "$SINK_MESG" = "$2" ] || fail "$1: the sink received $SINK_MESG messages, expected exactly $2"
 }
 
-# run_timed OUTPUT-PREFIX STDOUT command... -> T_SEC (wall, s), T_RSS (KB), T_USER, T_SYS, T_RC
+# Other work on the machine (a build, a test suite) skews a timing on 2 cores. Before each timed
+# run, wait (up to BENCH_QUIET_WAIT seconds) for the machine to be idle; during it, measure how
+# much CPU everything else took: the machine's busy time (/proc/stat) minus the measured command's
+# (GNU time) minus the sink's (/proc/PID/stat). The report flags runs where that exceeds 10% of a
+# core.
+HZ="$(getconf CLK_TCK)"
+QUIET_WAIT="${BENCH_QUIET_WAIT:-30}"
+busy_ticks() { awk '/^cpu / { print $2 + $3 + $4 }' /proc/stat; }
+sink_ticks() {
+  if [ -n "$sink_pid" ] && [ -r "/proc/$sink_pid/stat" ]; then
+    awk '{ print $14 + $15 }' "/proc/$sink_pid/stat"
+  else echo 0; fi
+}
+wait_quiet() {
+  local deadline=$(($(date +%s) + QUIET_WAIT)) b0 b1
+  while :; do
+    b0=$(busy_ticks)
+    sleep 0.3
+    b1=$(busy_ticks)
+    # below 10% of one core over 0.3 s (the sink, if started, is idle)
+    [ $((b1 - b0)) -le $((HZ * 3 / 100)) ] && return 0
+    [ "$(date +%s)" -ge "$deadline" ] && { note "(machine not idle after ${QUIET_WAIT} s; measuring anyway)"; return 0; }
+  done
+}
+
+# run_timed OUTPUT-PREFIX STDOUT command...
+#   -> T_SEC (wall, s), T_RSS (KB), T_USER, T_SYS, T_RC, T_OTHER (CPU s used by other processes)
+T_OTHER=0
 run_timed() {
-  local prefix="$1" stdout="$2" t0 t1
+  local prefix="$1" stdout="$2" t0 t1 b0 b1 s0 s1
   shift 2
+  wait_quiet
+  s0=$(sink_ticks)
+  b0=$(busy_ticks)
   t0=$(date +%s%N)
   set +e
   "$TIME" -f '%M %U %S' -o "$prefix.time" "$@" >"$stdout" 2>"$prefix.stderr"
   T_RC=$?
   set -e
   t1=$(date +%s%N)
+  b1=$(busy_ticks)
+  s1=$(sink_ticks)
   T_SEC="$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')"
   read -r T_RSS T_USER T_SYS < <(tail -n 1 "$prefix.time")
+  T_OTHER="$(awk -v b="$((b1 - b0))" -v s="$((s1 - s0))" -v hz="$HZ" -v u="$T_USER" -v y="$T_SYS" \
+    'BEGIN { o = (b - s) / hz - u - y; printf "%.2f", (o < 0 ? 0 : o) }')"
 }
 
 runs_for() { # n c -> how many runs for this send case

@@ -64,8 +64,10 @@
 //!
 //! One thread owns the file (opened with `O_APPEND`). Records that arrive while it is busy are
 //! written together with one `write` and one `fdatasync` (group commit); nobody is told a record
-//! is written before that fsync returned. A failed write or fsync is fatal: every later append
-//! fails, because after a failed fsync the kernel may have dropped the data.
+//! is written before that fsync returned. A batch that holds an `attempt` first makes the archive
+//! durable (one `syncfs` of its file system covers every message stored since the last batch), so
+//! no `attempt` line ever names a message that is not on disk. A failed write or fsync is fatal:
+//! every later append fails, because after a failed fsync the kernel may have dropped the data.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
@@ -656,6 +658,64 @@ impl Ledger {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The archive
+
+/// `archive/<campaign>/`: the exact bytes of every message handed to a server, one file each,
+/// named by key and content hash so the same bytes always land in the same file.
+#[derive(Debug, Clone)]
+pub struct Archive {
+    dir: PathBuf,
+    /// The folder as written in records: relative to the campaign folder.
+    shown: String,
+}
+
+impl Archive {
+    /// Creates the folder if needed (and makes its entry durable).
+    pub fn open(dir: PathBuf, shown: String) -> anyhow::Result<Archive> {
+        use anyhow::Context;
+        if !dir.is_dir() {
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create the archive {}", dir.display()))?;
+            if let Some(parent) = dir.parent() {
+                File::open(parent)
+                    .and_then(|d| d.sync_all())
+                    .with_context(|| format!("cannot sync {}", parent.display()))?;
+            }
+        }
+        Ok(Archive { dir, shown })
+    }
+
+    /// Stores a message; returns its path relative to the campaign folder. The bytes become
+    /// durable when the `attempt` that names them is written (see Durability above); where
+    /// there is no `syncfs`, right here.
+    pub fn store(&self, key: &str, sha256: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        use anyhow::Context;
+        let name = format!("{}.{}.eml", crate::message::file_stem(key), &sha256[..16]);
+        let path = self.dir.join(&name);
+        let write = || -> io::Result<()> {
+            let mut file = File::create(&path)?;
+            file.write_all(bytes)?;
+            if cfg!(not(target_os = "linux")) {
+                file.sync_data()?;
+            }
+            Ok(())
+        };
+        write().with_context(|| format!("cannot archive the message in {}", path.display()))?;
+        Ok(format!("{}/{name}", self.shown))
+    }
+}
+
+/// Makes every archived message written so far durable: one `syncfs` of the archive's file
+/// system. (Elsewhere than Linux, `Archive::store` syncs each file itself.)
+fn sync_archive(dir: &File) -> io::Result<()> {
+    #[cfg(target_os = "linux")]
+    rustix::fs::syncfs(dir)?;
+    #[cfg(not(target_os = "linux"))]
+    let _ = dir;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
 // Writing
 
 /// A handle on the log's writer thread; clone it into every worker.
@@ -664,9 +724,10 @@ pub struct Log {
     requests: mpsc::Sender<Request>,
 }
 
+/// An entry to append (`None` only to test that the writer is alive).
 struct Request {
-    entry: Entry,
-    done: tokio::sync::oneshot::Sender<Result<Entry, String>>,
+    entry: Option<Entry>,
+    done: tokio::sync::oneshot::Sender<Result<Option<Entry>, String>>,
 }
 
 /// What the writer needs to continue a log: where, which run, and the chain so far.
@@ -674,6 +735,8 @@ pub struct Opening {
     pub path: PathBuf,
     pub run: String,
     pub chain: Chain,
+    /// The archive whose messages `attempt` records name.
+    pub archive: Archive,
 }
 
 impl Log {
@@ -704,9 +767,13 @@ impl Log {
             .metadata()
             .with_context(|| format!("cannot read {}", opening.path.display()))?
             .len();
+        let archive_dir = File::open(&opening.archive.dir).with_context(|| {
+            format!("cannot open the archive {}", opening.archive.dir.display())
+        })?;
         let mut writer = Writer {
             file,
             len,
+            archive_dir,
             run: opening.run,
             chain: opening.chain,
             failed: None,
@@ -718,16 +785,31 @@ impl Log {
         Ok(Log { requests })
     }
 
+    /// Appends `entry` without waiting for it: for an outcome, whose durability nothing waits
+    /// on but the next record (the writer keeps order, so any later record that is awaited makes
+    /// this one durable too). A failure shows in the next `append` or `flush`.
+    pub fn enqueue(&self, entry: Entry) {
+        let (done, _) = tokio::sync::oneshot::channel();
+        let _ = self.requests.send(Request {
+            entry: Some(entry),
+            done,
+        });
+    }
+
     /// Appends `entry` (its chain members are filled in) and returns it once it is on disk.
     pub async fn append(&self, entry: Entry) -> anyhow::Result<Entry> {
         let (done, wait) = tokio::sync::oneshot::channel();
         self.requests
-            .send(Request { entry, done })
+            .send(Request {
+                entry: Some(entry),
+                done,
+            })
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
         let written = wait
             .await
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
-        written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))
+        let written = written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))?;
+        Ok(written.expect("an appended entry comes back"))
     }
 }
 
@@ -735,6 +817,8 @@ struct Writer {
     file: File,
     /// The file's length after the last acknowledged batch.
     len: u64,
+    /// The archive folder: synced before a batch that names archived messages.
+    archive_dir: File,
     run: String,
     chain: Chain,
     failed: Option<String>,
@@ -749,7 +833,8 @@ impl Writer {
         }
     }
 
-    /// Writes a batch with one write and one fsync, then answers each request.
+    /// Writes a batch with one write and one fsync, then answers each request. A batch that
+    /// holds an `attempt` first makes the archive durable.
     fn commit(&mut self, batch: Vec<Request>) {
         if let Some(why) = &self.failed {
             for request in batch {
@@ -760,8 +845,12 @@ impl Writer {
         let saved = self.chain.clone();
         let mut bytes = Vec::with_capacity(batch.len() * 512);
         let mut sealed = Vec::with_capacity(batch.len());
+        let mut names_archive = false;
         for request in batch {
-            let mut entry = request.entry;
+            let Some(mut entry) = request.entry else {
+                sealed.push((None, request.done));
+                continue;
+            };
             entry.v = VERSION;
             entry.seq = self.chain.next_seq;
             entry.time = clock::rfc3339(clock::now());
@@ -772,13 +861,24 @@ impl Writer {
             bytes.push(b'\n');
             self.chain.next_seq += 1;
             self.chain.head = entry.hash.clone().expect("sealed");
-            sealed.push((entry, request.done));
+            names_archive |= entry.kind == Kind::Attempt;
+            sealed.push((Some(entry), request.done));
         }
-        match self
-            .file
-            .write_all(&bytes)
-            .and_then(|()| self.file.sync_data())
-        {
+        let archived = if names_archive {
+            sync_archive(&self.archive_dir)
+        } else {
+            Ok(())
+        };
+        let written = archived
+            .and_then(|()| self.file.write_all(&bytes))
+            .and_then(|()| {
+                if bytes.is_empty() {
+                    Ok(())
+                } else {
+                    self.file.sync_data()
+                }
+            });
+        match written {
             Ok(()) => {
                 self.len += bytes.len() as u64;
                 for (entry, done) in sealed {

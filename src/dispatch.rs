@@ -16,6 +16,7 @@ use std::fmt;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -29,6 +30,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::message::Letter;
+use crate::order::InOrder;
 
 /// The `[smtp]` table, with environment overrides applied.
 #[derive(Debug, Clone)]
@@ -430,10 +432,18 @@ impl Connection {
         Ok(())
     }
 
-    /// Sends the message (dot-stuffed by lettre) and its final dot, and reads the verdict.
+    /// Sends the message and its final dot, and reads the verdict. A message with a line that
+    /// starts with a dot goes through lettre's dot-stuffing codec; any other goes out as it is in
+    /// one write (stuffing would change nothing, and the codec works byte by byte).
     pub async fn finish(&mut self, letter: &Letter) -> Result<Reply, Failure> {
         let t = self.timeout;
-        let response = step(Stage::Message, t, self.conn.message(&letter.bytes)).await?;
+        let plain = std::str::from_utf8(&letter.bytes)
+            .ok()
+            .filter(|text| !needs_dot_stuffing(text.as_bytes()));
+        let response = match plain {
+            Some(text) => step(Stage::Message, t, self.conn.command(Content(text))).await?,
+            None => step(Stage::Message, t, self.conn.message(&letter.bytes)).await?,
+        };
         Ok(Reply::from_response(&response))
     }
 
@@ -452,6 +462,23 @@ impl Connection {
     /// QUIT, politely but within the deadline.
     pub async fn close(mut self) {
         let _ = tokio::time::timeout(self.timeout, self.conn.quit()).await;
+    }
+}
+
+/// Whether SMTP would change the message: a line that starts with a dot must get another one.
+fn needs_dot_stuffing(bytes: &[u8]) -> bool {
+    bytes.first() == Some(&b'.') || memchr::memmem::find(bytes, b"\n.").is_some()
+}
+
+/// A message that needs no dot-stuffing, with the end-of-data line, exactly as lettre's
+/// `message()` puts it on the wire (the content, CRLF, `.`, CRLF); lettre's `command()` writes
+/// it and reads the reply to the final dot.
+struct Content<'a>(&'a str);
+
+impl fmt::Display for Content<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)?;
+        f.write_str("\r\n.\r\n")
     }
 }
 
@@ -497,12 +524,13 @@ fn sanitise(text: &str) -> String {
 
 /// `outbox/<campaign>/`: one `.eml` per letter and `manifest.jsonl`, written into a fresh folder
 /// beside it and put in place only when every letter is there, so a failed dry run leaves the
-/// previous outbox as it was and never a half-written one.
+/// previous outbox as it was and never a half-written one. Letters may be written from several
+/// threads in any order; the manifest keeps the order of the list.
 pub struct Directory {
     staging: PathBuf,
     target: PathBuf,
-    manifest: BufWriter<File>,
-    written: usize,
+    order: InOrder<String>,
+    manifest: Mutex<(BufWriter<File>, usize)>,
 }
 
 #[derive(Serialize)]
@@ -531,40 +559,52 @@ impl Directory {
         }
         std::fs::create_dir(&staging)
             .with_context(|| format!("cannot create {}", staging.display()))?;
-        let manifest =
+        let out =
             File::create(staging.join("manifest.jsonl")).context("cannot create the manifest")?;
+        let manifest = Mutex::new((BufWriter::new(out), 0));
         Ok(Directory {
             staging,
             target: target.to_path_buf(),
-            manifest: BufWriter::new(manifest),
-            written: 0,
+            order: InOrder::new(),
+            manifest,
         })
     }
 
-    /// Writes one letter as `<key>.eml` and its manifest line.
-    pub fn write(&mut self, letter: &Letter) -> anyhow::Result<()> {
-        let file = format!("{}.eml", crate::message::file_stem(&letter.key));
-        std::fs::write(self.staging.join(&file), &letter.bytes)
-            .with_context(|| format!("cannot write {file}"))?;
-        let line = ManifestLine {
-            key: &letter.key,
-            row: letter.line,
-            to: letter.envelope.iter().map(ToString::to_string).collect(),
-            message_id: &letter.message_id,
-            sha256: &letter.sha256,
-            file,
+    /// Settles position `index` of the list: writes `letter` as `<key>.eml` with its manifest
+    /// line, or, with `None`, records that this position has no letter.
+    pub fn record(&self, index: usize, letter: Option<&Letter>) -> anyhow::Result<()> {
+        let line = match letter {
+            None => None,
+            Some(letter) => {
+                let file = format!("{}.eml", crate::message::file_stem(&letter.key));
+                std::fs::write(self.staging.join(&file), &letter.bytes)
+                    .with_context(|| format!("cannot write {file}"))?;
+                let line = ManifestLine {
+                    key: &letter.key,
+                    row: letter.line,
+                    to: letter.envelope.iter().map(ToString::to_string).collect(),
+                    message_id: &letter.message_id,
+                    sha256: &letter.sha256,
+                    file,
+                };
+                Some(serde_json::to_string(&line).context("cannot write the manifest")?)
+            }
         };
-        serde_json::to_writer(&mut self.manifest, &line).context("cannot write the manifest")?;
-        self.manifest
-            .write_all(b"\n")
-            .context("cannot write the manifest")?;
-        self.written += 1;
-        Ok(())
+        self.order.settle(index, line, |line| {
+            let mut manifest = self.manifest.lock().expect("manifest");
+            let (out, written) = &mut *manifest;
+            out.write_all(line.as_bytes())
+                .and_then(|()| out.write_all(b"\n"))
+                .context("cannot write the manifest")?;
+            *written += 1;
+            Ok(())
+        })
     }
 
     /// Puts the finished outbox in place of the previous one.
-    pub fn commit(mut self) -> anyhow::Result<usize> {
-        self.manifest.flush().context("cannot write the manifest")?;
+    pub fn commit(self) -> anyhow::Result<usize> {
+        let (mut out, written) = self.manifest.into_inner().expect("manifest");
+        out.flush().context("cannot write the manifest")?;
         if self.target.exists() {
             std::fs::remove_dir_all(&self.target).with_context(|| {
                 format!("cannot replace the old outbox {}", self.target.display())
@@ -572,7 +612,7 @@ impl Directory {
         }
         std::fs::rename(&self.staging, &self.target)
             .with_context(|| format!("cannot move the outbox into {}", self.target.display()))?;
-        Ok(self.written)
+        Ok(written)
     }
 
     /// Removes the unfinished outbox.
@@ -584,6 +624,13 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::Reply;
+
+    #[test]
+    fn only_a_line_that_starts_with_a_dot_needs_stuffing() {
+        assert!(super::needs_dot_stuffing(b".hidden"));
+        assert!(super::needs_dot_stuffing(b"a\r\n.\r\nMAIL FROM"));
+        assert!(!super::needs_dot_stuffing(b"a.b\r\nc. d\r\n"));
+    }
 
     #[test]
     fn enhanced_codes_are_split_off() {

@@ -11,6 +11,7 @@ mod dispatch;
 mod init;
 mod merge;
 mod message;
+mod order;
 mod problem;
 mod recipients;
 mod report;

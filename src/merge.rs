@@ -26,13 +26,14 @@ pub struct Settings {
     pub vars: serde_json::Map<String, serde_json::Value>,
 }
 
-/// What one recipient's letter says.
+/// What one recipient's letter says. The bodies are UTF-8 bytes (Tera renders UTF-8 templates
+/// and values to UTF-8); they go to the MIME encoder as bytes, so they are never re-validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rendered {
     pub subject: String,
-    pub text: String,
-    pub html: String,
-    pub appendix: String,
+    pub text: Vec<u8>,
+    pub html: Vec<u8>,
+    pub appendix: Vec<u8>,
 }
 
 /// Tera with the campaign's templates, checked and ready to render any row.
@@ -200,13 +201,15 @@ impl Templates {
             context.insert(name.clone(), value);
         }
         let render = |name: &str| {
-            self.tera.render(name, &context).map_err(|e| {
+            let mut out = Vec::with_capacity(16 * 1024);
+            self.tera.render_to(name, &context, &mut out).map_err(|e| {
                 let p = problem_from_tera(&e, &|_| display.to_owned());
                 Problem::new(display, format!("cannot render {name}: {}", p.message))
                     .at_line(recipient.line)
-            })
+            })?;
+            Ok::<_, Problem>(out)
         };
-        let subject = render(SUBJECT)?.trim().to_owned();
+        let subject = String::from_utf8_lossy(&render(SUBJECT)?).trim().to_owned();
         if let Some(c) = first_control(&subject, true) {
             return Err(Problem::new(
                 display,

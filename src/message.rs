@@ -10,8 +10,10 @@
 
 use std::time::SystemTime;
 
-use lettre::message::header::{ContentType, Header, HeaderName, HeaderValue};
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{
+    ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
+};
+use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest, Sha256};
 
@@ -106,16 +108,21 @@ pub fn build(
             envelope = vec![redirect.to.clone()];
         }
     }
+    let part = |content_type: ContentType, text: &[u8]| {
+        SinglePart::builder()
+            .header(content_type)
+            .body(base64_body(text))
+    };
     let body = MultiPart::mixed()
         .boundary(format!("=_mixed_{}", &seed[24..48]))
         .multipart(
             MultiPart::alternative()
                 .boundary(format!("=_alt_{}", &seed[40..64]))
-                .singlepart(SinglePart::plain(crlf(&rendered.text)))
-                .singlepart(SinglePart::html(crlf(&rendered.html))),
+                .singlepart(part(ContentType::TEXT_PLAIN, &rendered.text))
+                .singlepart(part(ContentType::TEXT_HTML, &rendered.html)),
         )
         .singlepart(Attachment::new(sender.appendix_filename.clone()).body(
-            crlf(&rendered.appendix),
+            base64_body(&rendered.appendix),
             ContentType::parse("text/html; charset=utf-8").expect("valid"),
         ));
     let message = builder
@@ -143,24 +150,46 @@ fn one_space(text: &str) -> String {
         .join(" ")
 }
 
-/// Every line end (CRLF, a bare LF or a bare CR) as CRLF: SMTP forbids bare CR and LF, and
-/// lettre passes a bare CR through in 7-bit bodies.
-fn crlf(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + text.len() / 32);
-    let mut chars = text.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\r' => {
-                if chars.peek() == Some(&'\n') {
-                    chars.next();
-                }
-                out.push_str("\r\n");
-            }
-            '\n' => out.push_str("\r\n"),
-            c => out.push(c),
+/// The text as UTF-8 bytes with every line end (CRLF, a bare LF or a bare CR) as CRLF: SMTP
+/// forbids bare CR and LF, and lettre lets a bare CR through in 7-bit bodies.
+fn crlf(bytes: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 16 + 2);
+    let mut start = 0;
+    for end in memchr::memchr2_iter(b'\r', b'\n', bytes) {
+        if end < start {
+            continue; // the LF of a CRLF already written
         }
+        out.extend_from_slice(&bytes[start..end]);
+        out.extend_from_slice(b"\r\n");
+        start = if bytes[end] == b'\r' && bytes.get(end + 1) == Some(&b'\n') {
+            end + 2
+        } else {
+            end + 1
+        };
     }
+    out.extend_from_slice(&bytes[start..]);
     out
+}
+
+/// A body as base64 of the CRLF-normalised UTF-8 text, in lines of 76 characters: for
+/// Vietnamese text shorter than quoted-printable (where every accented letter becomes two or
+/// three `=XX`), and every line short whatever the text. Encoded here once, so lettre does not
+/// scan the text again to choose an encoding; the output is base64 and CRLF only, which is what
+/// `dangerous_pre_encoded` requires.
+fn base64_body(text: &[u8]) -> Body {
+    use base64::Engine;
+    let raw = crlf(text);
+    let mut out = vec![0u8; raw.len().div_ceil(57) * 78];
+    let mut len = 0;
+    for chunk in raw.chunks(57) {
+        len += base64::engine::general_purpose::STANDARD
+            .encode_slice(chunk, &mut out[len..])
+            .expect("room for the encoded line");
+        out[len..len + 2].copy_from_slice(b"\r\n");
+        len += 2;
+    }
+    out.truncate(len);
+    Body::dangerous_pre_encoded(out, ContentTransferEncoding::Base64)
 }
 
 /// A file name for a key that is safe on every file system and different for every key: ASCII
@@ -276,6 +305,24 @@ mod tests {
     }
 
     #[test]
+    fn line_ends_become_crlf() {
+        for (text, expected) in [
+            ("a\nb", "a\r\nb"),
+            ("a\r\nb", "a\r\nb"),
+            ("a\rb", "a\r\nb"),
+            ("\r\r\n\n", "\r\n\r\n\r\n"),
+            ("ở\n", "ở\r\n"),
+            ("", ""),
+        ] {
+            assert_eq!(
+                String::from_utf8(crlf(text.as_bytes())).unwrap(),
+                expected,
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
     fn file_stems_are_safe_and_distinct() {
         assert_eq!(file_stem("so-y-te"), "so-y-te");
         assert_eq!(file_stem("vanthu@soyte.example"), "vanthu@soyte.example");
@@ -364,8 +411,8 @@ mod tests {
             #[test]
             fn any_body_is_encoded_in_short_crlf_lines_and_decodes_back(text in text(), html in text()) {
                 let mut r = rendered();
-                r.text = text.clone();
-                r.html = html;
+                r.text = text.clone().into_bytes();
+                r.html = html.into_bytes();
                 let letter = build(&sender(), &recipient("Sở Y tế"), &r, None).unwrap();
                 for line in letter.bytes.split(|&b| b == b'\n') {
                     prop_assert!(line.len() <= 999);

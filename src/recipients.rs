@@ -67,7 +67,7 @@ pub struct Recipient {
 pub struct Table {
     path: PathBuf,
     display: String,
-    reader: csv::Reader<Box<dyn Read>>,
+    reader: csv::Reader<Box<dyn Read + Send>>,
     headers: Vec<String>,
     roles: Roles,
     seen: HashMap<String, u64>,
@@ -127,7 +127,7 @@ pub fn open(settings: &Settings, display: &str) -> Result<Table, Vec<Problem>> {
                 .map_err(|e| problem(format!("cannot read: {e}")))?,
         ),
     };
-    let source: Box<dyn Read> = Box::new(buffered);
+    let source: Box<dyn Read + Send> = Box::new(buffered);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)

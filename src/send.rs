@@ -12,7 +12,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::File;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
@@ -22,10 +22,11 @@ use tokio::sync::watch;
 
 use crate::clock;
 use crate::config::{Config, Rate};
-use crate::delivery_log::{self, Entry, Kind, Ledger, Log, State, Subject};
+use crate::delivery_log::{self, Archive, Entry, Kind, Ledger, Log, State, Subject};
 use crate::dispatch::{self, Directory, Failure, FailureKind, Relay};
 use crate::merge::{self, Templates};
 use crate::message::{self, Letter, Redirect, Sender};
+use crate::order::InOrder;
 use crate::problem::Problem;
 use crate::recipients::{self, Recipient, Table};
 use crate::report::{self, ExitCode, Progress, Stopped};
@@ -109,34 +110,84 @@ impl<'c> Pipeline<'c> {
         })
     }
 
-    /// Reads, renders and builds every row; hands each letter to `visit` while no problem has
-    /// been found. Returns every row's key, or every problem.
-    fn plan(
+    /// Reads every row and hands each valid one to `work`, on every core at once: rows are
+    /// read one at a time in list order, and `choose` is asked about each in that order (so a
+    /// limit is deterministic), then the rows are rendered and built in parallel. Collects every
+    /// problem. Returns every row's key, in list order, or every problem in line order.
+    fn each_row(
         &self,
         table: &mut Table,
-        redirect: Option<&Redirect>,
-        mut visit: impl FnMut(&Letter) -> anyhow::Result<()>,
+        mut choose: impl FnMut(&Recipient) -> bool + Send,
+        work: impl Fn(Chosen<'_>) -> anyhow::Result<Result<(), Problem>> + Sync,
     ) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
-        let mut planned = Vec::new();
-        let mut problems = Vec::new();
-        while let Some(row) = table.next_row() {
-            match row {
-                Err(mut found) => problems.append(&mut found),
-                Ok(recipient) => match self.letter(&recipient, redirect) {
-                    Err(problem) => problems.push(problem),
-                    Ok(letter) => {
-                        if problems.is_empty() {
-                            visit(&letter)?;
-                        }
-                        planned.push(Planned {
-                            key: recipient.key,
-                            line: recipient.line,
-                            organisation: recipient.organisation,
-                        });
-                    }
-                },
-            }
+        #[derive(Default)]
+        struct Collected {
+            planned: Vec<(usize, Planned)>,
+            problems: Vec<Problem>,
+            fatal: Option<anyhow::Error>,
         }
+        let reader = Mutex::new((table, 0usize, &mut choose));
+        let collected = Mutex::new(Collected::default());
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .clamp(1, 8);
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        if collected.lock().expect("collected").fatal.is_some() {
+                            return;
+                        }
+                        let (index, row, chosen) = {
+                            let mut guard = reader.lock().expect("reader");
+                            let (table, next, choose) = &mut *guard;
+                            let Some(row) = table.next_row() else { return };
+                            let index = *next;
+                            *next += 1;
+                            let chosen = row.as_ref().is_ok_and(&mut *choose);
+                            (index, row, chosen)
+                        };
+                        let recipient = match row {
+                            Ok(recipient) => recipient,
+                            Err(found) => {
+                                collected.lock().expect("collected").problems.extend(found);
+                                continue;
+                            }
+                        };
+                        let result = work(Chosen {
+                            index,
+                            recipient: &recipient,
+                            chosen,
+                        });
+                        let mut c = collected.lock().expect("collected");
+                        match result {
+                            Err(fatal) => {
+                                c.fatal.get_or_insert(fatal);
+                            }
+                            Ok(Err(problem)) => c.problems.push(problem),
+                            Ok(Ok(())) => c.planned.push((
+                                index,
+                                Planned {
+                                    key: recipient.key,
+                                    line: recipient.line,
+                                    organisation: recipient.organisation,
+                                },
+                            )),
+                        }
+                    }
+                });
+            }
+        });
+        let Collected {
+            mut planned,
+            mut problems,
+            fatal,
+        } = collected.into_inner().expect("collected");
+        if let Some(fatal) = fatal {
+            return Err(fatal);
+        }
+        planned.sort_by_key(|(index, _)| *index);
+        problems.sort_by_key(|p| p.line.unwrap_or(0));
         if planned.is_empty() && problems.is_empty() {
             problems.push(Problem::new(
                 &self.csv,
@@ -144,11 +195,28 @@ impl<'c> Pipeline<'c> {
             ));
         }
         Ok(if problems.is_empty() {
-            Ok(planned)
+            Ok(planned.into_iter().map(|(_, p)| p).collect())
         } else {
             Err(problems)
         })
     }
+
+    /// Reads and renders every row (the check before any send): nothing is built or written.
+    fn plan(&self, table: &mut Table) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
+        self.each_row(
+            table,
+            |_| false,
+            |row| Ok(self.templates.render(row.recipient, &self.csv).map(drop)),
+        )
+    }
+}
+
+/// One row handed to `each_row`'s work: its position in the list, the recipient, and whether
+/// `choose` picked it.
+struct Chosen<'r> {
+    index: usize,
+    recipient: &'r Recipient,
+    chosen: bool,
 }
 
 /// `letterpost check`.
@@ -157,7 +225,7 @@ pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
-    match pipeline.plan(&mut table, None, |_| Ok(()))? {
+    match pipeline.plan(&mut table)? {
         Err(problems) => Ok(refuse(&problems, "nothing was sent or written")),
         Ok(planned) => {
             println!(
@@ -249,7 +317,7 @@ pub fn preview(
             println!("Message-ID: {}", letter.message_id);
             println!("Row:        {} (key {})", recipient.line, recipient.key);
             println!("{}", "-".repeat(72));
-            print!("{}", rendered.text);
+            print!("{}", String::from_utf8_lossy(&rendered.text));
         }
         return Ok(ExitCode::Success);
     }
@@ -290,7 +358,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             })
         }
     };
-    let planned = match pipeline.plan(&mut table, redirect.as_ref(), |_| Ok(()))? {
+    let planned = match pipeline.plan(&mut table)? {
         Ok(planned) => planned,
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
@@ -358,18 +426,39 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let outcome = runtime.block_on(deliver(Delivery {
-        pipeline: &pipeline,
-        relay,
-        options,
-        run,
-        redirect,
-        selection,
-        open,
-        chain,
-        sent_times: ledger.sent_times,
-        csv_sha256,
-    }))?;
+    let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
+        .map_err(|e| Stopped(format!("{e:#}")))?;
+    let stop = StopSignal::new();
+    let (letters, received) = tokio::sync::mpsc::channel::<Work>(options.concurrency * 4);
+    let outcome = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            produce(
+                &pipeline,
+                &archive,
+                &selection.jobs,
+                redirect.as_ref(),
+                &stop,
+                letters,
+            )
+        });
+        runtime.block_on(deliver(Delivery {
+            pipeline: &pipeline,
+            relay,
+            options,
+            run,
+            redirect: redirect.is_some(),
+            jobs: selection.jobs.len(),
+            skipped: selection.skipped,
+            pending: selection.pending,
+            letters: received,
+            archive: archive.clone(),
+            stop: stop.clone(),
+            open,
+            chain,
+            sent_times: ledger.sent_times,
+            csv_sha256,
+        }))
+    })?;
 
     let mut ledger = Ledger::default();
     if let Err(broken) = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))? {
@@ -397,17 +486,25 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
 fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow::Result<ExitCode> {
     let config = pipeline.config;
     let target = config.outbox_dir();
-    let mut outbox = Directory::create(&target)?;
+    let outbox = Directory::create(&target)?;
     let only: HashSet<&str> = options.only.iter().map(String::as_str).collect();
     let mut selected = 0usize;
-    let result = pipeline.plan(table, None, |letter| {
-        if (!only.is_empty() && !only.contains(letter.key.as_str()))
-            || options.limit.is_some_and(|n| selected >= n)
-        {
-            return Ok(());
-        }
-        selected += 1;
-        outbox.write(letter)
+    let choose = |r: &Recipient| {
+        let wanted = (only.is_empty() || only.contains(r.key.as_str()))
+            && options.limit.is_none_or(|n| selected < n);
+        selected += usize::from(wanted);
+        wanted
+    };
+    let result = pipeline.each_row(table, choose, |row| {
+        let letter = match pipeline.letter(row.recipient, None) {
+            Ok(letter) => letter,
+            Err(problem) => {
+                outbox.record(row.index, None)?;
+                return Ok(Err(problem));
+            }
+        };
+        outbox.record(row.index, row.chosen.then_some(&letter))?;
+        Ok(Ok(()))
     });
     let planned = match result {
         Ok(Ok(planned)) => planned,
@@ -631,8 +728,13 @@ struct Delivery<'a> {
     relay: Relay,
     options: &'a Options,
     run: String,
-    redirect: Option<Redirect>,
-    selection: Selection,
+    redirect: bool,
+    jobs: usize,
+    skipped: u64,
+    pending: u64,
+    letters: tokio::sync::mpsc::Receiver<Work>,
+    archive: Archive,
+    stop: StopSignal,
     open: Vec<Entry>,
     chain: delivery_log::Chain,
     sent_times: Vec<SystemTime>,
@@ -651,15 +753,16 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         path: config.log_file(),
         run: d.run.clone(),
         chain: d.chain,
+        archive: d.archive,
     })
     .map_err(|e| Stopped(format!("{e:#}")))?;
-    let stop = StopSignal::new();
+    let stop = d.stop.clone();
     stop.listen_for_signals();
 
     let inputs = fingerprints(config, &d.csv_sha256).into_iter().collect();
     log.append(Entry {
         kind: Kind::RunStarted,
-        mode: Some(if d.redirect.is_some() { "test" } else { "send" }.to_owned()),
+        mode: Some(if d.redirect { "test" } else { "send" }.to_owned()),
         campaign: Some(config.id.clone()),
         operator: Some(operator()),
         host: Some(gethostname::gethostname().to_string_lossy().into_owned()),
@@ -697,7 +800,7 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
             .map_err(|e| Stopped(format!("{e:#}")))?;
     }
 
-    let jobs = d.selection.jobs.len();
+    let jobs = d.jobs;
     let shared = Arc::new(Shared {
         log: log.clone(),
         relay: d.relay,
@@ -706,16 +809,13 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         retries: config.sending.retries,
         retry_delay: config.sending.retry_delay,
         from: config.from.email.clone(),
-        archive_dir: config.archive_dir(),
-        archive_shown: config.show(&config.archive_dir()),
         tally: Mutex::new(Tally::default()),
         progress: Mutex::new(Progress::new(jobs as u64, d.options.quiet)),
         connected_once: std::sync::atomic::AtomicBool::new(false),
     });
 
-    // Letters are built by one producer (rows are streamed again) and taken by the workers.
-    let (tx, rx) = tokio::sync::mpsc::channel::<Work>(d.options.concurrency * 2);
-    let rx = Arc::new(tokio::sync::Mutex::new(rx));
+    // Letters come from the producer threads (the rows are streamed again) through `letters`.
+    let rx = Arc::new(tokio::sync::Mutex::new(d.letters));
     let mut workers = Vec::new();
     for _ in 0..d.options.concurrency.min(jobs.max(1)) {
         let shared = shared.clone();
@@ -724,31 +824,20 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     }
     // Only the workers hold the receiver: when they stop, the producer's next send fails.
     drop(rx);
-    let produced = produce(
-        d.pipeline,
-        &d.selection.jobs,
-        d.redirect.as_ref(),
-        &stop,
-        tx,
-    )
-    .await;
 
     for w in workers {
         w.await.context("a delivery worker failed")?;
     }
     shared.progress.lock().expect("progress").finish();
-    let mut stopped = stop.reason();
-    if let Err(e) = produced {
-        stopped.get_or_insert(format!("{e:#}"));
-    }
+    let stopped = stop.reason();
     let tally = shared.tally.lock().expect("tally").clone();
     let counts = delivery_log::Counts {
         accepted: tally.accepted,
         rejected: tally.rejected,
         deferred: tally.deferred,
         unknown: tally.unknown,
-        skipped: d.selection.skipped,
-        pending: d.selection.pending + (jobs as u64).saturating_sub(tally.settled()),
+        skipped: d.skipped,
+        pending: d.pending + (jobs as u64).saturating_sub(tally.settled()),
     };
     let finished = log
         .append(Entry {
@@ -765,52 +854,80 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     })
 }
 
-/// Streams the rows again and builds the selected letters, in list order.
-async fn produce(
+/// Streams the rows again and builds the selected letters on every core, handing them to the
+/// workers. Anything that goes wrong here (the list changed under the run) stops the run.
+fn produce(
     pipeline: &Pipeline<'_>,
+    archive: &Archive,
     jobs: &[Job],
     redirect: Option<&Redirect>,
     stop: &StopSignal,
-    tx: tokio::sync::mpsc::Sender<Work>,
-) -> anyhow::Result<()> {
-    let mut wanted: HashMap<&str, &Job> = jobs.iter().map(|j| (j.key.as_str(), j)).collect();
-    let config = pipeline.config;
-    let mut table = recipients::open(&config.recipients, &pipeline.csv)
-        .map_err(|p| anyhow::anyhow!("the recipient list changed during the run: {}", p[0]))?;
-    while let Some(row) = table.next_row() {
-        if stop.reason().is_some() || wanted.is_empty() {
-            break;
+    letters: tokio::sync::mpsc::Sender<Work>,
+) {
+    let wanted: HashMap<&str, &Job> = jobs.iter().map(|j| (j.key.as_str(), j)).collect();
+    let remaining = Mutex::new(wanted.keys().copied().collect::<HashSet<&str>>());
+    let changed =
+        |what: String| stop.request(format!("the recipient list changed during the run: {what}"));
+    let mut table = match recipients::open(&pipeline.config.recipients, &pipeline.csv) {
+        Ok(table) => table,
+        Err(problems) => return changed(problems[0].to_string()),
+    };
+    // Letters are built on every core but queued in list order.
+    let order = InOrder::new();
+    let queue = |work: Work| {
+        letters
+            .blocking_send(work)
+            .map_err(|_| anyhow::anyhow!("stopped"))
+    };
+    let result = pipeline.each_row(
+        &mut table,
+        |r| wanted.contains_key(r.key.as_str()),
+        |row| {
+            if !row.chosen {
+                order.settle(row.index, None, queue)?;
+                return Ok(Ok(()));
+            }
+            if stop.reason().is_some() {
+                bail!("stopped");
+            }
+            let letter = match pipeline.letter(row.recipient, redirect) {
+                Ok(letter) => letter,
+                Err(problem) => return Ok(Err(problem)),
+            };
+            let job = wanted[row.recipient.key.as_str()];
+            remaining
+                .lock()
+                .expect("remaining")
+                .remove(job.key.as_str());
+            let archive = archive.store(&letter.key, &letter.sha256, &letter.bytes)?;
+            let work = Work {
+                letter,
+                archive,
+                attempts: job.attempts,
+                reason: job.reason,
+                test: redirect.is_some(),
+            };
+            order.settle(row.index, Some(work), queue)?;
+            Ok(Ok(()))
+        },
+    );
+    match result {
+        Ok(Ok(_)) => {
+            let missing = remaining.into_inner().expect("remaining").len();
+            if missing > 0 {
+                changed(format!("{missing} selected recipients are no longer in it"));
+            }
         }
-        let recipient = row
-            .map_err(|p| anyhow::anyhow!("the recipient list changed during the run: {}", p[0]))?;
-        let Some(job) = wanted.remove(recipient.key.as_str()) else {
-            continue;
-        };
-        let letter = pipeline
-            .letter(&recipient, redirect)
-            .map_err(|p| anyhow::anyhow!("{p}"))?;
-        let work = Work {
-            letter,
-            attempts: job.attempts,
-            reason: job.reason,
-            test: redirect.is_some(),
-        };
-        tokio::select! {
-            sent = tx.send(work) => if sent.is_err() { break },
-            () = stop.stopped() => break,
-        }
+        Ok(Err(problems)) => changed(problems[0].to_string()),
+        Err(e) if stop.reason().is_none() => stop.request(format!("{e:#}")),
+        Err(_) => {}
     }
-    if !wanted.is_empty() && stop.reason().is_none() {
-        bail!(
-            "the recipient list changed during the run: {} selected recipients are no longer in it",
-            wanted.len()
-        );
-    }
-    Ok(())
 }
 
 struct Work {
     letter: Letter,
+    /// Where the producer stored the letter's bytes (relative to the campaign folder).
+    archive: String,
     attempts: u32,
     reason: Option<&'static str>,
     test: bool,
@@ -825,8 +942,6 @@ struct Shared {
     retries: u32,
     retry_delay: Duration,
     from: Address,
-    archive_dir: PathBuf,
-    archive_shown: String,
     tally: Mutex<Tally>,
     progress: Mutex<Progress>,
     connected_once: std::sync::atomic::AtomicBool,
@@ -907,13 +1022,7 @@ async fn deliver_one(
     work: &Work,
 ) -> Settled {
     let letter = &work.letter;
-    let archive = match archive(shared, letter) {
-        Ok(path) => path,
-        Err(e) => {
-            shared.stop.request(format!("{e:#}"));
-            return Settled::NotAttempted;
-        }
-    };
+    let archive = &work.archive;
     let mut tries = 0;
     loop {
         if tries > 0 {
@@ -980,9 +1089,7 @@ async fn deliver_one(
             };
             let fatal = failure.is_authentication();
             *connection = keep(conn, &failure).await;
-            if !record_outcome(shared, &subject, kind, &failure).await {
-                return settled_of(kind);
-            }
+            record_outcome(shared, &subject, kind, &failure);
             if fatal {
                 shared.stop.request(format!(
                     "the relay refused to accept mail from us: {failure}"
@@ -1005,7 +1112,7 @@ async fn deliver_one(
                 accepted.stage = Some("message".to_owned());
                 accepted.smtp = Some(to_log_reply(&reply));
                 *connection = Some(conn);
-                record(shared, accepted).await;
+                shared.log.enqueue(accepted);
                 return Settled::Accepted;
             }
             Err(failure) => {
@@ -1015,9 +1122,7 @@ async fn deliver_one(
                     _ => Kind::Unknown,
                 };
                 *connection = keep(conn, &failure).await;
-                if !record_outcome(shared, &subject, kind, &failure).await {
-                    return settled_of(kind);
-                }
+                record_outcome(shared, &subject, kind, &failure);
                 if kind == Kind::Unknown {
                     shared.progress.lock().expect("progress").println(&format!(
                         "warning: {}: the connection was lost after the letter was sent ({failure}); it may \
@@ -1111,12 +1216,15 @@ async fn record(shared: &Shared, entry: Entry) -> bool {
     }
 }
 
-async fn record_outcome(shared: &Shared, subject: &Subject, kind: Kind, failure: &Failure) -> bool {
+/// Records an outcome without waiting for the disk: nothing for this recipient follows it in
+/// this run except a retry, whose `attempt` is awaited and, the log keeping order, makes this
+/// record durable first. A write failure shows at that next record.
+fn record_outcome(shared: &Shared, subject: &Subject, kind: Kind, failure: &Failure) {
     let mut entry = Entry::about(kind, subject);
     entry.stage = Some(failure.stage.as_str().to_owned());
     entry.smtp = failure.reply.as_ref().map(to_log_reply);
     entry.error = failure.error.clone();
-    record(shared, entry).await
+    shared.log.enqueue(entry);
 }
 
 fn to_log_reply(reply: &dispatch::Reply) -> delivery_log::Reply {
@@ -1125,26 +1233,6 @@ fn to_log_reply(reply: &dispatch::Reply) -> delivery_log::Reply {
         enhanced: reply.enhanced.clone(),
         text: reply.text.clone(),
     }
-}
-
-/// Writes the exact bytes to `archive/<campaign>/<key>.<sha256 prefix>.eml` and syncs them.
-/// Returns the path relative to the campaign folder.
-fn archive(shared: &Shared, letter: &Letter) -> anyhow::Result<String> {
-    use std::io::Write;
-    let name = format!(
-        "{}.{}.eml",
-        message::file_stem(&letter.key),
-        &letter.sha256[..16]
-    );
-    std::fs::create_dir_all(&shared.archive_dir)
-        .with_context(|| format!("cannot create the archive {}", shared.archive_dir.display()))?;
-    let path = shared.archive_dir.join(&name);
-    let mut file = File::create(&path)
-        .with_context(|| format!("cannot archive the message in {}", path.display()))?;
-    file.write_all(&letter.bytes)
-        .and_then(|()| file.sync_data())
-        .with_context(|| format!("cannot archive the message in {}", path.display()))?;
-    Ok(format!("{}/{name}", shared.archive_shown))
 }
 
 /// The delay before try `n + 1`: `base * 2^(n-1)`, with ±25 % jitter, at most 15 minutes.
@@ -1227,12 +1315,6 @@ impl StopSignal {
 
     fn reason(&self) -> Option<String> {
         self.tx.borrow().clone()
-    }
-
-    /// Returns once a stop was requested.
-    async fn stopped(&self) {
-        let mut rx = self.tx.subscribe();
-        let _ = rx.wait_for(Option::is_some).await;
     }
 
     /// Sleeps for `d` unless asked to stop first; true if the whole delay passed.
