@@ -330,11 +330,11 @@ fn verify(source: &Source, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
     let head = match chain {
         Ok(chain) => chain.head,
         Err(broken) => {
-            println!(
+            say!(
                 "{shown}: FAILED at {broken}{}",
                 where_the_order_breaks(path, &broken)
             );
-            println!(
+            say!(
                 "The records before line {} hold; nothing after it can be trusted.",
                 broken.line
             );
@@ -342,7 +342,7 @@ fn verify(source: &Source, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
         }
     };
     if let Some(f) = finding {
-        println!("{shown}: FAILED at {f}");
+        say!("{shown}: FAILED at {f}");
         return Ok(ExitCode::Partial);
     }
     let mut archive_problems = Vec::new();
@@ -358,11 +358,9 @@ fn verify(source: &Source, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
     }
     if let Some((archive, why)) = archive_problems.first() {
         let (line, seq) = where_is.get(*archive).copied().unwrap_or((0, 0));
-        println!(
-            "{shown}: FAILED at line {line} (seq {seq}): the archived message {archive} {why}"
-        );
+        say!("{shown}: FAILED at line {line} (seq {seq}): the archived message {archive} {why}");
         if archive_problems.len() > 1 {
-            println!(
+            say!(
                 "({} archived messages in all fail this check)",
                 archive_problems.len()
             );
@@ -371,12 +369,12 @@ fn verify(source: &Source, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
     }
     if let Some(cp) = checkpoint {
         match checkpoint_seq {
-            Some(seq) => println!(
+            Some(seq) => say!(
                 "The checkpoint {cp} is the record with seq {seq}; {} records follow it.",
                 records - seq - 1
             ),
             None => {
-                println!(
+                say!(
                     "{shown}: FAILED: no record has the checkpoint hash {cp}: the log was rewritten or cut \
                      short since that checkpoint was taken"
                 );
@@ -384,13 +382,13 @@ fn verify(source: &Source, path: &Path, checkpoint: Option<&str>) -> anyhow::Res
             }
         }
     }
-    println!(
+    say!(
         "{shown}: OK: {records} records in {} run(s); the hash chain holds; every recipient's history is in order; \
          {} archived messages match their records.",
         audit.runs,
         audit.archives.len()
     );
-    println!("Head: {head}");
+    say!("Head: {head}");
     Ok(ExitCode::Success)
 }
 
@@ -580,40 +578,49 @@ fn summary(source: &Source, path: &Path, json: bool) -> anyhow::Result<ExitCode>
             not_accepted: &not_accepted,
             damaged: broken.as_ref().map(ToString::to_string),
         };
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        say!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(damaged_code(&broken));
     }
-    println!(
+    say!(
         "Campaign {} — delivery log {}",
         source.id,
         source.show(path)
     );
-    println!();
+    say!();
     for r in &runs {
         let end = match (&r.finished, &r.stopped) {
             (Some(t), None) => format!("finished {t}"),
             (Some(t), Some(why)) => format!("stopped {t}: {why}"),
             (None, _) => "did not finish (the process ended without closing the run)".to_owned(),
         };
-        println!(
+        say!(
             "Run {} ({}) by {} on {}, {}",
-            r.run, r.mode, r.operator, r.host, r.tool
+            r.run,
+            r.mode,
+            r.operator,
+            r.host,
+            r.tool
         );
-        println!("  started {}, {end}", r.started);
+        say!("  started {}, {end}", r.started);
         let c = &r.counts;
-        println!(
+        say!(
             "  accepted {}, rejected {}, deferred {}, unknown {}, skipped (settled before) {}, not attempted {}",
-            c.accepted, c.rejected, c.deferred, c.unknown, c.skipped, c.pending
+            c.accepted,
+            c.rejected,
+            c.deferred,
+            c.unknown,
+            c.skipped,
+            c.pending
         );
         let inputs: Vec<String> = r
             .inputs
             .values()
             .map(|i| format!("{} {}", i.file, &i.sha256[..i.sha256.len().min(12)]))
             .collect();
-        println!("  inputs: {}", inputs.join(", "));
+        say!("  inputs: {}", inputs.join(", "));
     }
-    println!();
-    println!(
+    say!();
+    say!(
         "Recipients in the log: {} — {}",
         rows.len(),
         totals
@@ -624,19 +631,22 @@ fn summary(source: &Source, path: &Path, json: bool) -> anyhow::Result<ExitCode>
             .join(", ")
     );
     if !not_accepted.is_empty() {
-        println!();
-        println!("Not accepted:");
+        say!();
+        say!("Not accepted:");
         for r in &not_accepted {
             let reply = match (&r.smtp_code, &r.smtp_text, &r.error) {
                 (Some(code), Some(text), _) => format!("{code} {}", text.replace('\n', " / ")),
                 (_, _, Some(error)) => error.clone(),
                 _ => String::new(),
             };
-            println!(
+            say!(
                 "  {} ({}): {} at {} — {reply}",
-                r.key, r.organisation, r.state, r.time
+                r.key,
+                r.organisation,
+                r.state,
+                r.time
             );
-            println!("      next: {}", r.next_action);
+            say!("      next: {}", r.next_action);
         }
     }
     Ok(damaged_code(&broken))
@@ -678,7 +688,7 @@ fn list(
             continue;
         }
         shown += 1;
-        println!(
+        say!(
             "{:<11} {}  {}  attempts {}  {}  {}",
             r.state,
             r.time,
@@ -704,19 +714,19 @@ fn show(source: &Source, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
     }
     let ledger = ledger(&entries);
     if let Some(r) = ledger.recipients.get(key) {
-        println!("{key}: {} — {}", r.state.name(), next_action(r.state, key));
+        say!("{key}: {} — {}", r.state.name(), next_action(r.state, key));
         if let Some(org) = &r.last_attempt.organisation {
-            println!("organisation: {org}");
+            say!("organisation: {org}");
         }
-        println!(
+        say!(
             "to: {}",
             r.last_attempt.to.clone().unwrap_or_default().join(", ")
         );
-        println!(
+        say!(
             "Message-ID: {}",
             r.last_attempt.message_id.clone().unwrap_or_default()
         );
-        println!();
+        say!();
     }
     for e in history {
         let test = if e.is_test() { " (test)" } else { "" };
@@ -744,7 +754,7 @@ fn show(source: &Source, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
         if let Some(stage) = &e.stage {
             line.push_str(&format!("  [at {stage}]"));
         }
-        println!("{line}");
+        say!("{line}");
         if e.kind == Kind::Attempt {
             let archive = e.archive.as_deref().unwrap_or("");
             let sha = e.sha256.as_deref().unwrap_or("");
@@ -753,7 +763,7 @@ fn show(source: &Source, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
                 Ok(_) => "DOES NOT MATCH".to_owned(),
                 Err(why) => why,
             };
-            println!("           message {archive}  sha256 {sha}  ({check})");
+            say!("           message {archive}  sha256 {sha}  ({check})");
         }
     }
     Ok(damaged_code(&broken))

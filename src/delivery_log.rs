@@ -64,9 +64,9 @@
 //!
 //! One thread owns the file (opened with `O_APPEND`). Records that arrive while it is busy are
 //! written together with one `write` and one `fdatasync` (group commit); nobody is told a record
-//! is written before that fsync returned. A batch that holds an `attempt` first makes the archive
-//! durable (one `syncfs` of its file system covers every message stored since the last batch), so
-//! no `attempt` line ever names a message that is not on disk. A failed write or fsync is fatal:
+//! is written before that fsync returned. An archived message is made durable before any record
+//! names it (`Archive::sync`, called by the sender for a whole batch of stored messages), so no
+//! `attempt` line ever names a message that is not on disk. A failed write or fsync is fatal:
 //! every later append fails, because after a failed fsync the kernel may have dropped the data.
 
 use std::fs::{File, OpenOptions};
@@ -685,9 +685,8 @@ impl Archive {
         Ok(Archive { dir, shown })
     }
 
-    /// Stores a message; returns its path relative to the campaign folder. The bytes become
-    /// durable when the `attempt` that names them is written (see Durability above); where
-    /// there is no `syncfs`, right here.
+    /// Stores a message; returns its path relative to the campaign folder. The bytes are
+    /// durable only after the next `sync` (where there is no `syncfs`, right here).
     pub fn store(&self, key: &str, sha256: &str, bytes: &[u8]) -> anyhow::Result<String> {
         use anyhow::Context;
         let name = format!("{}.{}.eml", crate::message::file_stem(key), &sha256[..16]);
@@ -703,16 +702,18 @@ impl Archive {
         write().with_context(|| format!("cannot archive the message in {}", path.display()))?;
         Ok(format!("{}/{name}", self.shown))
     }
-}
 
-/// Makes every archived message written so far durable: one `syncfs` of the archive's file
-/// system. (Elsewhere than Linux, `Archive::store` syncs each file itself.)
-fn sync_archive(dir: &File) -> io::Result<()> {
-    #[cfg(target_os = "linux")]
-    rustix::fs::syncfs(dir)?;
-    #[cfg(not(target_os = "linux"))]
-    let _ = dir;
-    Ok(())
+    /// Makes every message stored so far durable: one `syncfs` of the archive's file system
+    /// covers a whole batch (group commit; a per-file fsync costs a journal commit each).
+    /// Elsewhere than Linux, `store` synced each file itself.
+    pub fn sync(&self) -> anyhow::Result<()> {
+        use anyhow::Context;
+        #[cfg(target_os = "linux")]
+        File::open(&self.dir)
+            .and_then(|dir| rustix::fs::syncfs(&dir).map_err(io::Error::from))
+            .with_context(|| format!("cannot make the archive {} durable", self.dir.display()))?;
+        Ok(())
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -735,8 +736,6 @@ pub struct Opening {
     pub path: PathBuf,
     pub run: String,
     pub chain: Chain,
-    /// The archive whose messages `attempt` records name.
-    pub archive: Archive,
 }
 
 impl Log {
@@ -767,13 +766,9 @@ impl Log {
             .metadata()
             .with_context(|| format!("cannot read {}", opening.path.display()))?
             .len();
-        let archive_dir = File::open(&opening.archive.dir).with_context(|| {
-            format!("cannot open the archive {}", opening.archive.dir.display())
-        })?;
         let mut writer = Writer {
             file,
             len,
-            archive_dir,
             run: opening.run,
             chain: opening.chain,
             failed: None,
@@ -817,8 +812,6 @@ struct Writer {
     file: File,
     /// The file's length after the last acknowledged batch.
     len: u64,
-    /// The archive folder: synced before a batch that names archived messages.
-    archive_dir: File,
     run: String,
     chain: Chain,
     failed: Option<String>,
@@ -833,8 +826,7 @@ impl Writer {
         }
     }
 
-    /// Writes a batch with one write and one fsync, then answers each request. A batch that
-    /// holds an `attempt` first makes the archive durable.
+    /// Writes a batch with one write and one fsync, then answers each request.
     fn commit(&mut self, batch: Vec<Request>) {
         if let Some(why) = &self.failed {
             for request in batch {
@@ -845,7 +837,6 @@ impl Writer {
         let saved = self.chain.clone();
         let mut bytes = Vec::with_capacity(batch.len() * 512);
         let mut sealed = Vec::with_capacity(batch.len());
-        let mut names_archive = false;
         for request in batch {
             let Some(mut entry) = request.entry else {
                 sealed.push((None, request.done));
@@ -861,23 +852,15 @@ impl Writer {
             bytes.push(b'\n');
             self.chain.next_seq += 1;
             self.chain.head = entry.hash.clone().expect("sealed");
-            names_archive |= entry.kind == Kind::Attempt;
             sealed.push((Some(entry), request.done));
         }
-        let archived = if names_archive {
-            sync_archive(&self.archive_dir)
-        } else {
-            Ok(())
-        };
-        let written = archived
-            .and_then(|()| self.file.write_all(&bytes))
-            .and_then(|()| {
-                if bytes.is_empty() {
-                    Ok(())
-                } else {
-                    self.file.sync_data()
-                }
-            });
+        let written = self.file.write_all(&bytes).and_then(|()| {
+            if bytes.is_empty() {
+                Ok(())
+            } else {
+                self.file.sync_data()
+            }
+        });
         match written {
             Ok(()) => {
                 self.len += bytes.len() as u64;

@@ -55,11 +55,11 @@ pub fn init(dir: &Path) -> anyhow::Result<ExitCode> {
         std::fs::write(&target, content)
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
-    println!(
+    say!(
         "Created a campaign in {} from the built-in example (the fanpage letter).",
         dir.display()
     );
-    println!(
+    say!(
         "Next: edit campaign.toml and recipients/organisations.csv, then run `letterpost check` there."
     );
     Ok(ExitCode::Success)

@@ -2,6 +2,10 @@
 //! command line, sets up diagnostics, runs the command and turns the result into an exit code.
 //! See ARCHITECTURE.md for the map of the modules.
 
+// First, so its `say!` macro is in scope in every module below.
+#[macro_use]
+mod report;
+
 mod audit;
 mod cli;
 mod clock;
@@ -14,7 +18,6 @@ mod message;
 mod order;
 mod problem;
 mod recipients;
-mod report;
 mod send;
 
 use clap::Parser;

@@ -41,6 +41,33 @@ impl std::fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
+/// Prints a line on stdout. When stdout is a pipe that was closed (`letterpost log list | head`)
+/// the process ends quietly with success instead of panicking, as grep and ripgrep do.
+#[macro_export]
+macro_rules! say {
+    () => {
+        $crate::report::say_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::report::say_line(format_args!($($arg)*))
+    };
+}
+
+pub fn say_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{line}") {
+        quit_on_broken_pipe(&e);
+    }
+}
+
+/// Ends the process with success if `e` says the reader of stdout went away.
+pub fn quit_on_broken_pipe(e: &std::io::Error) {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(0);
+    }
+}
+
 /// Prints every problem, then a line saying how many and that nothing happened.
 pub fn problems(problems: &[Problem], what_happened: &str) {
     for p in problems {

@@ -117,6 +117,7 @@ impl<'c> Pipeline<'c> {
     fn each_row(
         &self,
         table: &mut Table,
+        threads: usize,
         mut choose: impl FnMut(&Recipient) -> bool + Send,
         work: impl Fn(Chosen<'_>) -> anyhow::Result<Result<(), Problem>> + Sync,
     ) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
@@ -128,9 +129,6 @@ impl<'c> Pipeline<'c> {
         }
         let reader = Mutex::new((table, 0usize, &mut choose));
         let collected = Mutex::new(Collected::default());
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .clamp(1, 8);
         std::thread::scope(|scope| {
             for _ in 0..threads {
                 scope.spawn(|| {
@@ -205,10 +203,16 @@ impl<'c> Pipeline<'c> {
     fn plan(&self, table: &mut Table) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
         self.each_row(
             table,
+            cores(),
             |_| false,
             |row| Ok(self.templates.render(row.recipient, &self.csv).map(drop)),
         )
     }
+}
+
+/// The processor's cores, for CPU-bound stages.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
 }
 
 /// One row handed to `each_row`'s work: its position in the list, the recipient, and whether
@@ -228,7 +232,7 @@ pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
     match pipeline.plan(&mut table)? {
         Err(problems) => Ok(refuse(&problems, "nothing was sent or written")),
         Ok(planned) => {
-            println!(
+            say!(
                 "{}: {} recipients; every letter and appendix renders; no problems found",
                 pipeline.csv,
                 planned.len()
@@ -295,10 +299,10 @@ pub fn preview(
                 .iter()
                 .map(|a| format!("{} <{a}>", recipient.organisation))
                 .collect::<Vec<_>>();
-            println!("From:       {}", config.from);
-            println!("To:         {}", to.join(", "));
+            say!("From:       {}", config.from);
+            say!("To:         {}", to.join(", "));
             if !recipient.cc.is_empty() {
-                println!(
+                say!(
                     "Cc:         {}",
                     recipient
                         .cc
@@ -308,15 +312,15 @@ pub fn preview(
                         .join(", ")
                 );
             }
-            println!("Subject:    {}", rendered.subject);
-            println!(
+            say!("Subject:    {}", rendered.subject);
+            say!(
                 "Attachment: {} ({} bytes)",
                 config.templates.appendix_filename,
                 rendered.appendix.len()
             );
-            println!("Message-ID: {}", letter.message_id);
-            println!("Row:        {} (key {})", recipient.line, recipient.key);
-            println!("{}", "-".repeat(72));
+            say!("Message-ID: {}", letter.message_id);
+            say!("Row:        {} (key {})", recipient.line, recipient.key);
+            say!("{}", "-".repeat(72));
             print!("{}", String::from_utf8_lossy(&rendered.text));
         }
         return Ok(ExitCode::Success);
@@ -406,7 +410,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             .collect()
     };
     if selection.jobs.is_empty() && open.is_empty() {
-        println!("Nothing to send: {}.", selection.describe());
+        say!("Nothing to send: {}.", selection.describe());
         return Ok(final_report(config, &planned, &ledger, options, false));
     }
     for line in &changed {
@@ -434,6 +438,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         scope.spawn(|| {
             produce(
                 &pipeline,
+                options.concurrency,
                 &archive,
                 &selection.jobs,
                 redirect.as_ref(),
@@ -451,7 +456,6 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             skipped: selection.skipped,
             pending: selection.pending,
             letters: received,
-            archive: archive.clone(),
             stop: stop.clone(),
             open,
             chain,
@@ -471,9 +475,10 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         options,
         outcome.stopped.is_some(),
     );
-    println!(
+    say!(
         "Log head: {} (keep it: `letterpost log verify --checkpoint {}` proves the log was not rewritten)",
-        outcome.head, outcome.head
+        outcome.head,
+        outcome.head
     );
     if let Some(why) = outcome.stopped {
         eprintln!("Stopped early: {why}");
@@ -495,7 +500,7 @@ fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow:
         selected += usize::from(wanted);
         wanted
     };
-    let result = pipeline.each_row(table, choose, |row| {
+    let result = pipeline.each_row(table, cores(), choose, |row| {
         let letter = match pipeline.letter(row.recipient, None) {
             Ok(letter) => letter,
             Err(problem) => {
@@ -519,7 +524,7 @@ fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow:
     };
     check_only(&planned, &options.only)?;
     let written = outbox.commit()?;
-    println!(
+    say!(
         "Dry run: wrote {written} letters for {} recipients to {} (with manifest.jsonl); nothing was sent.",
         planned.len(),
         config.show(&target)
@@ -733,7 +738,6 @@ struct Delivery<'a> {
     skipped: u64,
     pending: u64,
     letters: tokio::sync::mpsc::Receiver<Work>,
-    archive: Archive,
     stop: StopSignal,
     open: Vec<Entry>,
     chain: delivery_log::Chain,
@@ -753,7 +757,6 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         path: config.log_file(),
         run: d.run.clone(),
         chain: d.chain,
-        archive: d.archive,
     })
     .map_err(|e| Stopped(format!("{e:#}")))?;
     let stop = d.stop.clone();
@@ -858,6 +861,7 @@ async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
 /// workers. Anything that goes wrong here (the list changed under the run) stops the run.
 fn produce(
     pipeline: &Pipeline<'_>,
+    workers: usize,
     archive: &Archive,
     jobs: &[Job],
     redirect: Option<&Redirect>,
@@ -872,45 +876,52 @@ fn produce(
         Ok(table) => table,
         Err(problems) => return changed(problems[0].to_string()),
     };
-    // Letters are built on every core but queued in list order.
+    // Letters are built and stored on every core, put back in list order, made durable in
+    // batches by the archiver, then handed to the workers.
     let order = InOrder::new();
-    let queue = |work: Work| {
-        letters
-            .blocking_send(work)
-            .map_err(|_| anyhow::anyhow!("stopped"))
-    };
-    let result = pipeline.each_row(
-        &mut table,
-        |r| wanted.contains_key(r.key.as_str()),
-        |row| {
-            if !row.chosen {
-                order.settle(row.index, None, queue)?;
-                return Ok(Ok(()));
-            }
-            if stop.reason().is_some() {
-                bail!("stopped");
-            }
-            let letter = match pipeline.letter(row.recipient, redirect) {
-                Ok(letter) => letter,
-                Err(problem) => return Ok(Err(problem)),
-            };
-            let job = wanted[row.recipient.key.as_str()];
-            remaining
-                .lock()
-                .expect("remaining")
-                .remove(job.key.as_str());
-            let archive = archive.store(&letter.key, &letter.sha256, &letter.bytes)?;
-            let work = Work {
-                letter,
-                archive,
-                attempts: job.attempts,
-                reason: job.reason,
-                test: redirect.is_some(),
-            };
-            order.settle(row.index, Some(work), queue)?;
-            Ok(Ok(()))
-        },
-    );
+    let (stored, to_sync) = std::sync::mpsc::sync_channel::<Work>(64);
+    let queue = move |work: Work| stored.send(work).map_err(|_| anyhow::anyhow!("stopped"));
+    // Storing the archive waits on the file system more than on the processor: more threads
+    // than cores keep the workers fed when the journal is busy.
+    let threads = cores().max(workers.min(8));
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| archiver(archive, to_sync, &letters, stop));
+        let result = pipeline.each_row(
+            &mut table,
+            threads,
+            |r| wanted.contains_key(r.key.as_str()),
+            |row| {
+                if !row.chosen {
+                    order.settle(row.index, None, &queue)?;
+                    return Ok(Ok(()));
+                }
+                if stop.reason().is_some() {
+                    bail!("stopped");
+                }
+                let letter = match pipeline.letter(row.recipient, redirect) {
+                    Ok(letter) => letter,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                let job = wanted[row.recipient.key.as_str()];
+                remaining
+                    .lock()
+                    .expect("remaining")
+                    .remove(job.key.as_str());
+                let archive = archive.store(&letter.key, &letter.sha256, &letter.bytes)?;
+                let work = Work {
+                    letter,
+                    archive,
+                    attempts: job.attempts,
+                    reason: job.reason,
+                    test: redirect.is_some(),
+                };
+                order.settle(row.index, Some(work), &queue)?;
+                Ok(Ok(()))
+            },
+        );
+        drop(queue); // the archiver ends once it has passed on what was queued
+        result
+    });
     match result {
         Ok(Ok(_)) => {
             let missing = remaining.into_inner().expect("remaining").len();
@@ -921,6 +932,30 @@ fn produce(
         Ok(Err(problems)) => changed(problems[0].to_string()),
         Err(e) if stop.reason().is_none() => stop.request(format!("{e:#}")),
         Err(_) => {}
+    }
+}
+
+/// Makes stored letters durable a batch at a time (one `Archive::sync` for all that waited)
+/// and passes them on to the workers: no worker ever writes an `attempt` naming a message that
+/// is not on disk, and none waits for the archive's sync itself.
+fn archiver(
+    archive: &Archive,
+    stored: std::sync::mpsc::Receiver<Work>,
+    letters: &tokio::sync::mpsc::Sender<Work>,
+    stop: &StopSignal,
+) {
+    while let Ok(first) = stored.recv() {
+        let mut batch = vec![first];
+        batch.extend(stored.try_iter());
+        if let Err(e) = archive.sync() {
+            stop.request(format!("{e:#}"));
+            return;
+        }
+        for work in batch {
+            if letters.blocking_send(work).is_err() {
+                return;
+            }
+        }
     }
 }
 
@@ -1385,16 +1420,16 @@ fn final_report(
         }
     }
     if test {
-        println!("Test send finished; test letters never count as delivered.");
+        say!("Test send finished; test letters never count as delivered.");
     }
-    println!(
+    say!(
         "Campaign {}: {accepted} of {} recipients accepted, {} not accepted, {not_yet} not sent yet.",
         config.id,
         planned.len(),
         problems.len()
     );
     if !problems.is_empty() {
-        println!("Not accepted:");
+        say!("Not accepted:");
         for (p, r) in &problems {
             let reply = r
                 .last
@@ -1403,7 +1438,7 @@ fn final_report(
                 .map(|s| format!("{} {}", s.code, s.text.replace('\n', " / ")))
                 .or_else(|| r.last.error.clone())
                 .unwrap_or_default();
-            println!(
+            say!(
                 "  {} (line {}, {}): {} — {}. {}",
                 p.key,
                 p.line,
