@@ -410,3 +410,50 @@ fn the_password_can_come_from_a_file_and_never_shows_even_at_trace_level() {
         );
     }
 }
+
+/// Runs letterpost under a pseudo-terminal (util-linux `script`), typing `answer`.
+fn at_a_terminal(c: &Campaign, args: &str, answer: &str) -> (i32, String) {
+    use std::io::Write;
+    let bin = env!("CARGO_BIN_EXE_letterpost");
+    let cmd = c.command(&[]);
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
+        .current_dir(c.dir.path())
+        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(answer.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+#[test]
+fn at_a_terminal_the_operator_is_asked_before_anything_is_sent() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port);
+    let (code, screen) = at_a_terminal(&c, "send", "no\n");
+    assert_eq!(code, 2, "{screen}");
+    assert!(
+        screen.contains("Send 3 letters through 127.0.0.1:"),
+        "{screen}"
+    );
+    assert!(screen.contains("Nothing was sent."), "{screen}");
+    assert!(server.received().is_empty());
+
+    let (code, screen) = at_a_terminal(&c, "send", "yes\n");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(server.received().len(), 3);
+    assert!(screen.contains("3 of 3 recipients accepted"), "{screen}");
+}
