@@ -1,0 +1,579 @@
+//! The SMTP phase of a real send: `run_started`, closing what earlier runs left open, one async
+//! worker per connection, retries, the rate limit, stop signals, `run_finished`.
+//!
+//! Every record is durable before the network step it announces (`attempt` before MAIL FROM,
+//! `data` before the first byte of the message); outcomes are queued and made durable by the
+//! next awaited record. It does not build letters (`plan` does) or speak SMTP itself
+//! (`dispatch` does).
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use anyhow::Context;
+use lettre::Address;
+use tokio::sync::watch;
+
+use super::plan::{Pipeline, Work};
+use super::{Options, describe_options, fingerprints, operator};
+use crate::clock;
+use crate::config::Rate;
+use crate::delivery_log::{self, Entry, Kind, Log, Subject};
+use crate::dispatch::{self, Failure, FailureKind, Relay};
+use crate::report::{ExitCode, Progress, Stopped};
+
+pub(super) struct Delivery<'a> {
+    pub(super) pipeline: &'a Pipeline<'a>,
+    pub(super) relay: Relay,
+    pub(super) options: &'a Options,
+    pub(super) run: String,
+    pub(super) redirect: bool,
+    pub(super) jobs: usize,
+    pub(super) skipped: u64,
+    pub(super) pending: u64,
+    pub(super) letters: tokio::sync::mpsc::Receiver<Work>,
+    pub(super) stop: StopSignal,
+    pub(super) open: Vec<Entry>,
+    pub(super) chain: delivery_log::Chain,
+    pub(super) sent_times: Vec<SystemTime>,
+    pub(super) csv_sha256: String,
+}
+
+pub(super) struct Delivered {
+    pub(super) head: String,
+    pub(super) stopped: Option<String>,
+}
+
+/// The SMTP phase: run_started, close what earlier runs left open, the workers, run_finished.
+pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
+    let config = d.pipeline.config;
+    let log = Log::open(delivery_log::Opening {
+        path: config.log_file(),
+        run: d.run.clone(),
+        chain: d.chain,
+    })
+    .map_err(|e| Stopped(format!("{e:#}")))?;
+    let stop = d.stop.clone();
+    stop.listen_for_signals();
+
+    let inputs = fingerprints(config, &d.csv_sha256).into_iter().collect();
+    log.append(Entry {
+        kind: Kind::RunStarted,
+        mode: Some(if d.redirect { "test" } else { "send" }.to_owned()),
+        campaign: Some(config.id.clone()),
+        operator: Some(operator()),
+        host: Some(gethostname::gethostname().to_string_lossy().into_owned()),
+        tool: Some(format!("letterpost {}", env!("CARGO_PKG_VERSION"))),
+        inputs: Some(inputs),
+        options: Some(describe_options(d.options)),
+        ..Entry::default()
+    })
+    .await
+    .map_err(|e| Stopped(format!("{e:#}")))?;
+
+    for entry in &d.open {
+        let Some(subject) = Subject::of(entry) else {
+            continue;
+        };
+        let mut closing = Entry::about(
+            if entry.kind == Kind::Data {
+                Kind::Unknown
+            } else {
+                Kind::Deferred
+            },
+            &subject,
+        );
+        closing.stage = Some("interrupted".to_owned());
+        closing.error = Some(if entry.kind == Kind::Data {
+            format!(
+                "run {} stopped after the message was sent and before the server's reply",
+                entry.run
+            )
+        } else {
+            format!("run {} stopped before the message was sent", entry.run)
+        });
+        log.append(closing)
+            .await
+            .map_err(|e| Stopped(format!("{e:#}")))?;
+    }
+
+    let jobs = d.jobs;
+    let shared = Arc::new(Shared {
+        log: log.clone(),
+        relay: d.relay,
+        stop: stop.clone(),
+        limiter: Mutex::new(Limiter::new(d.options.rate, d.sent_times)),
+        retries: config.sending.retries,
+        retry_delay: config.sending.retry_delay,
+        from: config.from.email.clone(),
+        tally: Mutex::new(Tally::default()),
+        progress: Mutex::new(Progress::new(jobs as u64, d.options.quiet)),
+        connected_once: std::sync::atomic::AtomicBool::new(false),
+    });
+
+    // Letters come from the producer threads (the rows are streamed again) through `letters`.
+    let rx = Arc::new(tokio::sync::Mutex::new(d.letters));
+    let mut workers = Vec::new();
+    for _ in 0..d.options.concurrency.min(jobs.max(1)) {
+        let shared = shared.clone();
+        let rx = rx.clone();
+        workers.push(tokio::spawn(async move { worker(shared, rx).await }));
+    }
+    // Only the workers hold the receiver: when they stop, the producer's next send fails.
+    drop(rx);
+
+    for w in workers {
+        w.await.context("a delivery worker failed")?;
+    }
+    shared.progress.lock().expect("progress").finish();
+    let stopped = stop.reason();
+    let tally = shared.tally.lock().expect("tally").clone();
+    let counts = delivery_log::Counts {
+        accepted: tally.accepted,
+        rejected: tally.rejected,
+        deferred: tally.deferred,
+        unknown: tally.unknown,
+        skipped: d.skipped,
+        pending: d.pending + (jobs as u64).saturating_sub(tally.settled()),
+    };
+    let finished = log
+        .append(Entry {
+            kind: Kind::RunFinished,
+            counts: Some(counts),
+            stopped: stopped.clone(),
+            ..Entry::default()
+        })
+        .await
+        .map_err(|e| Stopped(format!("{e:#}")))?;
+    Ok(Delivered {
+        head: finished.hash.unwrap_or_default(),
+        stopped,
+    })
+}
+
+/// What every worker shares.
+struct Shared {
+    log: Log,
+    relay: Relay,
+    stop: StopSignal,
+    limiter: Mutex<Limiter>,
+    retries: u32,
+    retry_delay: Duration,
+    from: Address,
+    tally: Mutex<Tally>,
+    progress: Mutex<Progress>,
+    connected_once: std::sync::atomic::AtomicBool,
+}
+
+#[derive(Debug, Default, Clone)]
+struct Tally {
+    accepted: u64,
+    rejected: u64,
+    deferred: u64,
+    unknown: u64,
+}
+
+impl Tally {
+    fn settled(&self) -> u64 {
+        self.accepted + self.rejected + self.deferred + self.unknown
+    }
+}
+
+/// How one letter ended in this run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Settled {
+    Accepted,
+    Rejected,
+    Deferred,
+    Unknown,
+    /// Not attempted: the run stopped first.
+    NotAttempted,
+}
+
+async fn worker(
+    shared: Arc<Shared>,
+    rx: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Work>>>,
+) {
+    let mut connection: Option<dispatch::Connection> = None;
+    loop {
+        if shared.stop.reason().is_some() {
+            break;
+        }
+        let work = { rx.lock().await.recv().await };
+        let Some(work) = work else { break };
+        let settled = deliver_one(&shared, &mut connection, &work).await;
+        let note = format!("{} {}", work.letter.key, settled_name(settled));
+        {
+            let mut tally = shared.tally.lock().expect("tally");
+            match settled {
+                Settled::Accepted => tally.accepted += 1,
+                Settled::Rejected => tally.rejected += 1,
+                Settled::Deferred => tally.deferred += 1,
+                Settled::Unknown => tally.unknown += 1,
+                Settled::NotAttempted => {}
+            }
+        }
+        if settled != Settled::NotAttempted {
+            shared.progress.lock().expect("progress").advance(&note);
+        }
+    }
+    if let Some(c) = connection {
+        c.close().await;
+    }
+}
+
+fn settled_name(s: Settled) -> &'static str {
+    match s {
+        Settled::Accepted => "accepted",
+        Settled::Rejected => "rejected",
+        Settled::Deferred => "deferred",
+        Settled::Unknown => "unknown",
+        Settled::NotAttempted => "not attempted",
+    }
+}
+
+/// One letter through every try this run allows. Every network step is preceded by its durable
+/// record; any failure to write the log stops the run before the next network step.
+async fn deliver_one(
+    shared: &Shared,
+    connection: &mut Option<dispatch::Connection>,
+    work: &Work,
+) -> Settled {
+    let letter = &work.letter;
+    let archive = &work.archive;
+    let mut tries = 0;
+    loop {
+        if tries > 0 {
+            let delay = backoff(shared.retry_delay, tries);
+            if !shared.stop.sleep(delay).await {
+                return Settled::Deferred;
+            }
+        }
+        if shared.stop.reason().is_some() {
+            return if tries == 0 {
+                Settled::NotAttempted
+            } else {
+                Settled::Deferred
+            };
+        }
+        tries += 1;
+        let mut conn = match connection.take() {
+            Some(conn) => conn,
+            None => match connect(shared).await {
+                Ok(conn) => conn,
+                Err(()) => {
+                    return if tries == 1 {
+                        Settled::NotAttempted
+                    } else {
+                        Settled::Deferred
+                    };
+                }
+            },
+        };
+        if !Limiter::acquire(&shared.limiter, &shared.stop).await {
+            *connection = Some(conn);
+            return if tries == 1 {
+                Settled::NotAttempted
+            } else {
+                Settled::Deferred
+            };
+        }
+        let subject = Subject {
+            key: letter.key.clone(),
+            row: letter.line,
+            to: letter.envelope.iter().map(ToString::to_string).collect(),
+            message_id: letter.message_id.clone(),
+            sha256: letter.sha256.clone(),
+            archive: archive.clone(),
+            attempt: work.attempts + tries,
+            test: work.test,
+        };
+        let mut attempt = Entry::about(Kind::Attempt, &subject);
+        attempt.organisation = Some(letter.organisation.clone());
+        attempt.reason = if tries == 1 {
+            work.reason.map(str::to_owned)
+        } else {
+            None
+        };
+        if !record(shared, attempt).await {
+            *connection = Some(conn);
+            return Settled::NotAttempted;
+        }
+
+        if let Err(failure) = conn.begin(&shared.from, &letter.envelope).await {
+            let kind = match failure.kind {
+                FailureKind::Permanent => Kind::Rejected,
+                _ => Kind::Deferred,
+            };
+            let fatal = failure.is_authentication();
+            *connection = keep(conn, &failure).await;
+            record_outcome(shared, &subject, kind, &failure);
+            if fatal {
+                shared.stop.request(format!(
+                    "the relay refused to accept mail from us: {failure}"
+                ));
+                return settled_of(kind);
+            }
+            if kind == Kind::Deferred && tries <= shared.retries {
+                continue;
+            }
+            return settled_of(kind);
+        }
+
+        if !record(shared, Entry::about(Kind::Data, &subject)).await {
+            // The message was not sent; leave the transaction to the server's timeout.
+            return Settled::NotAttempted;
+        }
+        match conn.finish(letter).await {
+            Ok(reply) => {
+                let mut accepted = Entry::about(Kind::Accepted, &subject);
+                accepted.stage = Some("message".to_owned());
+                accepted.smtp = Some(to_log_reply(&reply));
+                *connection = Some(conn);
+                shared.log.enqueue(accepted);
+                return Settled::Accepted;
+            }
+            Err(failure) => {
+                let kind = match failure.kind {
+                    FailureKind::Permanent => Kind::Rejected,
+                    FailureKind::Transient => Kind::Deferred,
+                    _ => Kind::Unknown,
+                };
+                *connection = keep(conn, &failure).await;
+                record_outcome(shared, &subject, kind, &failure);
+                if kind == Kind::Unknown {
+                    shared.progress.lock().expect("progress").println(&format!(
+                        "warning: {}: the connection was lost after the letter was sent ({failure}); it may \
+                         have arrived, so it will not be sent again automatically",
+                        letter.key
+                    ));
+                }
+                if kind == Kind::Deferred && tries <= shared.retries {
+                    continue;
+                }
+                return settled_of(kind);
+            }
+        }
+    }
+}
+
+fn settled_of(kind: Kind) -> Settled {
+    match kind {
+        Kind::Accepted => Settled::Accepted,
+        Kind::Rejected => Settled::Rejected,
+        Kind::Deferred => Settled::Deferred,
+        _ => Settled::Unknown,
+    }
+}
+
+/// After a failure, keeps the connection only if its state is known (RSET confirmed).
+async fn keep(conn: dispatch::Connection, failure: &Failure) -> Option<dispatch::Connection> {
+    if failure.connection_usable() {
+        conn.reset().await
+    } else {
+        None
+    }
+}
+
+/// Opens a connection. A failure here concerns the whole relay: authentication or TLS stop the
+/// run at once; an unreachable relay stops it after a few tries.
+async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
+    let first = !shared
+        .connected_once
+        .load(std::sync::atomic::Ordering::SeqCst);
+    let tries = if first { 1 } else { 3 };
+    let mut last = None;
+    for i in 0..tries {
+        if i > 0 && !shared.stop.sleep(backoff(shared.retry_delay, i)).await {
+            return Err(());
+        }
+        match shared.relay.connect().await {
+            Ok(conn) => {
+                shared
+                    .connected_once
+                    .store(true, std::sync::atomic::Ordering::SeqCst);
+                return Ok(conn);
+            }
+            Err(failure) => {
+                let fatal = failure.is_authentication()
+                    || matches!(
+                        failure.kind,
+                        FailureKind::Tls | FailureKind::Client | FailureKind::Permanent
+                    );
+                if fatal {
+                    last = Some(failure);
+                    break;
+                }
+                last = Some(failure);
+            }
+        }
+    }
+    let failure = last.expect("at least one try");
+    let what = if failure.is_authentication() {
+        "authentication failed"
+    } else if failure.kind == FailureKind::Tls || failure.stage == dispatch::Stage::Starttls {
+        "TLS could not be set up"
+    } else {
+        "the relay cannot be reached"
+    };
+    shared
+        .stop
+        .request(format!("{what}: {} {failure}", shared.relay.describe()));
+    Err(())
+}
+
+async fn record(shared: &Shared, entry: Entry) -> bool {
+    match shared.log.append(entry).await {
+        Ok(_) => true,
+        Err(e) => {
+            shared.stop.request(format!(
+                "{e:#}; no further letter is sent without its record"
+            ));
+            false
+        }
+    }
+}
+
+/// Records an outcome without waiting for the disk: nothing for this recipient follows it in
+/// this run except a retry, whose `attempt` is awaited and, the log keeping order, makes this
+/// record durable first. A write failure shows at that next record.
+fn record_outcome(shared: &Shared, subject: &Subject, kind: Kind, failure: &Failure) {
+    let mut entry = Entry::about(kind, subject);
+    entry.stage = Some(failure.stage.as_str().to_owned());
+    entry.smtp = failure.reply.as_ref().map(to_log_reply);
+    entry.error = failure.error.clone();
+    shared.log.enqueue(entry);
+}
+
+fn to_log_reply(reply: &dispatch::Reply) -> delivery_log::Reply {
+    delivery_log::Reply {
+        code: reply.code,
+        enhanced: reply.enhanced.clone(),
+        text: reply.text.clone(),
+    }
+}
+
+/// The delay before try `n + 1`: `base * 2^(n-1)`, with ±25 % jitter, at most 15 minutes.
+fn backoff(base: Duration, n: u32) -> Duration {
+    let factor = 2f64.powi(n.saturating_sub(1).min(16) as i32);
+    let jitter = 0.75 + fastrand::f64() * 0.5;
+    Duration::from_secs_f64((base.as_secs_f64() * factor * jitter).min(900.0))
+}
+
+/// The rate limit, counted over the log's sends and this run's.
+struct Limiter {
+    rate: Rate,
+    times: VecDeque<SystemTime>,
+}
+
+impl Limiter {
+    fn new(rate: Rate, sent: Vec<SystemTime>) -> Limiter {
+        let mut times: VecDeque<SystemTime> = sent.into();
+        if let Rate::Limited { count, .. } = rate {
+            while times.len() > count as usize {
+                times.pop_front();
+            }
+        }
+        Limiter { rate, times }
+    }
+
+    /// Waits until one more message fits in the window and takes its slot. False if stopped.
+    async fn acquire(limiter: &Mutex<Limiter>, stop: &StopSignal) -> bool {
+        loop {
+            let wait = {
+                let mut l = limiter.lock().expect("limiter");
+                let Rate::Limited { count, per } = l.rate else {
+                    return true;
+                };
+                let now = clock::now();
+                while l
+                    .times
+                    .front()
+                    .is_some_and(|t| now.duration_since(*t).unwrap_or_default() >= per)
+                {
+                    l.times.pop_front();
+                }
+                if l.times.len() < count as usize {
+                    l.times.push_back(now);
+                    return true;
+                }
+                let oldest = *l.times.front().expect("full window");
+                (oldest + per).duration_since(now).unwrap_or_default()
+            };
+            if !stop.sleep(wait.max(Duration::from_millis(10))).await {
+                return false;
+            }
+        }
+    }
+}
+
+/// Why the run should stop taking letters, shared by every task.
+#[derive(Clone)]
+pub(super) struct StopSignal {
+    pub(super) tx: Arc<watch::Sender<Option<String>>>,
+}
+
+impl StopSignal {
+    pub(super) fn new() -> StopSignal {
+        StopSignal {
+            tx: Arc::new(watch::channel(None).0),
+        }
+    }
+
+    pub(super) fn request(&self, why: String) {
+        self.tx.send_if_modified(|current| {
+            if current.is_none() {
+                *current = Some(why);
+                true
+            } else {
+                false
+            }
+        });
+    }
+
+    pub(super) fn reason(&self) -> Option<String> {
+        self.tx.borrow().clone()
+    }
+
+    /// Sleeps for `d` unless asked to stop first; true if the whole delay passed.
+    async fn sleep(&self, d: Duration) -> bool {
+        let mut rx = self.tx.subscribe();
+        if rx.borrow().is_some() {
+            return false;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(d) => true,
+            _ = rx.changed() => false,
+        }
+    }
+
+    /// Ctrl-C or SIGTERM: stop taking letters and settle what is in flight. A second one ends the
+    /// process at once (what was in flight is then resolved by the next run).
+    fn listen_for_signals(&self) {
+        let stop = self.clone();
+        tokio::spawn(async move {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            let terminate = async {
+                match term.as_mut() {
+                    Some(t) => {
+                        t.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                () = terminate => {},
+            }
+            eprintln!(
+                "\nStopping: finishing the letters in flight (press Ctrl-C again to quit at once)…"
+            );
+            stop.request("interrupted by the operator".to_owned());
+            let _ = tokio::signal::ctrl_c().await;
+            eprintln!(
+                "Quitting at once; the next run will sort out the letters that were in flight."
+            );
+            std::process::exit(ExitCode::Stopped as i32);
+        });
+    }
+}

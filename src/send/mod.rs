@@ -1,0 +1,722 @@
+//! The pipeline, in order: check every row, then deliver; the only module that knows that order,
+//! and the one that decides, from the delivery log, what a run sends (resume).
+//!
+//! A run has two phases. The *plan* reads and renders every row (a dry run also builds and
+//! writes each letter) and stops with every problem if there is one: nothing is sent, and a
+//! dry run's unfinished outbox is thrown away. The *delivery* reads
+//! the rows again (the list is streamed, never held) and hands each letter to the outbox chosen
+//! once at the start: the dry-run folder, or the SMTP relay with the delivery log. For SMTP,
+//! every record is durable before the network step it announces: `attempt` before MAIL FROM,
+//! `data` before the first byte of the message, the outcome after the server's reply.
+//!
+//! It does not parse CSV, render, build MIME or speak SMTP itself: it calls the stages that do.
+//! `plan` reads, renders and builds on every core; `deliver` runs the SMTP workers; `lock` holds
+//! the campaign.
+
+mod deliver;
+mod lock;
+mod plan;
+
+use std::collections::HashSet;
+use std::path::Path;
+use std::time::SystemTime;
+
+use anyhow::{Context, bail};
+
+use self::deliver::{Delivery, StopSignal, deliver};
+use self::lock::Lock;
+use self::plan::{Pipeline, Planned, Work, cores, produce};
+use crate::clock;
+use crate::config::{Config, Rate};
+use crate::delivery_log::{self, Archive, Entry, Ledger, State};
+use crate::dispatch::{Directory, Relay};
+use crate::message::{self, Redirect};
+use crate::problem::Problem;
+use crate::recipients::{self, Recipient, Table};
+use crate::report::{self, ExitCode, Stopped};
+
+/// What the operator asked of `send`, flags resolved against `[sending]`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub limit: Option<usize>,
+    pub only: Vec<String>,
+    pub redirect_to: Option<String>,
+    pub retry_failed: bool,
+    pub resend_unknown: Vec<String>,
+    pub concurrency: usize,
+    pub rate: Rate,
+    pub quiet: bool,
+    /// How the operator named the campaign and list, to print the command that resumes.
+    pub resume_args: Vec<String>,
+}
+
+/// `letterpost check`.
+pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
+    let (pipeline, mut table) = match Pipeline::load(config, clock::now()) {
+        Ok(loaded) => loaded,
+        Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
+    };
+    match pipeline.plan(&mut table)? {
+        Err(problems) => Ok(refuse(&problems, "nothing was sent or written")),
+        Ok(planned) => {
+            say!(
+                "{}: {} recipients; every letter and appendix renders; no problems found",
+                pipeline.csv,
+                planned.len()
+            );
+            Ok(ExitCode::Success)
+        }
+    }
+}
+
+fn refuse(problems: &[Problem], what: &str) -> ExitCode {
+    report::problems(problems, what);
+    ExitCode::CouldNotStart
+}
+
+/// `letterpost preview [ROW] [--html FILE] [--eml FILE]`.
+pub fn preview(
+    config: &Config,
+    row: Option<&str>,
+    html: Option<&Path>,
+    eml: Option<&Path>,
+) -> anyhow::Result<ExitCode> {
+    let (pipeline, mut table) = match Pipeline::load(config, clock::now()) {
+        Ok(loaded) => loaded,
+        Err(problems) => return Ok(refuse(&problems, "nothing was written")),
+    };
+    let wanted = |r: &Recipient| match row {
+        None => true,
+        Some(row) => row.parse::<u64>().is_ok_and(|line| r.line == line) || r.key == row,
+    };
+    while let Some(next) = table.next_row() {
+        let recipient = match next {
+            Ok(recipient) if wanted(&recipient) => recipient,
+            Ok(_) => continue,
+            Err(problems) => {
+                let here = row.is_none_or(|row| {
+                    problems
+                        .iter()
+                        .any(|p| p.line.map(|l| l.to_string()).as_deref() == Some(row))
+                });
+                if here {
+                    return Ok(refuse(&problems, "nothing was written"));
+                }
+                continue;
+            }
+        };
+        let rendered = match pipeline.templates.render(&recipient, &pipeline.csv) {
+            Ok(rendered) => rendered,
+            Err(problem) => return Ok(refuse(&[problem], "nothing was written")),
+        };
+        let letter = message::build(&pipeline.sender, &recipient, &rendered, None)?;
+        if let Some(path) = html {
+            std::fs::write(path, &rendered.html)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote the HTML part to {}", path.display());
+        }
+        if let Some(path) = eml {
+            std::fs::write(path, &letter.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("wrote the message to {}", path.display());
+        }
+        if html.is_none() && eml.is_none() {
+            let to = recipient
+                .to
+                .iter()
+                .map(|a| format!("{} <{a}>", recipient.organisation))
+                .collect::<Vec<_>>();
+            say!("From:       {}", config.from);
+            say!("To:         {}", to.join(", "));
+            if !recipient.cc.is_empty() {
+                say!(
+                    "Cc:         {}",
+                    recipient
+                        .cc
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
+            say!("Subject:    {}", rendered.subject);
+            say!(
+                "Attachment: {} ({} bytes)",
+                config.templates.appendix_filename,
+                rendered.appendix.len()
+            );
+            say!("Message-ID: {}", letter.message_id);
+            say!("Row:        {} (key {})", recipient.line, recipient.key);
+            say!("{}", "-".repeat(72));
+            print!("{}", String::from_utf8_lossy(&rendered.text));
+        }
+        return Ok(ExitCode::Success);
+    }
+    match row {
+        Some(row) => bail!(
+            "no recipient in {} has line number or key `{row}`",
+            pipeline.csv
+        ),
+        None => bail!("{} has no recipients", pipeline.csv),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery
+
+/// `letterpost send` and `letterpost send --dry-run`.
+pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
+    let started = clock::now();
+    let (pipeline, mut table) = match Pipeline::load(config, started) {
+        Ok(loaded) => loaded,
+        Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
+    };
+    let _lock = Lock::acquire(config)?;
+    if options.dry_run {
+        return dry_run(&pipeline, &mut table, options);
+    }
+    let run = run_id(started);
+    let redirect = match &options.redirect_to {
+        None => None,
+        Some(addr) => {
+            let to = recipients::parse_addresses(addr)
+                .ok()
+                .and_then(|list| (list.len() == 1).then(|| list[0].clone()))
+                .with_context(|| format!("--redirect-to `{addr}` is not one email address"))?;
+            Some(Redirect {
+                to,
+                run: run.clone(),
+            })
+        }
+    };
+    let planned = match pipeline.plan(&mut table)? {
+        Ok(planned) => planned,
+        Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
+    };
+    let csv_sha256 = table.sha256();
+    drop(table);
+
+    let log_path = config.log_file();
+    let mut ledger = Ledger::default();
+    let mut replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
+    if let Err(broken) = &replayed
+        && broken.damage == delivery_log::Damage::Torn
+    {
+        let aside = delivery_log::set_aside_torn_tail(&log_path, broken.offset)?;
+        eprintln!(
+            "warning: the last line of {} was never finished (the machine stopped while writing it); \
+             it was moved to {} and the log continues after the last complete record",
+            config.show(&log_path),
+            config.show(&aside)
+        );
+        ledger = Ledger::default();
+        replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
+    }
+    let chain = match replayed {
+        Ok(chain) => chain,
+        Err(broken) => {
+            return Err(Stopped(format!(
+                "the delivery log {} is damaged at {broken}; nothing was sent. Run `letterpost log verify` \
+                 and keep a copy of the log for the auditor before doing anything else",
+                config.show(&log_path)
+            ))
+            .into());
+        }
+    };
+
+    let selection = select(&planned, &ledger, options, redirect.is_some())?;
+    let changed = changed_inputs(config, &ledger, &csv_sha256);
+    let open: Vec<Entry> = if redirect.is_some() {
+        Vec::new()
+    } else {
+        planned
+            .iter()
+            .filter_map(|p| ledger.recipients.get(&p.key))
+            .filter(|r| matches!(r.state, State::Open { .. }))
+            .map(|r| r.last.clone())
+            .collect()
+    };
+    if selection.jobs.is_empty() && open.is_empty() {
+        say!("Nothing to send: {}.", selection.describe());
+        return Ok(final_report(config, &planned, &ledger, options, false));
+    }
+    for line in &changed {
+        eprintln!("note: {line}");
+    }
+
+    let password =
+        crate::config::smtp_password(&config.smtp).map_err(|e| e.context("cannot send"))?;
+    let relay = Relay::new(config.smtp.clone(), password, config.from.email.domain())?;
+    if !confirm(&relay, &selection, options)? {
+        eprintln!("Nothing was sent.");
+        return Ok(ExitCode::CouldNotStart);
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.concurrency.clamp(1, 4))
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
+        .map_err(|e| Stopped(format!("{e:#}")))?;
+    let stop = StopSignal::new();
+    let (letters, received) = tokio::sync::mpsc::channel::<Work>(options.concurrency * 4);
+    let outcome = std::thread::scope(|scope| {
+        scope.spawn(|| {
+            produce(
+                &pipeline,
+                options.concurrency,
+                &archive,
+                &selection.jobs,
+                redirect.as_ref(),
+                &stop,
+                letters,
+            )
+        });
+        runtime.block_on(deliver(Delivery {
+            pipeline: &pipeline,
+            relay,
+            options,
+            run,
+            redirect: redirect.is_some(),
+            jobs: selection.jobs.len(),
+            skipped: selection.skipped,
+            pending: selection.pending,
+            letters: received,
+            stop: stop.clone(),
+            open,
+            chain,
+            sent_times: ledger.sent_times,
+            csv_sha256,
+        }))
+    })?;
+
+    let mut ledger = Ledger::default();
+    if let Err(broken) = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))? {
+        bail!("the delivery log reads back damaged at {broken}");
+    }
+    let code = final_report(
+        config,
+        &planned,
+        &ledger,
+        options,
+        outcome.stopped.is_some(),
+    );
+    say!(
+        "Log head: {} (keep it: `letterpost log verify --checkpoint {}` proves the log was not rewritten)",
+        outcome.head,
+        outcome.head
+    );
+    if let Some(why) = outcome.stopped {
+        eprintln!("Stopped early: {why}");
+        eprintln!("To resume, run: {}", resume_command(options));
+        return Ok(ExitCode::Stopped);
+    }
+    Ok(code)
+}
+
+fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow::Result<ExitCode> {
+    let config = pipeline.config;
+    let target = config.outbox_dir();
+    let outbox = Directory::create(&target)?;
+    let only: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let mut selected = 0usize;
+    let choose = |r: &Recipient| {
+        let wanted = (only.is_empty() || only.contains(r.key.as_str()))
+            && options.limit.is_none_or(|n| selected < n);
+        selected += usize::from(wanted);
+        wanted
+    };
+    let result = pipeline.each_row(table, cores(), choose, |row| {
+        let letter = match pipeline.letter(row.recipient, None) {
+            Ok(letter) => letter,
+            Err(problem) => {
+                outbox.record(row.index, None)?;
+                return Ok(Err(problem));
+            }
+        };
+        outbox.record(row.index, row.chosen.then_some(&letter))?;
+        Ok(Ok(()))
+    });
+    let planned = match result {
+        Ok(Ok(planned)) => planned,
+        Ok(Err(problems)) => {
+            outbox.discard();
+            return Ok(refuse(&problems, "nothing was sent or written"));
+        }
+        Err(e) => {
+            outbox.discard();
+            return Err(e);
+        }
+    };
+    check_only(&planned, &options.only)?;
+    let written = outbox.commit()?;
+    say!(
+        "Dry run: wrote {written} letters for {} recipients to {} (with manifest.jsonl); nothing was sent.",
+        planned.len(),
+        config.show(&target)
+    );
+    Ok(ExitCode::Success)
+}
+
+fn check_only(planned: &[Planned], only: &[String]) -> anyhow::Result<()> {
+    let keys: HashSet<&str> = planned.iter().map(|p| p.key.as_str()).collect();
+    let missing: Vec<&str> = only
+        .iter()
+        .map(String::as_str)
+        .filter(|k| !keys.contains(k))
+        .collect();
+    if !missing.is_empty() {
+        bail!(
+            "--only: no recipient has the key {}",
+            missing
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// What a run will send, decided from the log.
+struct Selection {
+    jobs: Vec<Job>,
+    skipped: u64,
+    pending: u64,
+    accepted_before: u64,
+    total: usize,
+}
+
+#[derive(Debug, Clone)]
+struct Job {
+    key: String,
+    /// Attempts made in earlier runs.
+    attempts: u32,
+    reason: Option<&'static str>,
+}
+
+impl Selection {
+    fn describe(&self) -> String {
+        format!(
+            "{} of {} recipients already accepted, {} left for an operator's decision",
+            self.accepted_before,
+            self.total,
+            self.skipped - self.accepted_before
+        )
+    }
+}
+
+fn select(
+    planned: &[Planned],
+    ledger: &Ledger,
+    options: &Options,
+    test: bool,
+) -> anyhow::Result<Selection> {
+    check_only(planned, &options.only)?;
+    let only: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let resend: HashSet<&str> = options.resend_unknown.iter().map(String::as_str).collect();
+    for key in &resend {
+        let state = planned
+            .iter()
+            .find(|p| p.key == *key)
+            .map(|_| ledger.recipients.get(*key).map(|r| r.state));
+        match state {
+            None => bail!("--resend-unknown: no recipient has the key `{key}`"),
+            Some(Some(State::Unknown | State::Open { data: true })) => {}
+            Some(other) => bail!(
+                "--resend-unknown `{key}`: its delivery is not unknown (it is {}); nothing was sent",
+                other.map_or("not attempted yet", State::name)
+            ),
+        }
+    }
+    let mut selection = Selection {
+        jobs: Vec::new(),
+        skipped: 0,
+        pending: 0,
+        accepted_before: 0,
+        total: planned.len(),
+    };
+    for p in planned {
+        if !only.is_empty() && !only.contains(p.key.as_str()) && !resend.contains(p.key.as_str()) {
+            continue;
+        }
+        let history = if test {
+            None
+        } else {
+            ledger.recipients.get(&p.key)
+        };
+        let attempts = history.map_or(0, |r| r.attempts);
+        let reason = match history.map(|r| r.state) {
+            None | Some(State::Deferred | State::Open { data: false }) => None,
+            Some(State::Accepted) => {
+                selection.accepted_before += 1;
+                selection.skipped += 1;
+                continue;
+            }
+            Some(State::Rejected) if options.retry_failed => Some("retry_failed"),
+            Some(State::Unknown | State::Open { data: true })
+                if resend.contains(p.key.as_str()) =>
+            {
+                Some("resend_unknown")
+            }
+            Some(State::Rejected | State::Unknown | State::Open { data: true }) => {
+                selection.skipped += 1;
+                continue;
+            }
+        };
+        if options.limit.is_some_and(|n| selection.jobs.len() >= n) {
+            selection.pending += 1;
+            continue;
+        }
+        selection.jobs.push(Job {
+            key: p.key.clone(),
+            attempts,
+            reason,
+        });
+    }
+    Ok(selection)
+}
+
+/// Names what changed since the last run, from the fingerprints in its `run_started`.
+fn changed_inputs(config: &Config, ledger: &Ledger, csv_sha256: &str) -> Vec<String> {
+    let Some(last) = ledger.last_run.as_ref().and_then(|e| e.inputs.as_ref()) else {
+        return Vec::new();
+    };
+    let mut changed = Vec::new();
+    for (name, input) in fingerprints(config, csv_sha256) {
+        match last.get(&name) {
+            Some(before) if before.sha256 != input.sha256 => changed.push(format!(
+                "{} changed since the last run ({}); letters already accepted are not sent again",
+                input.file,
+                last_run_time(ledger)
+            )),
+            _ => {}
+        }
+    }
+    changed
+}
+
+fn last_run_time(ledger: &Ledger) -> String {
+    ledger
+        .last_run
+        .as_ref()
+        .map_or_else(String::new, |e| format!("run {} at {}", e.run, e.time))
+}
+
+pub(super) fn fingerprints(
+    config: &Config,
+    csv_sha256: &str,
+) -> Vec<(String, delivery_log::Input)> {
+    config
+        .input_files()
+        .into_iter()
+        .map(|(name, path)| {
+            let sha256 = if name == "recipients" {
+                csv_sha256.to_owned()
+            } else {
+                std::fs::read(path)
+                    .map(|b| message::sha256_hex(&b))
+                    .unwrap_or_default()
+            };
+            (
+                name.to_owned(),
+                delivery_log::Input {
+                    file: config.show(path),
+                    sha256,
+                },
+            )
+        })
+        .collect()
+}
+
+fn confirm(relay: &Relay, selection: &Selection, options: &Options) -> anyhow::Result<bool> {
+    if options.yes {
+        return Ok(true);
+    }
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "a real send needs confirmation: run it at a terminal to be asked, or add --yes \
+             (try `letterpost send --dry-run` first); nothing was sent"
+        );
+    }
+    let what = match &options.redirect_to {
+        Some(to) => format!("TEST-send {} letters to {to}", selection.jobs.len()),
+        None => format!("Send {} letters", selection.jobs.len()),
+    };
+    eprint!("{what} through {}? Type yes to send: ", relay.describe());
+    std::io::stderr().flush().ok();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .context("cannot read the answer")?;
+    Ok(matches!(
+        answer.trim().to_lowercase().as_str(),
+        "yes" | "y" | "có" | "co"
+    ))
+}
+
+/// The summary at the end: every organisation not accepted, with the reply and what to do.
+fn final_report(
+    config: &Config,
+    planned: &[Planned],
+    ledger: &Ledger,
+    options: &Options,
+    stopped: bool,
+) -> ExitCode {
+    let only: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let test = options.redirect_to.is_some();
+    let mut accepted = 0;
+    let mut not_yet = 0;
+    let mut problems = Vec::new();
+    for p in planned
+        .iter()
+        .filter(|p| only.is_empty() || only.contains(p.key.as_str()))
+    {
+        match ledger.recipients.get(&p.key) {
+            Some(r) if r.state == State::Accepted => accepted += 1,
+            None => not_yet += 1,
+            Some(r) => problems.push((p, r)),
+        }
+    }
+    if test {
+        say!("Test send finished; test letters never count as delivered.");
+    }
+    say!(
+        "Campaign {}: {accepted} of {} recipients accepted, {} not accepted, {not_yet} not sent yet.",
+        config.id,
+        planned.len(),
+        problems.len()
+    );
+    if !problems.is_empty() {
+        say!("Not accepted:");
+        for (p, r) in &problems {
+            let reply = r
+                .last
+                .smtp
+                .as_ref()
+                .map(|s| format!("{} {}", s.code, s.text.replace('\n', " / ")))
+                .or_else(|| r.last.error.clone())
+                .unwrap_or_default();
+            say!(
+                "  {} (line {}, {}): {} — {}. {}",
+                p.key,
+                p.line,
+                p.organisation,
+                r.state.name(),
+                reply,
+                next_action(r.state, &p.key)
+            );
+        }
+    }
+    if stopped {
+        ExitCode::Stopped
+    } else if !problems.is_empty() && !test {
+        ExitCode::Partial
+    } else {
+        ExitCode::Success
+    }
+}
+
+/// What the operator can do about a recipient in `state`.
+pub fn next_action(state: State, key: &str) -> String {
+    match state {
+        State::Accepted => "Nothing to do".to_owned(),
+        State::Rejected => format!(
+            "Fix the address in the list (or ask the organisation), then `letterpost send --retry-failed --only {key}`"
+        ),
+        State::Deferred | State::Open { data: false } => {
+            "The next `letterpost send` tries it again".to_owned()
+        }
+        State::Unknown | State::Open { data: true } => format!(
+            "Ask the organisation whether it arrived; if not, `letterpost send --resend-unknown {key}` (same Message-ID)"
+        ),
+    }
+}
+
+fn resume_command(options: &Options) -> String {
+    let mut words = vec!["letterpost".to_owned()];
+    words.extend(options.resume_args.iter().cloned());
+    words.push("send".to_owned());
+    if let Some(to) = &options.redirect_to {
+        words.extend(["--redirect-to".to_owned(), to.clone()]);
+    }
+    if !options.only.is_empty() {
+        words.push("--only".to_owned());
+        words.extend(options.only.iter().cloned());
+    }
+    words.extend(["--concurrency".to_owned(), options.concurrency.to_string()]);
+    words
+        .iter()
+        .map(|w| report::shell_quote(w))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+pub(super) fn describe_options(options: &Options) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = options.limit {
+        parts.push(format!("--limit {n}"));
+    }
+    if !options.only.is_empty() {
+        parts.push(format!("--only {}", options.only.join(" ")));
+    }
+    if let Some(to) = &options.redirect_to {
+        parts.push(format!("--redirect-to {to}"));
+    }
+    if options.retry_failed {
+        parts.push("--retry-failed".to_owned());
+    }
+    if !options.resend_unknown.is_empty() {
+        parts.push(format!(
+            "--resend-unknown {}",
+            options.resend_unknown.join(" ")
+        ));
+    }
+    parts.push(format!("--concurrency {}", options.concurrency));
+    parts.push(format!(
+        "--rate {}",
+        match options.rate {
+            Rate::Unlimited => "unlimited".to_owned(),
+            Rate::Limited { count, per } => format!("{count}/{}s", per.as_secs()),
+        }
+    ));
+    parts.join(" ")
+}
+
+/// The login name of whoever runs letterpost: `$USER`/`$LOGNAME`, else the name of the process's
+/// user id in /etc/passwd, else `uid N`.
+pub(super) fn operator() -> String {
+    if let Some(name) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    {
+        return name;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let Some(uid) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+    else {
+        return "unknown".to_owned();
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid)
+        .map_or_else(|| format!("uid {uid}"), |f| f[0].to_owned())
+}
+
+fn run_id(started: SystemTime) -> String {
+    let stamp = clock::rfc3339(started)
+        .replace([':', '-'], "")
+        .replace(".", "");
+    let salt = message::sha256_hex(format!("{stamp}{}", std::process::id()).as_bytes());
+    format!("{}-{}", &stamp[..15], &salt[..6])
+}

@@ -1,0 +1,309 @@
+//! Reading, rendering and building letters on every core: the check of every row before a
+//! send, the dry run's letters, and the producer that feeds the SMTP workers (with the archiver
+//! that makes stored letters durable in batches).
+//!
+//! It decides nothing about who gets a letter: `send` passes in what to choose, and the
+//! workers in `deliver` decide what happens on the wire.
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use anyhow::bail;
+
+use super::Job;
+use super::deliver::StopSignal;
+use crate::clock;
+use crate::config::Config;
+use crate::delivery_log::Archive;
+use crate::merge::{self, Templates};
+use crate::message::{self, Letter, Redirect, Sender};
+use crate::order::InOrder;
+use crate::problem::Problem;
+use crate::recipients::{self, Recipient, Table};
+
+/// The merge stages, loaded once: the open list's header decided which columns exist.
+pub(super) struct Pipeline<'c> {
+    pub(super) config: &'c Config,
+    pub(super) csv: String,
+    pub(super) templates: Templates,
+    pub(super) sender: Sender,
+}
+
+/// What the plan learned about every row that the delivery needs.
+pub(super) struct Planned {
+    pub(super) key: String,
+    pub(super) line: u64,
+    pub(super) organisation: String,
+}
+
+impl<'c> Pipeline<'c> {
+    /// Opens the list and loads the templates; `started` sets the messages' Date.
+    pub(super) fn load(
+        config: &'c Config,
+        started: SystemTime,
+    ) -> Result<(Pipeline<'c>, Table), Vec<Problem>> {
+        let csv = config.show(&config.recipients.file);
+        let table = recipients::open(&config.recipients, &csv)?;
+        let show = |p: &Path| config.show(p);
+        let templates = merge::load(
+            &config.templates,
+            &config.subject,
+            &table.column_names(),
+            &show,
+        )?;
+        let sender = Sender {
+            campaign: config.id.clone(),
+            from: config.from.clone(),
+            appendix_filename: config.templates.appendix_filename.clone(),
+            date: clock::message_date(started),
+        };
+        Ok((
+            Pipeline {
+                config,
+                csv,
+                templates,
+                sender,
+            },
+            table,
+        ))
+    }
+
+    pub(super) fn letter(
+        &self,
+        recipient: &Recipient,
+        redirect: Option<&Redirect>,
+    ) -> Result<Letter, Problem> {
+        let rendered = self.templates.render(recipient, &self.csv)?;
+        message::build(&self.sender, recipient, &rendered, redirect).map_err(|e| {
+            Problem::new(&self.csv, format!("cannot build the message: {e}"))
+                .at_line(recipient.line)
+        })
+    }
+
+    /// Reads every row and hands each valid one to `work`, on every core at once: rows are
+    /// read one at a time in list order, and `choose` is asked about each in that order (so a
+    /// limit is deterministic), then the rows are rendered and built in parallel. Collects every
+    /// problem. Returns every row's key, in list order, or every problem in line order.
+    pub(super) fn each_row(
+        &self,
+        table: &mut Table,
+        threads: usize,
+        mut choose: impl FnMut(&Recipient) -> bool + Send,
+        work: impl Fn(Chosen<'_>) -> anyhow::Result<Result<(), Problem>> + Sync,
+    ) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
+        #[derive(Default)]
+        struct Collected {
+            planned: Vec<(usize, Planned)>,
+            problems: Vec<Problem>,
+            fatal: Option<anyhow::Error>,
+        }
+        let reader = Mutex::new((table, 0usize, &mut choose));
+        let collected = Mutex::new(Collected::default());
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                scope.spawn(|| {
+                    loop {
+                        if collected.lock().expect("collected").fatal.is_some() {
+                            return;
+                        }
+                        let (index, row, chosen) = {
+                            let mut guard = reader.lock().expect("reader");
+                            let (table, next, choose) = &mut *guard;
+                            let Some(row) = table.next_row() else { return };
+                            let index = *next;
+                            *next += 1;
+                            let chosen = row.as_ref().is_ok_and(&mut *choose);
+                            (index, row, chosen)
+                        };
+                        let recipient = match row {
+                            Ok(recipient) => recipient,
+                            Err(found) => {
+                                collected.lock().expect("collected").problems.extend(found);
+                                continue;
+                            }
+                        };
+                        let result = work(Chosen {
+                            index,
+                            recipient: &recipient,
+                            chosen,
+                        });
+                        let mut c = collected.lock().expect("collected");
+                        match result {
+                            Err(fatal) => {
+                                c.fatal.get_or_insert(fatal);
+                            }
+                            Ok(Err(problem)) => c.problems.push(problem),
+                            Ok(Ok(())) => c.planned.push((
+                                index,
+                                Planned {
+                                    key: recipient.key,
+                                    line: recipient.line,
+                                    organisation: recipient.organisation,
+                                },
+                            )),
+                        }
+                    }
+                });
+            }
+        });
+        let Collected {
+            mut planned,
+            mut problems,
+            fatal,
+        } = collected.into_inner().expect("collected");
+        if let Some(fatal) = fatal {
+            return Err(fatal);
+        }
+        planned.sort_by_key(|(index, _)| *index);
+        problems.sort_by_key(|p| p.line.unwrap_or(0));
+        if planned.is_empty() && problems.is_empty() {
+            problems.push(Problem::new(
+                &self.csv,
+                "the list has a header but no recipients",
+            ));
+        }
+        Ok(if problems.is_empty() {
+            Ok(planned.into_iter().map(|(_, p)| p).collect())
+        } else {
+            Err(problems)
+        })
+    }
+
+    /// Reads and renders every row (the check before any send): nothing is built or written.
+    pub(super) fn plan(
+        &self,
+        table: &mut Table,
+    ) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
+        self.each_row(
+            table,
+            cores(),
+            |_| false,
+            |row| Ok(self.templates.render(row.recipient, &self.csv).map(drop)),
+        )
+    }
+}
+
+/// The processor's cores, for CPU-bound stages.
+pub(super) fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// One row handed to `each_row`'s work: its position in the list, the recipient, and whether
+/// `choose` picked it.
+pub(super) struct Chosen<'r> {
+    pub(super) index: usize,
+    pub(super) recipient: &'r Recipient,
+    pub(super) chosen: bool,
+}
+
+/// Streams the rows again and builds the selected letters on every core, handing them to the
+/// workers. Anything that goes wrong here (the list changed under the run) stops the run.
+pub(super) fn produce(
+    pipeline: &Pipeline<'_>,
+    workers: usize,
+    archive: &Archive,
+    jobs: &[Job],
+    redirect: Option<&Redirect>,
+    stop: &StopSignal,
+    letters: tokio::sync::mpsc::Sender<Work>,
+) {
+    let wanted: HashMap<&str, &Job> = jobs.iter().map(|j| (j.key.as_str(), j)).collect();
+    let remaining = Mutex::new(wanted.keys().copied().collect::<HashSet<&str>>());
+    let changed =
+        |what: String| stop.request(format!("the recipient list changed during the run: {what}"));
+    let mut table = match recipients::open(&pipeline.config.recipients, &pipeline.csv) {
+        Ok(table) => table,
+        Err(problems) => return changed(problems[0].to_string()),
+    };
+    // Letters are built and stored on every core, put back in list order, made durable in
+    // batches by the archiver, then handed to the workers.
+    let order = InOrder::new();
+    let (stored, to_sync) = std::sync::mpsc::sync_channel::<Work>(64);
+    let queue = move |work: Work| stored.send(work).map_err(|_| anyhow::anyhow!("stopped"));
+    // Storing the archive waits on the file system more than on the processor: more threads
+    // than cores keep the workers fed when the journal is busy.
+    let threads = cores().max(workers.min(8));
+    let result = std::thread::scope(|scope| {
+        scope.spawn(|| archiver(archive, to_sync, &letters, stop));
+        let result = pipeline.each_row(
+            &mut table,
+            threads,
+            |r| wanted.contains_key(r.key.as_str()),
+            |row| {
+                if !row.chosen {
+                    order.settle(row.index, None, &queue)?;
+                    return Ok(Ok(()));
+                }
+                if stop.reason().is_some() {
+                    bail!("stopped");
+                }
+                let letter = match pipeline.letter(row.recipient, redirect) {
+                    Ok(letter) => letter,
+                    Err(problem) => return Ok(Err(problem)),
+                };
+                let job = wanted[row.recipient.key.as_str()];
+                remaining
+                    .lock()
+                    .expect("remaining")
+                    .remove(job.key.as_str());
+                let archive = archive.store(&letter.key, &letter.sha256, &letter.bytes)?;
+                let work = Work {
+                    letter,
+                    archive,
+                    attempts: job.attempts,
+                    reason: job.reason,
+                    test: redirect.is_some(),
+                };
+                order.settle(row.index, Some(work), &queue)?;
+                Ok(Ok(()))
+            },
+        );
+        drop(queue); // the archiver ends once it has passed on what was queued
+        result
+    });
+    match result {
+        Ok(Ok(_)) => {
+            let missing = remaining.into_inner().expect("remaining").len();
+            if missing > 0 {
+                changed(format!("{missing} selected recipients are no longer in it"));
+            }
+        }
+        Ok(Err(problems)) => changed(problems[0].to_string()),
+        Err(e) if stop.reason().is_none() => stop.request(format!("{e:#}")),
+        Err(_) => {}
+    }
+}
+
+/// Makes stored letters durable a batch at a time (one `Archive::sync` for all that waited)
+/// and passes them on to the workers: no worker ever writes an `attempt` naming a message that
+/// is not on disk, and none waits for the archive's sync itself.
+fn archiver(
+    archive: &Archive,
+    stored: std::sync::mpsc::Receiver<Work>,
+    letters: &tokio::sync::mpsc::Sender<Work>,
+    stop: &StopSignal,
+) {
+    while let Ok(first) = stored.recv() {
+        let mut batch = vec![first];
+        batch.extend(stored.try_iter());
+        if let Err(e) = archive.sync() {
+            stop.request(format!("{e:#}"));
+            return;
+        }
+        for work in batch {
+            if letters.blocking_send(work).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+pub(super) struct Work {
+    pub(super) letter: Letter,
+    /// Where the producer stored the letter's bytes (relative to the campaign folder).
+    pub(super) archive: String,
+    pub(super) attempts: u32,
+    pub(super) reason: Option<&'static str>,
+    pub(super) test: bool,
+}
