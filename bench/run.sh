@@ -63,7 +63,7 @@ cleanup() {
     kill "$sink_pid" 2>/dev/null || true
     wait "$sink_pid" 2>/dev/null || true
   fi
-  if [ "${BENCH_KEEP:-0}" != 1 ] && [ -n "${WORK:-}" ] && [ -d "$WORK" ]; then
+  if [ "${BENCH_KEEP:-0}" != 1 ] && [ -n "${WORK:-}" ] && [ -f "$WORK/.letterpost-bench" ]; then
     rm -rf "$WORK"
   fi
   exit "$rc"
@@ -117,7 +117,15 @@ MAILMERGE="$VENV/bin/mailmerge"
 note "$("$MAILMERGE" --version) ($("$VENV/bin/python" --version))"
 
 say "cargo build --release"
-cargo build --release 2>&1 | tail -n 2 >&2
+command -v cargo >/dev/null || fail "cargo not found: install Rust (rustup) first"
+build_log="$(mktemp)"
+if ! cargo build --release >"$build_log" 2>&1; then
+  tail -n 40 "$build_log" >&2
+  rm -f "$build_log"
+  fail "cargo build --release failed"
+fi
+tail -n 1 "$build_log" >&2
+rm -f "$build_log"
 LP="${CARGO_TARGET_DIR:-$root/target}/release/letterpost"
 [ -x "$LP" ] || fail "no binary at $LP"
 # The commit measured; with uncommitted changes to the code, "+modified" and the hash of the diff.
@@ -134,8 +142,13 @@ note "letterpost $commit: $LP"
 
 # ---------------------------------------------------------------------------------------------
 # Work folder, results, lists
+# The scratch folder is deleted at the start and the end: refuse one that is not ours.
+if [ -e "$WORK" ] && [ ! -f "$WORK/.letterpost-bench" ] && [ -n "$(ls -A "$WORK" 2>/dev/null)" ]; then
+  fail "$WORK exists and was not made by this script; set BENCH_WORK to an empty or new folder"
+fi
 rm -rf "$WORK"
 mkdir -p "$WORK/lists" "$WORK/runs" "$RESULTS_DIR"
+touch "$WORK/.letterpost-bench"
 stamp="$(date -u +%Y%m%dT%H%M%SZ)"
 RES="$RESULTS_DIR/$stamp.tsv"
 printf 'section\tcase\trun\tn\tseconds\trss_kb\tuser_s\tsys_s\textra\tother_cpu_s\n' >"$RES"
@@ -432,9 +445,13 @@ for c in $FSYNC_CONC; do
   counts="$(awk -v dir="$dir/" '
     /^[0-9]+ +(fsync|fdatasync|sync_file_range|syncfs|sync|msync)\(/ {
       call = $2; sub(/\(.*/, "", call); n[call]++
-      path = $0; sub(/^[^<]*</, "", path); sub(/>.*/, "", path); sub(dir, "", path)
-      if (path ~ /^logs\/.*\.jsonl$/) kind = "log"; else if (path ~ /^archive\/.*\/./) kind = "archive";
-      else if (path ~ /^archive/ || path ~ /\/$/ || path !~ /\./) kind = "dir"; else kind = "other"
+      path = $0; sub(/^[^<]*</, "", path); sub(/>.*/, "", path)
+      if (index(path, dir) == 1) path = substr(path, length(dir) + 1)
+      if (path ~ /^logs\/[^\/]*\.jsonl$/) kind = "log"
+      else if (path ~ /^archive\/[^\/]+\/[^\/]+$/) kind = "archive-file"
+      else if (path ~ /^archive(\/[^\/]*)?\/?$/) kind = "archive-dir"
+      else if (path ~ /^logs\/?$/) kind = "logs-dir"
+      else kind = "other"
       k[kind]++; total++
     }
     END {

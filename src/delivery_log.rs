@@ -592,6 +592,9 @@ pub struct Recipient {
 #[derive(Debug, Default)]
 pub struct Ledger {
     pub recipients: IndexMap<String, Recipient>,
+    /// Whether an accepted key keeps its last records (the auditor's commands need them; a
+    /// send needs only the state, and a long campaign's memory stays small without them).
+    light: bool,
     /// Times of every `data` record (a message handed to a server), tests included, in order.
     pub sent_times: Vec<std::time::SystemTime>,
     /// The last `run_started` record.
@@ -599,6 +602,15 @@ pub struct Ledger {
 }
 
 impl Ledger {
+    /// A ledger for deciding what to send: an accepted key keeps only its state, attempts and
+    /// time, not its records.
+    pub fn for_sending() -> Ledger {
+        Ledger {
+            light: true,
+            ..Ledger::default()
+        }
+    }
+
     /// Folds one record in. Records must come in log order.
     pub fn add(&mut self, entry: &Entry) {
         match entry.kind {
@@ -650,6 +662,14 @@ impl Ledger {
                         r.accepted += 1;
                     }
                     r.last = entry.clone();
+                    if kind == Kind::Accepted && self.light {
+                        r.last = Entry {
+                            kind,
+                            time: entry.time.clone(),
+                            ..Entry::default()
+                        };
+                        r.last_attempt = Entry::default();
+                    }
                 }
             }
             _ => {}

@@ -70,7 +70,9 @@ pub struct Table {
     reader: csv::Reader<Box<dyn Read + Send>>,
     headers: Vec<String>,
     roles: Roles,
-    seen: HashMap<String, u64>,
+    /// Keys seen so far, as 128-bit digests (16 bytes each, whatever the key's length), with
+    /// the line they were first seen on.
+    seen: HashMap<u128, u64>,
     digest: Arc<Mutex<Sha256>>,
     not_utf8: bool,
     record: csv::ByteRecord,
@@ -428,11 +430,16 @@ impl Table {
                 .unwrap_or_default(),
         };
         if !key.is_empty() {
-            if let Some(first) = self.seen.get(&key) {
+            let digest = u128::from_le_bytes(
+                Sha256::digest(key.as_bytes())[..16]
+                    .try_into()
+                    .expect("16 bytes"),
+            );
+            if let Some(first) = self.seen.get(&digest) {
                 let column = self.roles.id.map_or(email_header, |i| &self.headers[i]);
                 problems.push(problem(column, format!("the key `{key}` is already used on line {first}; every organisation needs its own")));
             } else {
-                self.seen.insert(key.clone(), line);
+                self.seen.insert(digest, line);
             }
         }
         if !problems.is_empty() {

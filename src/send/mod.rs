@@ -58,13 +58,13 @@ pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
-    match pipeline.plan(&mut table)? {
+    match pipeline.plan(&mut table, false)? {
         Err(problems) => Ok(refuse(&problems, "nothing was sent or written")),
-        Ok(planned) => {
+        Ok(rows) => {
             say!(
                 "{}: {} recipients; every letter and appendix renders; no problems found",
                 pipeline.csv,
-                planned.len()
+                rows.count
             );
             Ok(ExitCode::Success)
         }
@@ -191,15 +191,15 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             })
         }
     };
-    let planned = match pipeline.plan(&mut table)? {
-        Ok(planned) => planned,
+    let planned = match pipeline.plan(&mut table, true)? {
+        Ok(rows) => rows.planned,
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
     let csv_sha256 = table.sha256();
     drop(table);
 
     let log_path = config.log_file();
-    let mut ledger = Ledger::default();
+    let mut ledger = Ledger::for_sending();
     let mut replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
     if let Err(broken) = &replayed
         && broken.damage == delivery_log::Damage::Torn
@@ -211,7 +211,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             config.show(&log_path),
             config.show(&aside)
         );
-        ledger = Ledger::default();
+        ledger = Ledger::for_sending();
         replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
     }
     let chain = match replayed {
@@ -293,7 +293,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         }))
     })?;
 
-    let mut ledger = Ledger::default();
+    let mut ledger = Ledger::for_sending();
     if let Err(broken) = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))? {
         bail!("the delivery log reads back damaged at {broken}");
     }
@@ -322,14 +322,18 @@ fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow:
     let target = config.outbox_dir();
     let outbox = Directory::create(&target)?;
     let only: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let mut found: HashSet<&str> = HashSet::new();
     let mut selected = 0usize;
     let choose = |r: &Recipient| {
+        if let Some(key) = only.get(r.key.as_str()) {
+            found.insert(key);
+        }
         let wanted = (only.is_empty() || only.contains(r.key.as_str()))
             && options.limit.is_none_or(|n| selected < n);
         selected += usize::from(wanted);
         wanted
     };
-    let result = pipeline.each_row(table, cores(), choose, |row| {
+    let result = pipeline.each_row(table, cores(), false, choose, |row| {
         let letter = match pipeline.letter(row.recipient, None) {
             Ok(letter) => letter,
             Err(problem) => {
@@ -340,8 +344,8 @@ fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow:
         outbox.record(row.index, row.chosen.then_some(&letter))?;
         Ok(Ok(()))
     });
-    let planned = match result {
-        Ok(Ok(planned)) => planned,
+    let rows = match result {
+        Ok(Ok(rows)) => rows,
         Ok(Err(problems)) => {
             outbox.discard();
             return Ok(refuse(&problems, "nothing was sent or written"));
@@ -351,11 +355,15 @@ fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow:
             return Err(e);
         }
     };
-    check_only(&planned, &options.only)?;
+    let missing: Vec<&str> = only.difference(&found).copied().collect();
+    if !missing.is_empty() {
+        outbox.discard();
+        return Err(no_such_keys(&missing));
+    }
     let written = outbox.commit()?;
     say!(
         "Dry run: wrote {written} letters for {} recipients to {} (with manifest.jsonl); nothing was sent.",
-        planned.len(),
+        rows.count,
         config.show(&target)
     );
     Ok(ExitCode::Success)
@@ -368,17 +376,16 @@ fn check_only(planned: &[Planned], only: &[String]) -> anyhow::Result<()> {
         .map(String::as_str)
         .filter(|k| !keys.contains(k))
         .collect();
-    if !missing.is_empty() {
-        bail!(
-            "--only: no recipient has the key {}",
-            missing
-                .iter()
-                .map(|k| format!("`{k}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(no_such_keys(&missing))
     }
-    Ok(())
+}
+
+fn no_such_keys(missing: &[&str]) -> anyhow::Error {
+    let keys: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+    anyhow::anyhow!("--only: no recipient has the key {}", keys.join(", "))
 }
 
 /// What a run will send, decided from the log.

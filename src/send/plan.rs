@@ -84,16 +84,19 @@ impl<'c> Pipeline<'c> {
     /// Reads every row and hands each valid one to `work`, on every core at once: rows are
     /// read one at a time in list order, and `choose` is asked about each in that order (so a
     /// limit is deterministic), then the rows are rendered and built in parallel. Collects every
-    /// problem. Returns every row's key, in list order, or every problem in line order.
+    /// problem. Returns how many rows there are and, with `keep`, each row's key in list order
+    /// (without it, memory stays flat however long the list); or every problem in line order.
     pub(super) fn each_row(
         &self,
         table: &mut Table,
         threads: usize,
+        keep: bool,
         mut choose: impl FnMut(&Recipient) -> bool + Send,
         work: impl Fn(Chosen<'_>) -> anyhow::Result<Result<(), Problem>> + Sync,
-    ) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
+    ) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
         #[derive(Default)]
         struct Collected {
+            count: usize,
             planned: Vec<(usize, Planned)>,
             problems: Vec<Problem>,
             fatal: Option<anyhow::Error>,
@@ -134,20 +137,32 @@ impl<'c> Pipeline<'c> {
                                 c.fatal.get_or_insert(fatal);
                             }
                             Ok(Err(problem)) => c.problems.push(problem),
-                            Ok(Ok(())) => c.planned.push((
-                                index,
-                                Planned {
-                                    key: recipient.key,
-                                    line: recipient.line,
-                                    organisation: recipient.organisation,
-                                },
-                            )),
+                            Ok(Ok(())) => {
+                                c.count += 1;
+                                if keep {
+                                    let Recipient {
+                                        key,
+                                        line,
+                                        organisation,
+                                        ..
+                                    } = recipient;
+                                    c.planned.push((
+                                        index,
+                                        Planned {
+                                            key,
+                                            line,
+                                            organisation,
+                                        },
+                                    ));
+                                }
+                            }
                         }
                     }
                 });
             }
         });
         let Collected {
+            count,
             mut planned,
             mut problems,
             fatal,
@@ -157,14 +172,17 @@ impl<'c> Pipeline<'c> {
         }
         planned.sort_by_key(|(index, _)| *index);
         problems.sort_by_key(|p| p.line.unwrap_or(0));
-        if planned.is_empty() && problems.is_empty() {
+        if count == 0 && problems.is_empty() {
             problems.push(Problem::new(
                 &self.csv,
                 "the list has a header but no recipients",
             ));
         }
         Ok(if problems.is_empty() {
-            Ok(planned.into_iter().map(|(_, p)| p).collect())
+            Ok(Rows {
+                count,
+                planned: planned.into_iter().map(|(_, p)| p).collect(),
+            })
         } else {
             Err(problems)
         })
@@ -174,10 +192,12 @@ impl<'c> Pipeline<'c> {
     pub(super) fn plan(
         &self,
         table: &mut Table,
-    ) -> anyhow::Result<Result<Vec<Planned>, Vec<Problem>>> {
+        keep: bool,
+    ) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
         self.each_row(
             table,
             cores(),
+            keep,
             |_| false,
             |row| Ok(self.templates.render(row.recipient, &self.csv).map(drop)),
         )
@@ -187,6 +207,12 @@ impl<'c> Pipeline<'c> {
 /// The processor's cores, for CPU-bound stages.
 pub(super) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
+}
+
+/// What `each_row` learned: how many rows, and (when asked to keep them) each row's key.
+pub(super) struct Rows {
+    pub(super) count: usize,
+    pub(super) planned: Vec<Planned>,
 }
 
 /// One row handed to `each_row`'s work: its position in the list, the recipient, and whether
@@ -229,6 +255,7 @@ pub(super) fn produce(
         let result = pipeline.each_row(
             &mut table,
             threads,
+            false,
             |r| wanted.contains_key(r.key.as_str()),
             |row| {
                 if !row.chosen {
