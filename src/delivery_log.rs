@@ -33,7 +33,11 @@
 //! `attempt` records also name the `organisation`. An `attempt` made because the operator asked
 //! has `reason` (`resend_unknown`, `retry_failed`).
 //!
-//! - `attempt`: written before the first SMTP command for that message (MAIL FROM).
+//! - `attempt`: written before the first SMTP command for that message (MAIL FROM). On a
+//!   connection that carries one letter after another, the next letter's `attempt` is written
+//!   in the same batch as the current letter's `data`, so one fsync serves both; if the run
+//!   stops before that next letter's MAIL FROM, its attempt is closed `deferred`, stage
+//!   `interrupted`.
 //! - `data`: written after the server answered DATA with 354 and before the first byte of the
 //!   message is sent. An attempt without `data` never reached the server's hands: it is safe to
 //!   try again. An attempt with `data` and no outcome may have been delivered.
@@ -745,10 +749,10 @@ pub struct Log {
     requests: mpsc::Sender<Request>,
 }
 
-/// An entry to append (`None` only to test that the writer is alive).
+/// Entries to append together (in one batch, so one fsync covers them all).
 struct Request {
-    entry: Option<Entry>,
-    done: tokio::sync::oneshot::Sender<Result<Option<Entry>, String>>,
+    entries: Vec<Entry>,
+    done: tokio::sync::oneshot::Sender<Result<Vec<Entry>, String>>,
 }
 
 /// What the writer needs to continue a log: where, which run, and the chain so far.
@@ -806,25 +810,27 @@ impl Log {
     pub fn enqueue(&self, entry: Entry) {
         let (done, _) = tokio::sync::oneshot::channel();
         let _ = self.requests.send(Request {
-            entry: Some(entry),
+            entries: vec![entry],
             done,
         });
     }
 
     /// Appends `entry` (its chain members are filled in) and returns it once it is on disk.
     pub async fn append(&self, entry: Entry) -> anyhow::Result<Entry> {
+        let mut written = self.append_all(vec![entry]).await?;
+        Ok(written.pop().expect("an appended entry comes back"))
+    }
+
+    /// Appends `entries` in this order, in the same batch, and returns them once on disk.
+    pub async fn append_all(&self, entries: Vec<Entry>) -> anyhow::Result<Vec<Entry>> {
         let (done, wait) = tokio::sync::oneshot::channel();
         self.requests
-            .send(Request {
-                entry: Some(entry),
-                done,
-            })
+            .send(Request { entries, done })
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
         let written = wait
             .await
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
-        let written = written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))?;
-        Ok(written.expect("an appended entry comes back"))
+        written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))
     }
 }
 
@@ -858,21 +864,21 @@ impl Writer {
         let mut bytes = Vec::with_capacity(batch.len() * 512);
         let mut sealed = Vec::with_capacity(batch.len());
         for request in batch {
-            let Some(mut entry) = request.entry else {
-                sealed.push((None, request.done));
-                continue;
-            };
-            entry.v = VERSION;
-            entry.seq = self.chain.next_seq;
-            entry.time = clock::rfc3339(clock::now());
-            entry.run.clone_from(&self.run);
-            entry.prev.clone_from(&self.chain.head);
-            let line = seal(&mut entry);
-            bytes.extend_from_slice(line.as_bytes());
-            bytes.push(b'\n');
-            self.chain.next_seq += 1;
-            self.chain.head = entry.hash.clone().expect("sealed");
-            sealed.push((Some(entry), request.done));
+            let mut done = Vec::with_capacity(request.entries.len());
+            for mut entry in request.entries {
+                entry.v = VERSION;
+                entry.seq = self.chain.next_seq;
+                entry.time = clock::rfc3339(clock::now());
+                entry.run.clone_from(&self.run);
+                entry.prev.clone_from(&self.chain.head);
+                let line = seal(&mut entry);
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.push(b'\n');
+                self.chain.next_seq += 1;
+                self.chain.head = entry.hash.clone().expect("sealed");
+                done.push(entry);
+            }
+            sealed.push((done, request.done));
         }
         let written = self.file.write_all(&bytes).and_then(|()| {
             if bytes.is_empty() {

@@ -189,35 +189,57 @@ enum Settled {
     NotAttempted,
 }
 
-async fn worker(
-    shared: Arc<Shared>,
-    rx: Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Work>>>,
-) {
+/// The receiving end of the letter queue, shared by the workers.
+type Queue = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Work>>>;
+
+/// The next letter a worker has taken, and its `attempt` when that is already on disk (it was
+/// written with the previous letter's `data`, sparing one fsync on the way).
+type Next = Option<(Work, Option<Subject>)>;
+
+async fn worker(shared: Arc<Shared>, queue: Queue) {
     let mut connection: Option<dispatch::Connection> = None;
+    let mut next: Next = None;
     loop {
         if shared.stop.reason().is_some() {
+            if let Some((_, Some(subject))) = next.take() {
+                close_unsent(&shared, &subject);
+                count(&shared, Settled::Deferred);
+            }
             break;
         }
-        let work = { rx.lock().await.recv().await };
-        let Some(work) = work else { break };
-        let settled = deliver_one(&shared, &mut connection, &work).await;
-        let note = format!("{} {}", work.letter.key, settled_name(settled));
-        {
-            let mut tally = shared.tally.lock().expect("tally");
-            match settled {
-                Settled::Accepted => tally.accepted += 1,
-                Settled::Rejected => tally.rejected += 1,
-                Settled::Deferred => tally.deferred += 1,
-                Settled::Unknown => tally.unknown += 1,
-                Settled::NotAttempted => {}
-            }
+        let (work, recorded) = match next.take() {
+            Some(taken) => taken,
+            None => match queue.lock().await.recv().await {
+                Some(work) => (work, None),
+                None => break,
+            },
+        };
+        let had_record = recorded.is_some();
+        let mut settled =
+            deliver_one(&shared, &mut connection, &work, recorded, &queue, &mut next).await;
+        if settled == Settled::NotAttempted && had_record {
+            close_unsent(&shared, &subject_of(&work, 1));
+            settled = Settled::Deferred;
         }
+        count(&shared, settled);
         if settled != Settled::NotAttempted {
+            let note = format!("{} {}", work.letter.key, settled_name(settled));
             shared.progress.lock().expect("progress").advance(&note);
         }
     }
     if let Some(c) = connection {
         c.close().await;
+    }
+}
+
+fn count(shared: &Shared, settled: Settled) {
+    let mut tally = shared.tally.lock().expect("tally");
+    match settled {
+        Settled::Accepted => tally.accepted += 1,
+        Settled::Rejected => tally.rejected += 1,
+        Settled::Deferred => tally.deferred += 1,
+        Settled::Unknown => tally.unknown += 1,
+        Settled::NotAttempted => {}
     }
 }
 
@@ -231,15 +253,55 @@ fn settled_name(s: Settled) -> &'static str {
     }
 }
 
+/// What every record about try `attempt` of `work` shares.
+fn subject_of(work: &Work, attempt: u32) -> Subject {
+    let letter = &work.letter;
+    Subject {
+        key: letter.key.clone(),
+        row: letter.line,
+        to: letter.envelope.iter().map(ToString::to_string).collect(),
+        message_id: letter.message_id.clone(),
+        sha256: letter.sha256.clone(),
+        archive: work.archive.clone(),
+        attempt: work.attempts + attempt,
+        test: work.test,
+    }
+}
+
+/// The `attempt` record of try `tries` of `work`.
+fn attempt_entry(work: &Work, subject: &Subject, tries: u32) -> Entry {
+    let mut attempt = Entry::about(Kind::Attempt, subject);
+    attempt.organisation = Some(work.letter.organisation.clone());
+    attempt.reason = if tries == 1 {
+        work.reason.map(str::to_owned)
+    } else {
+        None
+    };
+    attempt
+}
+
+/// Closes an attempt that was recorded but never reached the server (the run stopped first).
+fn close_unsent(shared: &Shared, subject: &Subject) {
+    let mut closing = Entry::about(Kind::Deferred, subject);
+    closing.stage = Some("interrupted".to_owned());
+    closing.error = Some("the run stopped before this letter was sent".to_owned());
+    shared.log.enqueue(closing);
+}
+
 /// One letter through every try this run allows. Every network step is preceded by its durable
-/// record; any failure to write the log stops the run before the next network step.
+/// record; any failure to write the log stops the run before the next network step. `recorded`
+/// is the first try's `attempt` if it is already on disk. With this letter's `data` record, the
+/// next letter in the queue (if one is waiting) gets its `attempt` written in the same batch and
+/// is left in `next`.
 async fn deliver_one(
     shared: &Shared,
     connection: &mut Option<dispatch::Connection>,
     work: &Work,
+    mut recorded: Option<Subject>,
+    queue: &Queue,
+    next: &mut Next,
 ) -> Settled {
     let letter = &work.letter;
-    let archive = &work.archive;
     let mut tries = 0;
     loop {
         if tries > 0 {
@@ -269,35 +331,25 @@ async fn deliver_one(
                 }
             },
         };
-        if !Limiter::acquire(&shared.limiter, &shared.stop).await {
-            *connection = Some(conn);
-            return if tries == 1 {
-                Settled::NotAttempted
-            } else {
-                Settled::Deferred
-            };
-        }
-        let subject = Subject {
-            key: letter.key.clone(),
-            row: letter.line,
-            to: letter.envelope.iter().map(ToString::to_string).collect(),
-            message_id: letter.message_id.clone(),
-            sha256: letter.sha256.clone(),
-            archive: archive.clone(),
-            attempt: work.attempts + tries,
-            test: work.test,
+        let subject = match recorded.take() {
+            Some(subject) => subject,
+            None => {
+                if !Limiter::acquire(&shared.limiter, &shared.stop).await {
+                    *connection = Some(conn);
+                    return if tries == 1 {
+                        Settled::NotAttempted
+                    } else {
+                        Settled::Deferred
+                    };
+                }
+                let subject = subject_of(work, tries);
+                if !record(shared, vec![attempt_entry(work, &subject, tries)]).await {
+                    *connection = Some(conn);
+                    return Settled::NotAttempted;
+                }
+                subject
+            }
         };
-        let mut attempt = Entry::about(Kind::Attempt, &subject);
-        attempt.organisation = Some(letter.organisation.clone());
-        attempt.reason = if tries == 1 {
-            work.reason.map(str::to_owned)
-        } else {
-            None
-        };
-        if !record(shared, attempt).await {
-            *connection = Some(conn);
-            return Settled::NotAttempted;
-        }
 
         if let Err(failure) = conn.begin(&shared.from, &letter.envelope).await {
             let kind = match failure.kind {
@@ -319,9 +371,20 @@ async fn deliver_one(
             return settled_of(kind);
         }
 
-        if !record(shared, Entry::about(Kind::Data, &subject)).await {
-            // The message was not sent; leave the transaction to the server's timeout.
+        let mut records = vec![Entry::about(Kind::Data, &subject)];
+        let ahead = look_ahead(shared, queue, next);
+        if let Some((taken, subject)) = &ahead {
+            records.push(attempt_entry(taken, subject, 1));
+        }
+        if !record(shared, records).await {
+            // Nothing was sent; the server drops the transaction at its own timeout.
+            if let Some((taken, _)) = ahead {
+                *next = Some((taken, None));
+            }
             return Settled::NotAttempted;
+        }
+        if let Some((taken, subject)) = ahead {
+            *next = Some((taken, Some(subject)));
         }
         match conn.finish(letter).await {
             Ok(reply) => {
@@ -354,6 +417,22 @@ async fn deliver_one(
             }
         }
     }
+}
+
+/// Takes the next letter from the queue if one is waiting right now and the rate limit has room
+/// for it without waiting, so its `attempt` can share the current letter's fsync. A letter
+/// taken when the limit is full goes back to the worker without an attempt.
+fn look_ahead(shared: &Shared, queue: &Queue, next: &mut Next) -> Option<(Work, Subject)> {
+    if next.is_some() || shared.stop.reason().is_some() {
+        return None;
+    }
+    let work = queue.try_lock().ok()?.try_recv().ok()?;
+    if shared.limiter.lock().expect("limiter").take().is_err() {
+        *next = Some((work, None));
+        return None;
+    }
+    let subject = subject_of(&work, 1);
+    Some((work, subject))
 }
 
 fn settled_of(kind: Kind) -> Settled {
@@ -421,8 +500,8 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
     Err(())
 }
 
-async fn record(shared: &Shared, entry: Entry) -> bool {
-    match shared.log.append(entry).await {
+async fn record(shared: &Shared, entries: Vec<Entry>) -> bool {
+    match shared.log.append_all(entries).await {
         Ok(_) => true,
         Err(e) => {
             shared.stop.request(format!(
@@ -476,31 +555,38 @@ impl Limiter {
         Limiter { rate, times }
     }
 
+    /// Takes a slot if one more message fits in the window now; else says how long to wait.
+    fn take(&mut self) -> Result<(), Duration> {
+        let Rate::Limited { count, per } = self.rate else {
+            return Ok(());
+        };
+        let now = clock::now();
+        while self
+            .times
+            .front()
+            .is_some_and(|t| now.duration_since(*t).unwrap_or_default() >= per)
+        {
+            self.times.pop_front();
+        }
+        if self.times.len() < count as usize {
+            self.times.push_back(now);
+            return Ok(());
+        }
+        let oldest = *self.times.front().expect("full window");
+        Err((oldest + per).duration_since(now).unwrap_or_default())
+    }
+
     /// Waits until one more message fits in the window and takes its slot. False if stopped.
     async fn acquire(limiter: &Mutex<Limiter>, stop: &StopSignal) -> bool {
         loop {
-            let wait = {
-                let mut l = limiter.lock().expect("limiter");
-                let Rate::Limited { count, per } = l.rate else {
-                    return true;
-                };
-                let now = clock::now();
-                while l
-                    .times
-                    .front()
-                    .is_some_and(|t| now.duration_since(*t).unwrap_or_default() >= per)
-                {
-                    l.times.pop_front();
+            let taken = limiter.lock().expect("limiter").take();
+            match taken {
+                Ok(()) => return true,
+                Err(wait) => {
+                    if !stop.sleep(wait.max(Duration::from_millis(10))).await {
+                        return false;
+                    }
                 }
-                if l.times.len() < count as usize {
-                    l.times.push_back(now);
-                    return true;
-                }
-                let oldest = *l.times.front().expect("full window");
-                (oldest + per).duration_since(now).unwrap_or_default()
-            };
-            if !stop.sleep(wait.max(Duration::from_millis(10))).await {
-                return false;
             }
         }
     }

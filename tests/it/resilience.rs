@@ -149,6 +149,13 @@ fn ctrl_c_settles_the_letter_in_flight_and_prints_the_resume_command() {
         0,
         "the letter in flight settled"
     );
+    for closed in log.iter().filter(|r| r.kind == "deferred") {
+        assert_eq!(
+            closed.stage.as_deref(),
+            Some("interrupted"),
+            "only a letter never sent is deferred here"
+        );
+    }
     c.run(&["log", "verify"]).code(0);
 
     c.run(&["send", "--yes", "--concurrency", "1"])
