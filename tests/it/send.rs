@@ -457,3 +457,29 @@ fn at_a_terminal_the_operator_is_asked_before_anything_is_sent() {
     assert_eq!(server.received().len(), 3);
     assert!(screen.contains("3 of 3 recipients accepted"), "{screen}");
 }
+
+#[test]
+fn without_a_password_in_the_environment_it_asks_at_the_terminal_without_echo() {
+    let tls = Tls::new();
+    let script = Script {
+        credentials: Some(("vanthu".into(), "gõ-tay".into())),
+        ..Script::default()
+    };
+    let server = SmtpServer::start_with(script, Some(&tls));
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
+        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+        .env("LETTERPOST_SMTP_USERNAME", "vanthu");
+    let (code, screen) = at_a_terminal(&c, "send", "gõ-tay\nyes\n");
+    assert_eq!(code, 0, "{screen}");
+    assert!(
+        screen.contains("SMTP password for vanthu at 127.0.0.1:"),
+        "{screen}"
+    );
+    assert!(
+        !screen.contains("gõ-tay"),
+        "the password was echoed: {screen}"
+    );
+    assert_eq!(server.received().len(), 3);
+}
