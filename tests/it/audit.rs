@@ -1,7 +1,5 @@
-use std::io::Write;
-
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, csv, repo, sha256};
+use crate::support::{Campaign, csv, feed, letterpost_in, repo, sha256};
 
 /// A campaign with a real log: three letters, one refused by the relay.
 fn sent() -> (Campaign, SmtpServer) {
@@ -307,17 +305,11 @@ fn an_auditor_needs_only_the_log_and_its_archive() {
         )
         .unwrap();
     }
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_letterpost"))
-        .args(["log", "--log", "logs/fanpage-2022.jsonl", "verify"])
-        .current_dir(copy.path())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    letterpost_in(
+        copy.path(),
+        &["log", "--log", "logs/fanpage-2022.jsonl", "verify"],
+    )
+    .code(0);
 }
 
 /// The golden log in tests/fixtures was written by letterpost; this test checks it with the
@@ -355,24 +347,12 @@ fn the_golden_log_holds_under_the_documented_rule() {
         prev,
         "ca5930758ead4f75208c20aee9716d6cfe8dfbc02634f295ca07de8d765e726c"
     );
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_letterpost"))
-        .args([
-            "log",
-            "--log",
-            "tests/fixtures/golden/logs/fanpage-2022.jsonl",
-            "verify",
-            "--checkpoint",
-            &prev,
-        ])
-        .current_dir(repo())
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+    let golden = "tests/fixtures/golden/logs/fanpage-2022.jsonl";
+    letterpost_in(
+        &repo(),
+        &["log", "--log", golden, "verify", "--checkpoint", &prev],
+    )
+    .code(0);
 }
 
 /// README's shell check, run as written, on the golden log and on a tampered copy.
@@ -398,19 +378,9 @@ fn the_readme_shell_check_works_with_nothing_but_sha256sum() {
             .unwrap();
     let run = |log: &str| {
         std::fs::write(dir.path().join("logs/fanpage-2022.jsonl"), log).unwrap();
-        let mut child = std::process::Command::new("bash")
-            .current_dir(dir.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(code.as_bytes())
-            .unwrap();
-        String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap()
+        let mut bash = std::process::Command::new("bash");
+        bash.current_dir(dir.path());
+        feed(bash, code).stdout
     };
     assert_eq!(
         run(&golden),

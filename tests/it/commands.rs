@@ -1,4 +1,4 @@
-use crate::support::{Campaign, csv};
+use crate::support::{Campaign, csv, letterpost_in};
 
 #[test]
 fn check_reports_the_bundled_campaign_clean_and_writes_nothing() {
@@ -98,13 +98,9 @@ fn campaign_flag_accepts_the_folder_or_its_toml_and_recipients_can_be_swapped() 
 #[test]
 fn missing_campaign_says_how_to_make_one() {
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_letterpost"))
-        .arg("check")
-        .current_dir(dir.path())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("letterpost init DIR"));
+    letterpost_in(dir.path(), &["check"])
+        .code(2)
+        .stderr_has("letterpost init DIR");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::scripted::{Action, Event, Scripted};
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, Record, csv, outcomes};
+use crate::support::{Campaign, Record, csv, feed, outcomes};
 
 fn list(n: usize) -> String {
     let rows: Vec<String> = (1..=n)
@@ -22,6 +22,29 @@ fn slow(delay_ms: u64) -> Scripted {
             Action::Default
         }
     })
+}
+
+/// Starts `letterpost send --yes` in the background and returns once the log shows `accepted`
+/// letters accepted.
+fn start_and_wait_for(c: &Campaign, accepted: usize) -> std::process::Child {
+    let child = c
+        .command(&["send", "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while c
+        .log_if_any()
+        .iter()
+        .filter(|r| r.kind == "accepted")
+        .count()
+        < accepted
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child
 }
 
 /// Per key: how many times the server received its letter, by Message-ID from the log.
@@ -104,23 +127,7 @@ fn ctrl_c_settles_the_letter_in_flight_and_prints_the_resume_command() {
     let server = slow(150);
     let mut c = Campaign::with_csv(&list(30));
     c.relay(server.port);
-    let child = c
-        .command(&["send", "--yes"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while c
-        .log_if_any()
-        .iter()
-        .filter(|r| r.kind == "accepted")
-        .count()
-        < 2
-    {
-        assert!(started.elapsed() < Duration::from_secs(20), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = start_and_wait_for(&c, 2);
     std::process::Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
@@ -171,17 +178,7 @@ fn sigterm_stops_the_same_way() {
     let server = slow(150);
     let mut c = Campaign::with_csv(&list(20));
     c.relay(server.port);
-    let child = c
-        .command(&["send", "--yes"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while c.log_if_any().iter().all(|r| r.kind != "accepted") {
-        assert!(started.elapsed() < Duration::from_secs(20), "no progress");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let child = start_and_wait_for(&c, 1);
     std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -446,22 +443,10 @@ fn a_log_that_cannot_be_written_stops_the_run_and_no_letter_goes_without_its_rec
     c.relay(server.port);
     // 64 KiB per file: each archived message fits, the log does not; SIGXFSZ ignored, so the
     // write fails with EFBIG instead of killing the process.
-    let bin = env!("CARGO_BIN_EXE_letterpost");
-    let mut cmd = c.command(&[]);
-    cmd.env("LETTERPOST_BIN", bin);
-    let out = std::process::Command::new("bash")
-        .args([
-            "-c",
-            "trap '' XFSZ; ulimit -f 64; exec \"$LETTERPOST_BIN\" send --yes",
-        ])
-        .current_dir(c.dir.path())
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
-        .env("LETTERPOST_BIN", bin)
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(3), "{stderr}");
-    assert!(stderr.contains("cannot write the delivery log"), "{stderr}");
+    let script = "trap '' XFSZ; ulimit -f 64; exec \"$LETTERPOST_BIN\" send --yes";
+    feed(c.other("bash", &["-c", script]), "")
+        .code(3)
+        .stderr_has("cannot write the delivery log");
     let log = c.log();
     let data_records = log.iter().filter(|r| r.kind == "data").count();
     assert!(data_records > 0 && data_records < 56);

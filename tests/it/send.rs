@@ -11,6 +11,22 @@ fn three() -> String {
     ])
 }
 
+/// A relay that offers STARTTLS with its own CA and accepts only `vanthu` / `password`, and a
+/// campaign of three pointed at it that trusts that CA (no credentials given yet).
+fn authenticating_relay(password: &str) -> (Tls, SmtpServer, Campaign) {
+    let tls = Tls::new();
+    let script = Script {
+        credentials: Some(("vanthu".into(), password.into())),
+        ..Script::default()
+    };
+    let server = SmtpServer::start_with(script, Some(&tls));
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
+        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert());
+    (tls, server, c)
+}
+
 #[test]
 fn sends_each_letter_once_logs_it_and_a_second_send_sends_nothing() {
     let server = SmtpServer::start(Script::default());
@@ -219,17 +235,8 @@ fn limit_and_only_choose_what_is_sent() {
 
 #[test]
 fn starttls_with_a_custom_ca_and_auth_password_from_the_environment() {
-    let tls = Tls::new();
-    let script = Script {
-        credentials: Some(("vanthu".into(), "mật-khẩu-bí-mật".into())),
-        ..Script::default()
-    };
-    let server = SmtpServer::start_with(script, Some(&tls));
-    let mut c = Campaign::with_csv(&three());
-    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
-        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
-        .env("LETTERPOST_SMTP_SECURITY", "starttls")
-        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+    let (_tls, server, mut c) = authenticating_relay("mật-khẩu-bí-mật");
+    c.env("LETTERPOST_SMTP_SECURITY", "starttls")
         .env("LETTERPOST_SMTP_USERNAME", "vanthu")
         .env("LETTERPOST_SMTP_PASSWORD", "mật-khẩu-bí-mật");
     let run = c.run(&["-vv", "send", "--yes"]);
@@ -246,16 +253,8 @@ fn starttls_with_a_custom_ca_and_auth_password_from_the_environment() {
 
 #[test]
 fn a_wrong_password_stops_before_any_message_and_never_shows_the_password() {
-    let tls = Tls::new();
-    let script = Script {
-        credentials: Some(("vanthu".into(), "right".into())),
-        ..Script::default()
-    };
-    let server = SmtpServer::start_with(script, Some(&tls));
-    let mut c = Campaign::with_csv(&three());
-    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
-        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
-        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+    let (_tls, server, mut c) = authenticating_relay("right");
+    c.env("LETTERPOST_SMTP_SECURITY", "starttls")
         .env("LETTERPOST_SMTP_USERNAME", "vanthu")
         .env("LETTERPOST_SMTP_PASSWORD", "wrong-sesame");
     let run = c.run(&["send", "--yes"]);
@@ -366,19 +365,11 @@ fn starttls_refuses_an_unknown_certificate_before_any_mail_command() {
 
 #[test]
 fn the_password_can_come_from_a_file_and_never_shows_even_at_trace_level() {
-    let tls = Tls::new();
-    let script = Script {
-        credentials: Some(("vanthu".into(), "tệp-mật-khẩu".into())),
-        ..Script::default()
-    };
-    let server = SmtpServer::start_with(script, Some(&tls));
-    let mut c = Campaign::with_csv(&three());
+    let (_tls, server, mut c) = authenticating_relay("tệp-mật-khẩu");
     c.write("secret/password", "tệp-mật-khẩu\n");
     c.set_toml("smtp", "password_file", "\"secret/password\"");
     c.set_toml("smtp", "username", "\"vanthu\"");
-    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
-        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
-        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+    c.env("LETTERPOST_SMTP_SECURITY", "starttls")
         .env("RUST_LOG", "trace");
     let run = c.run(&["send", "--yes"]);
     run.code(0);
@@ -411,15 +402,13 @@ fn the_password_can_come_from_a_file_and_never_shows_even_at_trace_level() {
     }
 }
 
-/// Runs letterpost under a pseudo-terminal (util-linux `script`), typing `answer`.
+/// Runs letterpost under a pseudo-terminal (util-linux `script`), typing `answer` once it had
+/// time to ask.
 fn at_a_terminal(c: &Campaign, args: &str, answer: &str) -> (i32, String) {
     use std::io::Write;
-    let bin = env!("CARGO_BIN_EXE_letterpost");
-    let cmd = c.command(&[]);
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &format!("{bin} {args}"), "/dev/null"])
-        .current_dir(c.dir.path())
-        .envs(cmd.get_envs().filter_map(|(k, v)| Some((k, v?))))
+    let command = format!("\"$LETTERPOST_BIN\" {args}");
+    let mut child = c
+        .other("script", &["-qec", &command, "/dev/null"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -460,16 +449,8 @@ fn at_a_terminal_the_operator_is_asked_before_anything_is_sent() {
 
 #[test]
 fn without_a_password_in_the_environment_it_asks_at_the_terminal_without_echo() {
-    let tls = Tls::new();
-    let script = Script {
-        credentials: Some(("vanthu".into(), "gõ-tay".into())),
-        ..Script::default()
-    };
-    let server = SmtpServer::start_with(script, Some(&tls));
-    let mut c = Campaign::with_csv(&three());
-    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
-        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
-        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+    let (_tls, server, mut c) = authenticating_relay("gõ-tay");
+    c.env("LETTERPOST_SMTP_SECURITY", "starttls")
         .env("LETTERPOST_SMTP_USERNAME", "vanthu");
     let (code, screen) = at_a_terminal(&c, "send", "gõ-tay\nyes\n");
     assert_eq!(code, 0, "{screen}");

@@ -161,21 +161,27 @@ impl Campaign {
     }
 
     pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Run {
-        use std::io::Write;
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("letterpost runs");
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).ok();
-        let out = child.wait_with_output().unwrap();
-        Run {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        feed(self.command(args), stdin)
+    }
+
+    /// Runs `program` (a shell, `script`, …) in the campaign folder with the same hermetic
+    /// environment as letterpost itself.
+    pub fn other(&self, program: &str, args: &[&str]) -> Command {
+        let template = self.command(&[]);
+        let mut cmd = Command::new(program);
+        cmd.args(args).current_dir(self.dir.path()).env_clear();
+        for (k, v) in template.get_envs() {
+            if let Some(v) = v {
+                cmd.env(k, v);
+            }
         }
+        for k in ["PATH", "HOME"] {
+            if let Some(v) = std::env::var_os(k) {
+                cmd.env(k, v);
+            }
+        }
+        cmd.env("LETTERPOST_BIN", env!("CARGO_BIN_EXE_letterpost"));
+        cmd
     }
 
     /// The delivery log, read back into typed records.
@@ -215,6 +221,36 @@ impl Campaign {
         names.sort();
         names
     }
+}
+
+/// Runs `cmd`, writing `stdin` to it, and collects what it printed.
+pub fn feed(mut cmd: Command, stdin: &str) -> Run {
+    use std::io::Write;
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the command starts");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).ok();
+    let out = child.wait_with_output().unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// letterpost run in any folder (not a campaign of ours), with a clean environment.
+pub fn letterpost_in(dir: &std::path::Path, args: &[&str]) -> Run {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterpost"));
+    cmd.args(args).current_dir(dir);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("LETTERPOST_") {
+            cmd.env_remove(k);
+        }
+    }
+    feed(cmd, "")
 }
 
 /// A delivery-log record, as an auditor's tool would read it: every member the format defines,
