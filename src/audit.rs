@@ -517,26 +517,40 @@ fn ledger(entries: &[Entry]) -> Ledger {
     ledger
 }
 
+/// The last record and the last attempt of a recipient; a full ledger (the auditor's) keeps them.
+fn records(r: &delivery_log::Recipient) -> (&Entry, &Entry) {
+    let last = r
+        .last
+        .as_deref()
+        .expect("a full ledger keeps the last record");
+    let attempt = r
+        .last_attempt
+        .as_deref()
+        .expect("a full ledger keeps the last attempt");
+    (last, attempt)
+}
+
 fn rows(ledger: &Ledger) -> Vec<RecipientRow> {
     ledger
         .recipients
         .iter()
         .map(|(key, r)| {
-            let smtp = r.last.smtp.as_ref();
+            let (last, attempt) = records(r);
+            let smtp = last.smtp.as_ref();
             RecipientRow {
                 key: key.clone(),
-                organisation: r.last_attempt.organisation.clone().unwrap_or_default(),
-                to: r.last_attempt.to.clone().unwrap_or_default(),
+                organisation: attempt.organisation.clone().unwrap_or_default(),
+                to: attempt.to.clone().unwrap_or_default(),
                 state: r.state.name().to_owned(),
-                time: r.last.time.clone(),
-                message_id: r.last_attempt.message_id.clone().unwrap_or_default(),
+                time: last.time.clone(),
+                message_id: attempt.message_id.clone().unwrap_or_default(),
                 smtp_code: smtp.map(|s| s.code),
                 smtp_enhanced: smtp.and_then(|s| s.enhanced.clone()),
                 smtp_text: smtp.map(|s| s.text.clone()),
-                error: r.last.error.clone(),
+                error: last.error.clone(),
                 attempts: r.attempts,
-                archive: r.last_attempt.archive.clone().unwrap_or_default(),
-                sha256: r.last_attempt.sha256.clone().unwrap_or_default(),
+                archive: attempt.archive.clone().unwrap_or_default(),
+                sha256: attempt.sha256.clone().unwrap_or_default(),
                 next_action: next_action(r.state, key),
             }
         })
@@ -714,17 +728,15 @@ fn show(source: &Source, path: &Path, key: &str) -> anyhow::Result<ExitCode> {
     }
     let ledger = ledger(&entries);
     if let Some(r) = ledger.recipients.get(key) {
+        let (_, attempt) = records(r);
         say!("{key}: {} — {}", r.state.name(), next_action(r.state, key));
-        if let Some(org) = &r.last_attempt.organisation {
+        if let Some(org) = &attempt.organisation {
             say!("organisation: {org}");
         }
-        say!(
-            "to: {}",
-            r.last_attempt.to.clone().unwrap_or_default().join(", ")
-        );
+        say!("to: {}", attempt.to.clone().unwrap_or_default().join(", "));
         say!(
             "Message-ID: {}",
-            r.last_attempt.message_id.clone().unwrap_or_default()
+            attempt.message_id.clone().unwrap_or_default()
         );
         say!();
     }

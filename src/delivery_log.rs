@@ -582,10 +582,11 @@ impl State {
 #[derive(Debug, Clone)]
 pub struct Recipient {
     pub state: State,
-    /// The last record about this key (its outcome, or the open attempt or data record).
-    pub last: Entry,
-    /// The last attempt record (its Message-ID, archive, sha256).
-    pub last_attempt: Entry,
+    /// The last record about this key (its outcome, or the open attempt or data record). A
+    /// ledger `for_sending` drops it once the key is accepted.
+    pub last: Option<Box<Entry>>,
+    /// The last attempt record (its Message-ID, archive, sha256); dropped like `last`.
+    pub last_attempt: Option<Box<Entry>>,
     /// How many attempts were made, across runs.
     pub attempts: u32,
     /// How many accepted records the key has.
@@ -638,20 +639,20 @@ impl Ledger {
                     .entry(key.clone())
                     .or_insert_with(|| Recipient {
                         state: State::Open { data: false },
-                        last: entry.clone(),
-                        last_attempt: entry.clone(),
+                        last: None,
+                        last_attempt: None,
                         attempts: 0,
                         accepted: 0,
                     });
                 r.state = State::Open { data: false };
-                r.last = entry.clone();
-                r.last_attempt = entry.clone();
+                r.last = Some(Box::new(entry.clone()));
+                r.last_attempt = Some(Box::new(entry.clone()));
                 r.attempts = r.attempts.max(entry.attempt.unwrap_or(0));
             }
             Kind::Data => {
                 if let Some(r) = self.recipients.get_mut(key) {
                     r.state = State::Open { data: true };
-                    r.last = entry.clone();
+                    r.last = Some(Box::new(entry.clone()));
                 }
             }
             kind if kind.is_outcome() => {
@@ -665,14 +666,11 @@ impl Ledger {
                     if kind == Kind::Accepted {
                         r.accepted += 1;
                     }
-                    r.last = entry.clone();
                     if kind == Kind::Accepted && self.light {
-                        r.last = Entry {
-                            kind,
-                            time: entry.time.clone(),
-                            ..Entry::default()
-                        };
-                        r.last_attempt = Entry::default();
+                        r.last = None;
+                        r.last_attempt = None;
+                    } else {
+                        r.last = Some(Box::new(entry.clone()));
                     }
                 }
             }

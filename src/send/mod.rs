@@ -235,7 +235,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             .iter()
             .filter_map(|p| ledger.recipients.get(&p.key))
             .filter(|r| matches!(r.state, State::Open { .. }))
-            .map(|r| r.last.clone())
+            .filter_map(|r| r.last.as_deref().cloned())
             .collect()
     };
     if selection.jobs.is_empty() && open.is_empty() {
@@ -602,12 +602,11 @@ fn final_report(
     if !problems.is_empty() {
         say!("Not accepted:");
         for (p, r) in &problems {
-            let reply = r
-                .last
-                .smtp
-                .as_ref()
+            let last = r.last.as_deref();
+            let reply = last
+                .and_then(|l| l.smtp.as_ref())
                 .map(|s| format!("{} {}", s.code, s.text.replace('\n', " / ")))
-                .or_else(|| r.last.error.clone())
+                .or_else(|| last.and_then(|l| l.error.clone()))
                 .unwrap_or_default();
             say!(
                 "  {} (line {}, {}): {} — {}. {}",
