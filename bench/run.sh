@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The letterpost benchmark (issue 5). One command, from anywhere:
 #
-#     bench/run.sh                 # the full run (about 20 minutes on 2 cores)
-#     BENCH_QUICK=1 bench/run.sh   # a smoke run with small N (about 2 minutes)
+#     bench/run.sh                 # the full run (11-20 minutes on 2 cores, ~20 GB scratch)
+#     BENCH_QUICK=1 bench/run.sh   # a smoke run with small N (1-2 minutes)
 #
 # Installs what it needs (Postfix's smtp-sink/smtp-source unpacked from Debian's package by
 # scripts/postfix-tools.sh, PyPI mailmerge 2.3.0 in a virtualenv, strace and GNU time via apt-get
@@ -132,9 +132,10 @@ LP="${CARGO_TARGET_DIR:-$root/target}/release/letterpost"
 if [ -n "${BENCH_COMMIT:-}" ]; then
   commit="$BENCH_COMMIT"
 else
-  commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)"
-  diff_sha="$(git -C "$root" diff HEAD -- src Cargo.toml Cargo.lock templates campaign.toml 2>/dev/null | sha256sum | cut -c1-12)"
-  if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock templates campaign.toml 2>/dev/null)" ]; then
+  commit="$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo "unknown (no git)")"
+  code=(src Cargo.toml Cargo.lock templates campaign.toml)
+  if [ -n "$(git -C "$root" status --porcelain --untracked-files=no -- "${code[@]}" 2>/dev/null || true)" ]; then
+    diff_sha="$( (git -C "$root" diff HEAD -- "${code[@]}" 2>/dev/null || true) | sha256sum | cut -c1-12)"
     commit="$commit+modified (diff sha256 $diff_sha)"
   fi
 fi
@@ -481,7 +482,8 @@ done
 
 # ---------------------------------------------------------------------------------------------
 elapsed=$(($(date +%s) - started_at))
-machine="$(nproc) x $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
+cpu="$(grep -m1 -E '^(model name|Model|cpu model)' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || true)"
+machine="$(nproc) x ${cpu:-unknown CPU}, $(awk '/MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo), Linux $(uname -r)"
 fs="$(df -PT "$WORK" | awk 'NR==2 { print $2 }') ($(findmnt -no OPTIONS -T "$WORK" 2>/dev/null | cut -c1-60 || true))"
 python3 "$bench/report.py" "$RES" \
   --date "$(date -u '+%Y-%m-%d %H:%M UTC')" --machine "$machine" --commit "$commit" \
