@@ -16,7 +16,8 @@ use clap::{Args, Parser, Subcommand};
 /// in the delivery log (logs/<campaign>.jsonl), which `letterpost log` reads.
 ///
 /// Exit codes: 0 every recipient accepted; 1 the run finished but some recipients were rejected,
-/// deferred or unknown; 2 it could not start and nothing was sent; 3 it stopped early.
+/// deferred or unknown, or are not sent yet; 2 it could not start and nothing was sent; 3 it
+/// stopped early.
 #[derive(Debug, Parser)]
 #[command(name = "letterpost", version, max_term_width = 100)]
 pub struct Cli {
@@ -118,8 +119,8 @@ pub struct SendArgs {
     #[arg(long, conflicts_with = "dry_run")]
     pub retry_failed: bool,
 
-    /// Send again to these recipients whose earlier delivery is unknown (the connection was lost
-    /// after the letter was sent); the letter keeps its Message-ID
+    /// Send again to these recipients, and only these, whose earlier delivery is unknown (the
+    /// connection was lost after the letter was sent); the letter keeps its Message-ID
     #[arg(long, value_name = "KEY", num_args = 1.., conflicts_with = "dry_run")]
     pub resend_unknown: Vec<String>,
 
@@ -156,7 +157,8 @@ pub enum LogCommand {
 
     /// One line per organisation with its current state
     List {
-        /// Only organisations in this state (accepted, rejected, deferred, unknown)
+        /// Only organisations in this state (accepted, rejected, deferred, unknown, or
+        /// interrupted: attempted by a run that stopped before sending it)
         #[arg(long, value_name = "STATE")]
         status: Option<String>,
 

@@ -67,6 +67,24 @@ pub enum Rate {
     },
 }
 
+impl std::fmt::Display for Rate {
+    /// As `parse` reads it: `unlimited`, `30/minute`, `2000/day`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Rate::Unlimited => f.write_str("unlimited"),
+            Rate::Limited { count, per } => {
+                let period = match per.as_secs() {
+                    1 => "second",
+                    60 => "minute",
+                    3600 => "hour",
+                    _ => "day",
+                };
+                write!(f, "{count}/{period}")
+            }
+        }
+    }
+}
+
 impl Rate {
     /// Parses `unlimited`, `30/minute`, `500/hour`, `2000/day` (also `min`, `h`, `d`).
     pub fn parse(text: &str) -> anyhow::Result<Rate> {
@@ -231,17 +249,6 @@ impl Config {
         self.root.join("archive").join(&self.id)
     }
 
-    /// Every input file whose content shapes the letters, for fingerprints in the log.
-    pub fn input_files(&self) -> Vec<(&'static str, &Path)> {
-        vec![
-            ("config", self.config_file.as_path()),
-            ("recipients", self.recipients.file.as_path()),
-            ("letter_html", self.templates.letter_html.as_path()),
-            ("letter_text", self.templates.letter_text.as_path()),
-            ("appendix", self.templates.appendix.as_path()),
-        ]
-    }
-
     /// A path as the operator should see it: relative to the campaign folder when inside it.
     pub fn show(&self, path: &Path) -> String {
         path.strip_prefix(&self.root)
@@ -274,11 +281,17 @@ pub fn send_options(
     if let Some(r) = recipients {
         resume_args.extend(["--recipients".to_owned(), r.display().to_string()]);
     }
+    // A resend is a deliberate act on named letters: it sends those and nothing else.
+    let only = if args.only.is_empty() {
+        args.resend_unknown.clone()
+    } else {
+        args.only
+    };
     Ok(crate::send::Options {
         dry_run: args.dry_run,
         yes: args.yes,
         limit: args.limit,
-        only: args.only,
+        only,
         redirect_to: args.redirect_to,
         retry_failed: args.retry_failed,
         resend_unknown: args.resend_unknown,
@@ -544,6 +557,9 @@ mod tests {
                 per: minute * 1440
             }
         );
+        for text in ["unlimited", "30/minute", "500/hour", "2000/day", "3/second"] {
+            assert_eq!(Rate::parse(text).unwrap().to_string(), text);
+        }
         for bad in ["", "30", "0/minute", "x/minute", "30/fortnight"] {
             assert!(Rate::parse(bad).is_err(), "{bad}");
         }

@@ -22,8 +22,10 @@
 //!
 //! Members of `run_started`: `mode` (`send`, or `test` for `--redirect-to` runs), `campaign`,
 //! `operator` (the login name), `host`, `tool` (`letterpost X.Y.Z`), `inputs` (an object mapping
-//! `config`, `recipients`, `letter_html`, `letter_text`, `appendix` to `{"file": …, "sha256": …}`),
-//! `options` (the flags that shaped the run, as text).
+//! `config`, `recipients` and the path of every template file, partials included, to
+//! `{"file": …, "sha256": …}`; logs written before partials were fingerprinted name the three
+//! main templates `letter_html`, `letter_text`, `appendix` instead), `options` (the flags that
+//! shaped the run, as text).
 //!
 //! Per-recipient records (`attempt`, `data`, and the outcomes) have `key` (the stable recipient
 //! key), `row` (the CSV line the recipient was read from in this run), `to` (every envelope
@@ -33,11 +35,7 @@
 //! `attempt` records also name the `organisation`. An `attempt` made because the operator asked
 //! has `reason` (`resend_unknown`, `retry_failed`).
 //!
-//! - `attempt`: written before the first SMTP command for that message (MAIL FROM). On a
-//!   connection that carries one letter after another, the next letter's `attempt` is written
-//!   in the same batch as the current letter's `data`, so one fsync serves both; if the run
-//!   stops before that next letter's MAIL FROM, its attempt is closed `deferred`, stage
-//!   `interrupted`.
+//! - `attempt`: written before the first SMTP command for that message (MAIL FROM).
 //! - `data`: written after the server answered DATA with 354 and before the first byte of the
 //!   message is sent. An attempt without `data` never reached the server's hands: it is safe to
 //!   try again. An attempt with `data` and no outcome may have been delivered.
@@ -604,6 +602,9 @@ pub struct Ledger {
     pub sent_times: Vec<std::time::SystemTime>,
     /// The last `run_started` record.
     pub last_run: Option<Entry>,
+    /// Test sends (`--redirect-to`) whose last record is an `attempt` or `data`: a run stopped
+    /// in the middle of them; the next run closes them like any other.
+    pub open_tests: IndexMap<String, Entry>,
 }
 
 impl Ledger {
@@ -614,6 +615,18 @@ impl Ledger {
             light: true,
             ..Ledger::default()
         }
+    }
+
+    /// The last record of every attempt left open (no outcome), real or test, whatever the
+    /// recipient list holds now: what a new run closes before it sends anything.
+    pub fn open_attempts(&self) -> Vec<Entry> {
+        let real = self
+            .recipients
+            .values()
+            .filter(|r| matches!(r.state, State::Open { .. }));
+        real.filter_map(|r| r.last.as_deref().cloned())
+            .chain(self.open_tests.values().cloned())
+            .collect()
     }
 
     /// Folds one record in. Records must come in log order.
@@ -628,10 +641,19 @@ impl Ledger {
             }
             _ => {}
         }
+        let Some(key) = &entry.key else { return };
         if entry.is_test() {
+            match entry.kind {
+                Kind::Attempt | Kind::Data => {
+                    self.open_tests.insert(key.clone(), entry.clone());
+                }
+                kind if kind.is_outcome() => {
+                    self.open_tests.shift_remove(key);
+                }
+                _ => {}
+            }
             return;
         }
-        let Some(key) = &entry.key else { return };
         match entry.kind {
             Kind::Attempt => {
                 let r = self
@@ -747,7 +769,7 @@ pub struct Log {
     requests: mpsc::Sender<Request>,
 }
 
-/// Entries to append together (in one batch, so one fsync covers them all).
+/// Entries to append, in order, in the same batch.
 struct Request {
     entries: Vec<Entry>,
     done: tokio::sync::oneshot::Sender<Result<Vec<Entry>, String>>,
@@ -815,20 +837,19 @@ impl Log {
 
     /// Appends `entry` (its chain members are filled in) and returns it once it is on disk.
     pub async fn append(&self, entry: Entry) -> anyhow::Result<Entry> {
-        let mut written = self.append_all(vec![entry]).await?;
-        Ok(written.pop().expect("an appended entry comes back"))
-    }
-
-    /// Appends `entries` in this order, in the same batch, and returns them once on disk.
-    pub async fn append_all(&self, entries: Vec<Entry>) -> anyhow::Result<Vec<Entry>> {
         let (done, wait) = tokio::sync::oneshot::channel();
         self.requests
-            .send(Request { entries, done })
+            .send(Request {
+                entries: vec![entry],
+                done,
+            })
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
         let written = wait
             .await
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
-        written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))
+        let mut written =
+            written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))?;
+        Ok(written.pop().expect("an appended entry comes back"))
     }
 }
 

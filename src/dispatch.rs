@@ -243,9 +243,12 @@ impl Failure {
         self.reply.as_ref().map(|r| r.code)
     }
 
-    /// Whether the server refused our credentials or demands them (530, 534, 535, 538).
+    /// Whether the server refused our credentials or demands them: a 530, 534, 535 or 538 at
+    /// any stage, or any negative reply to AUTH. (Silence or a lost connection during AUTH is not
+    /// a verdict on the credentials.)
     pub fn is_authentication(&self) -> bool {
-        self.stage == Stage::Auth || matches!(self.code(), Some(530 | 534 | 535 | 538))
+        matches!(self.code(), Some(530 | 534 | 535 | 538))
+            || (self.stage == Stage::Auth && self.reply.is_some())
     }
 
     /// Whether the connection is still in a known state after this failure: a clean negative

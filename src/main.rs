@@ -83,20 +83,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 /// Diagnostics on stderr, `-v`/`-q` or RUST_LOG. lettre's own DEBUG output would show AUTH lines
-/// (the password, base64) and message bodies, so lettre stays at WARN whatever RUST_LOG says.
+/// (the password, base64) and message bodies, so nothing from lettre above WARN is ever printed,
+/// whatever RUST_LOG says (a more specific RUST_LOG directive cannot lift this cap).
 fn init_tracing(verbose: u8, quiet: bool) {
+    use tracing_subscriber::Layer;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, _) => "debug",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level))
-        .add_directive("lettre=warn".parse().expect("valid directive"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let chosen = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
+        !(meta.target().starts_with("lettre") && *meta.level() > tracing::Level::WARN)
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .without_time()
-        .init();
+        .with_filter(chosen)
+        .with_filter(no_secrets);
+    tracing_subscriber::registry().with(layer).init();
 }

@@ -251,6 +251,16 @@ fn problem_from_tera(e: &tera::Error, file: &dyn Fn(&str) -> String) -> Problem 
     }
 }
 
+/// Every template file `load` reads: the folder of the letter template and its subfolders.
+pub fn template_files(settings: &Settings) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    collect_template_files(
+        settings.letter_html.parent().unwrap_or(Path::new(".")),
+        &mut files,
+    )?;
+    Ok(files)
+}
+
 fn collect_template_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     let mut entries = std::fs::read_dir(dir)?.collect::<Result<Vec<_>, _>>()?;
     entries.sort_by_key(std::fs::DirEntry::file_name);

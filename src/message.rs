@@ -56,16 +56,21 @@ pub struct Redirect {
 /// The subject prefix of a test send.
 pub const TEST_PREFIX: &str = "[THỬ NGHIỆM / TEST] ";
 
-/// Builds the message for one recipient.
+/// Builds the message for one recipient. `logged_id` is the Message-ID the delivery log already
+/// holds for this key: a retry or resend keeps it, even if the sender's address changed since.
 pub fn build(
     sender: &Sender,
     recipient: &Recipient,
     rendered: &Rendered,
     redirect: Option<&Redirect>,
+    logged_id: Option<&str>,
 ) -> anyhow::Result<Letter> {
     let seed = letter_seed(&sender.campaign, &recipient.key);
     let domain = sender.from.email.domain();
-    let mut message_id = format!("<{}.{}@{domain}>", sender.campaign, &seed[..24]);
+    let mut message_id = match logged_id {
+        Some(id) => id.to_owned(),
+        None => format!("<{}.{}@{domain}>", sender.campaign, &seed[..24]),
+    };
     let mut builder = Message::builder()
         .from(sender.from.clone())
         .date(sender.date)
@@ -278,8 +283,8 @@ mod tests {
 
     #[test]
     fn same_letter_same_bytes() {
-        let a = build(&sender(), &recipient("Sở Y tế"), &rendered(), None).unwrap();
-        let b = build(&sender(), &recipient("Sở Y tế"), &rendered(), None).unwrap();
+        let a = build(&sender(), &recipient("Sở Y tế"), &rendered(), None, None).unwrap();
+        let b = build(&sender(), &recipient("Sở Y tế"), &rendered(), None, None).unwrap();
         assert_eq!(a.bytes, b.bytes);
         assert_eq!(a.sha256, sha256_hex(&a.bytes));
         assert!(
@@ -291,7 +296,7 @@ mod tests {
     #[test]
     fn lines_are_crlf_ascii_and_short() {
         let long = "Trường Đại học ".repeat(40);
-        let letter = build(&sender(), &recipient(&long), &rendered(), None).unwrap();
+        let letter = build(&sender(), &recipient(&long), &rendered(), None, None).unwrap();
         assert!(letter.bytes.is_ascii());
         for line in letter.bytes.split(|&b| b == b'\n') {
             assert!(line.len() <= 999, "line of {} octets", line.len());
@@ -342,6 +347,7 @@ mod tests {
             &recipient("Sở Y tế"),
             &rendered(),
             Some(&redirect),
+            None,
         )
         .unwrap();
         let text = String::from_utf8(letter.bytes).unwrap();
@@ -397,7 +403,7 @@ mod tests {
                 prop_assume!(!subject.is_empty());
                 let mut r = rendered();
                 r.subject = subject.clone();
-                let letter = build(&sender(), &recipient(&name), &r, None).unwrap();
+                let letter = build(&sender(), &recipient(&name), &r, None, None).unwrap();
                 prop_assert!(letter.bytes.is_ascii());
                 let message = MessageParser::default().parse(&letter.bytes).unwrap();
                 prop_assert_eq!(message.subject().unwrap_or(""), subject.as_str());
@@ -413,7 +419,7 @@ mod tests {
                 let mut r = rendered();
                 r.text = text.clone().into_bytes();
                 r.html = html.into_bytes();
-                let letter = build(&sender(), &recipient("Sở Y tế"), &r, None).unwrap();
+                let letter = build(&sender(), &recipient("Sở Y tế"), &r, None, None).unwrap();
                 for line in letter.bytes.split(|&b| b == b'\n') {
                     prop_assert!(line.len() <= 999);
                 }

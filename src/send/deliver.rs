@@ -9,7 +9,6 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use anyhow::Context;
 use lettre::Address;
 use tokio::sync::watch;
 
@@ -41,6 +40,8 @@ pub(super) struct Delivery<'a> {
 pub(super) struct Delivered {
     pub(super) head: String,
     pub(super) stopped: Option<String>,
+    /// What this run did, as its `run_finished` record says.
+    pub(super) counts: delivery_log::Counts,
 }
 
 /// The SMTP phase: run_started, close what earlier runs left open, the workers, run_finished.
@@ -122,7 +123,9 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     drop(rx);
 
     for w in workers {
-        w.await.context("a delivery worker failed")?;
+        if let Err(e) = w.await {
+            stop.request(format!("a delivery worker failed: {e}"));
+        }
     }
     shared.progress.lock().expect("progress").finish();
     let stopped = stop.reason();
@@ -138,7 +141,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     let finished = log
         .append(Entry {
             kind: Kind::RunFinished,
-            counts: Some(counts),
+            counts: Some(counts.clone()),
             stopped: stopped.clone(),
             ..Entry::default()
         })
@@ -147,6 +150,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     Ok(Delivered {
         head: finished.hash.unwrap_or_default(),
         stopped,
+        counts,
     })
 }
 
@@ -192,35 +196,16 @@ enum Settled {
 /// The receiving end of the letter queue, shared by the workers.
 type Queue = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Work>>>;
 
-/// The next letter a worker has taken, and its `attempt` when that is already on disk (it was
-/// written with the previous letter's `data`, sparing one fsync on the way).
-type Next = Option<(Work, Option<Subject>)>;
-
 async fn worker(shared: Arc<Shared>, queue: Queue) {
     let mut connection: Option<dispatch::Connection> = None;
-    let mut next: Next = None;
     loop {
         if shared.stop.reason().is_some() {
-            if let Some((_, Some(subject))) = next.take() {
-                close_unsent(&shared, &subject);
-                count(&shared, Settled::Deferred);
-            }
             break;
         }
-        let (work, recorded) = match next.take() {
-            Some(taken) => taken,
-            None => match queue.lock().await.recv().await {
-                Some(work) => (work, None),
-                None => break,
-            },
+        let Some(work) = queue.lock().await.recv().await else {
+            break;
         };
-        let had_record = recorded.is_some();
-        let mut settled =
-            deliver_one(&shared, &mut connection, &work, recorded, &queue, &mut next).await;
-        if settled == Settled::NotAttempted && had_record {
-            close_unsent(&shared, &subject_of(&work, 1));
-            settled = Settled::Deferred;
-        }
+        let settled = deliver_one(&shared, &mut connection, &work).await;
         count(&shared, settled);
         if settled != Settled::NotAttempted {
             let note = format!("{} {}", work.letter.key, settled_name(settled));
@@ -280,26 +265,14 @@ fn attempt_entry(work: &Work, subject: &Subject, tries: u32) -> Entry {
     attempt
 }
 
-/// Closes an attempt that was recorded but never reached the server (the run stopped first).
-fn close_unsent(shared: &Shared, subject: &Subject) {
-    let mut closing = Entry::about(Kind::Deferred, subject);
-    closing.stage = Some("interrupted".to_owned());
-    closing.error = Some("the run stopped before this letter was sent".to_owned());
-    shared.log.enqueue(closing);
-}
-
 /// One letter through every try this run allows. Every network step is preceded by its durable
-/// record; any failure to write the log stops the run before the next network step. `recorded`
-/// is the first try's `attempt` if it is already on disk. With this letter's `data` record, the
-/// next letter in the queue (if one is waiting) gets its `attempt` written in the same batch and
-/// is left in `next`.
+/// record, and each awaited record also makes this worker's earlier (queued) outcomes durable,
+/// the log keeping order; any failure to write the log stops the run before the next network
+/// step.
 async fn deliver_one(
     shared: &Shared,
     connection: &mut Option<dispatch::Connection>,
     work: &Work,
-    mut recorded: Option<Subject>,
-    queue: &Queue,
-    next: &mut Next,
 ) -> Settled {
     let letter = &work.letter;
     let mut tries = 0;
@@ -331,32 +304,28 @@ async fn deliver_one(
                 }
             },
         };
-        let subject = match recorded.take() {
-            Some(subject) => subject,
-            None => {
-                if !Limiter::acquire(&shared.limiter, &shared.stop).await {
-                    *connection = Some(conn);
-                    return if tries == 1 {
-                        Settled::NotAttempted
-                    } else {
-                        Settled::Deferred
-                    };
-                }
-                let subject = subject_of(work, tries);
-                if !record(shared, vec![attempt_entry(work, &subject, tries)]).await {
-                    *connection = Some(conn);
-                    return Settled::NotAttempted;
-                }
-                subject
-            }
-        };
+        if !Limiter::acquire(&shared.limiter, &shared.stop).await {
+            *connection = Some(conn);
+            return if tries == 1 {
+                Settled::NotAttempted
+            } else {
+                Settled::Deferred
+            };
+        }
+        let subject = subject_of(work, tries);
+        if !record(shared, attempt_entry(work, &subject, tries)).await {
+            *connection = Some(conn);
+            return Settled::NotAttempted;
+        }
 
         if let Err(failure) = conn.begin(&shared.from, &letter.envelope).await {
+            // A relay that demands or refuses our credentials says nothing about the recipient:
+            // the letter stays deferred (sent by the next run) and the run stops.
+            let fatal = failure.is_authentication();
             let kind = match failure.kind {
-                FailureKind::Permanent => Kind::Rejected,
+                FailureKind::Permanent if !fatal => Kind::Rejected,
                 _ => Kind::Deferred,
             };
-            let fatal = failure.is_authentication();
             *connection = keep(conn, &failure).await;
             record_outcome(shared, &subject, kind, &failure);
             if fatal {
@@ -371,20 +340,9 @@ async fn deliver_one(
             return settled_of(kind);
         }
 
-        let mut records = vec![Entry::about(Kind::Data, &subject)];
-        let ahead = look_ahead(shared, queue, next);
-        if let Some((taken, subject)) = &ahead {
-            records.push(attempt_entry(taken, subject, 1));
-        }
-        if !record(shared, records).await {
+        if !record(shared, Entry::about(Kind::Data, &subject)).await {
             // Nothing was sent; the server drops the transaction at its own timeout.
-            if let Some((taken, _)) = ahead {
-                *next = Some((taken, None));
-            }
             return Settled::NotAttempted;
-        }
-        if let Some((taken, subject)) = ahead {
-            *next = Some((taken, Some(subject)));
         }
         match conn.finish(letter).await {
             Ok(reply) => {
@@ -417,22 +375,6 @@ async fn deliver_one(
             }
         }
     }
-}
-
-/// Takes the next letter from the queue if one is waiting right now and the rate limit has room
-/// for it without waiting, so its `attempt` can share the current letter's fsync. A letter
-/// taken when the limit is full goes back to the worker without an attempt.
-fn look_ahead(shared: &Shared, queue: &Queue, next: &mut Next) -> Option<(Work, Subject)> {
-    if next.is_some() || shared.stop.reason().is_some() {
-        return None;
-    }
-    let work = queue.try_lock().ok()?.try_recv().ok()?;
-    if shared.limiter.lock().expect("limiter").take().is_err() {
-        *next = Some((work, None));
-        return None;
-    }
-    let subject = subject_of(&work, 1);
-    Some((work, subject))
 }
 
 fn settled_of(kind: Kind) -> Settled {
@@ -500,8 +442,8 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
     Err(())
 }
 
-async fn record(shared: &Shared, entries: Vec<Entry>) -> bool {
-    match shared.log.append_all(entries).await {
+async fn record(shared: &Shared, entry: Entry) -> bool {
+    match shared.log.append(entry).await {
         Ok(_) => true,
         Err(e) => {
             shared.stop.request(format!(
@@ -635,27 +577,27 @@ impl StopSignal {
     /// Ctrl-C or SIGTERM: stop taking letters and settle what is in flight. A second one ends the
     /// process at once (what was in flight is then resolved by the next run).
     fn listen_for_signals(&self) {
+        use tokio::signal::unix::{SignalKind, signal};
         let stop = self.clone();
         tokio::spawn(async move {
-            let mut term =
-                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-            let terminate = async {
-                match term.as_mut() {
-                    Some(t) => {
-                        t.recv().await;
-                    }
-                    None => std::future::pending::<()>().await,
-                }
+            let (Ok(mut interrupt), Ok(mut terminate)) = (
+                signal(SignalKind::interrupt()),
+                signal(SignalKind::terminate()),
+            ) else {
+                return;
             };
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {},
-                () = terminate => {},
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
             }
             eprintln!(
                 "\nStopping: finishing the letters in flight (press Ctrl-C again to quit at once)…"
             );
             stop.request("interrupted by the operator".to_owned());
-            let _ = tokio::signal::ctrl_c().await;
+            tokio::select! {
+                _ = interrupt.recv() => {},
+                _ = terminate.recv() => {},
+            }
             eprintln!(
                 "Quitting at once; the next run will sort out the letters that were in flight."
             );

@@ -28,8 +28,9 @@ use self::lock::Lock;
 use self::plan::{Pipeline, Planned, Work, cores, produce};
 use crate::clock;
 use crate::config::{Config, Rate};
-use crate::delivery_log::{self, Archive, Entry, Ledger, State};
+use crate::delivery_log::{self, Archive, Ledger, State};
 use crate::dispatch::{Directory, Relay};
+use crate::merge;
 use crate::message::{self, Redirect};
 use crate::problem::Problem;
 use crate::recipients::{self, Recipient, Table};
@@ -111,7 +112,7 @@ pub fn preview(
             Ok(rendered) => rendered,
             Err(problem) => return Ok(refuse(&[problem], "nothing was written")),
         };
-        let letter = message::build(&pipeline.sender, &recipient, &rendered, None)?;
+        let letter = message::build(&pipeline.sender, &recipient, &rendered, None, None)?;
         if let Some(path) = html {
             std::fs::write(path, &rendered.html)
                 .with_context(|| format!("cannot write {}", path.display()))?;
@@ -228,16 +229,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
 
     let selection = select(&planned, &ledger, options, redirect.is_some())?;
     let changed = changed_inputs(config, &ledger, &csv_sha256);
-    let open: Vec<Entry> = if redirect.is_some() {
-        Vec::new()
-    } else {
-        planned
-            .iter()
-            .filter_map(|p| ledger.recipients.get(&p.key))
-            .filter(|r| matches!(r.state, State::Open { .. }))
-            .filter_map(|r| r.last.as_deref().cloned())
-            .collect()
-    };
+    let open = ledger.open_attempts();
     if selection.jobs.is_empty() && open.is_empty() {
         say!("Nothing to send: {}.", selection.describe());
         return Ok(final_report(config, &planned, &ledger, options, false));
@@ -261,6 +253,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
         .map_err(|e| Stopped(format!("{e:#}")))?;
+    let selection_jobs = selection.jobs.len();
     let stop = StopSignal::new();
     let (letters, received) = tokio::sync::mpsc::channel::<Work>(options.concurrency * 4);
     let outcome = std::thread::scope(|scope| {
@@ -293,17 +286,24 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         }))
     })?;
 
-    let mut ledger = Ledger::for_sending();
-    if let Err(broken) = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))? {
-        bail!("the delivery log reads back damaged at {broken}");
-    }
-    let code = final_report(
-        config,
-        &planned,
-        &ledger,
-        options,
-        outcome.stopped.is_some(),
-    );
+    let code = if redirect.is_some() {
+        test_report(&outcome.counts, selection_jobs, outcome.stopped.is_some())
+    } else {
+        // Letters went out: from here on a failure means "stopped early", not "could not start".
+        let mut ledger = Ledger::for_sending();
+        let replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))
+            .map_err(|e| Stopped(format!("{e:#}")))?;
+        if let Err(broken) = replayed {
+            return Err(Stopped(format!("the delivery log reads back damaged at {broken}")).into());
+        }
+        final_report(
+            config,
+            &planned,
+            &ledger,
+            options,
+            outcome.stopped.is_some(),
+        )
+    };
     say!(
         "Log head: {} (keep it: `letterpost log verify --checkpoint {}` proves the log was not rewritten)",
         outcome.head,
@@ -334,7 +334,7 @@ fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow:
         wanted
     };
     let result = pipeline.each_row(table, cores(), false, choose, |row| {
-        let letter = match pipeline.letter(row.recipient, None) {
+        let letter = match pipeline.letter(row.recipient, None, None) {
             Ok(letter) => letter,
             Err(problem) => {
                 outbox.record(row.index, None)?;
@@ -403,6 +403,8 @@ struct Job {
     /// Attempts made in earlier runs.
     attempts: u32,
     reason: Option<&'static str>,
+    /// The Message-ID earlier attempts carried: every later try keeps it.
+    message_id: Option<String>,
 }
 
 impl Selection {
@@ -478,10 +480,14 @@ fn select(
             selection.pending += 1;
             continue;
         }
+        let message_id = history
+            .and_then(|r| r.last_attempt.as_ref())
+            .and_then(|e| e.message_id.clone());
         selection.jobs.push(Job {
             key: p.key.clone(),
             attempts,
             reason,
+            message_id,
         });
     }
     Ok(selection)
@@ -517,26 +523,29 @@ pub(super) fn fingerprints(
     config: &Config,
     csv_sha256: &str,
 ) -> Vec<(String, delivery_log::Input)> {
-    config
-        .input_files()
-        .into_iter()
-        .map(|(name, path)| {
-            let sha256 = if name == "recipients" {
-                csv_sha256.to_owned()
-            } else {
-                std::fs::read(path)
-                    .map(|b| message::sha256_hex(&b))
-                    .unwrap_or_default()
-            };
-            (
-                name.to_owned(),
-                delivery_log::Input {
-                    file: config.show(path),
-                    sha256,
-                },
-            )
-        })
-        .collect()
+    let hash = |path: &Path| {
+        std::fs::read(path)
+            .map(|b| message::sha256_hex(&b))
+            .unwrap_or_default()
+    };
+    let input = |path: &Path, sha256: String| delivery_log::Input {
+        file: config.show(path),
+        sha256,
+    };
+    let mut inputs = vec![
+        (
+            "config".to_owned(),
+            input(&config.config_file, hash(&config.config_file)),
+        ),
+        (
+            "recipients".to_owned(),
+            input(&config.recipients.file, csv_sha256.to_owned()),
+        ),
+    ];
+    for template in merge::template_files(&config.templates).unwrap_or_default() {
+        inputs.push((config.show(&template), input(&template, hash(&template))));
+    }
+    inputs
 }
 
 fn confirm(relay: &Relay, selection: &Selection, options: &Options) -> anyhow::Result<bool> {
@@ -576,7 +585,6 @@ fn final_report(
     stopped: bool,
 ) -> ExitCode {
     let only: HashSet<&str> = options.only.iter().map(String::as_str).collect();
-    let test = options.redirect_to.is_some();
     let mut accepted = 0;
     let mut not_yet = 0;
     let mut problems = Vec::new();
@@ -589,9 +597,6 @@ fn final_report(
             None => not_yet += 1,
             Some(r) => problems.push((p, r)),
         }
-    }
-    if test {
-        say!("Test send finished; test letters never count as delivered.");
     }
     say!(
         "Campaign {}: {accepted} of {} recipients accepted, {} not accepted, {not_yet} not sent yet.",
@@ -621,7 +626,27 @@ fn final_report(
     }
     if stopped {
         ExitCode::Stopped
-    } else if !problems.is_empty() && !test {
+    } else if !problems.is_empty() || not_yet > 0 {
+        ExitCode::Partial
+    } else {
+        ExitCode::Success
+    }
+}
+
+/// The end of a test send: what the relay did with the test letters of this run, which count
+/// for nothing in the campaign.
+fn test_report(counts: &delivery_log::Counts, jobs: usize, stopped: bool) -> ExitCode {
+    say!(
+        "Test send: {} of {jobs} test letters accepted by the relay ({} rejected, {} deferred, {} unknown); \
+         test letters never count as delivered.",
+        counts.accepted,
+        counts.rejected,
+        counts.deferred,
+        counts.unknown
+    );
+    if stopped {
+        ExitCode::Stopped
+    } else if counts.accepted < jobs as u64 {
         ExitCode::Partial
     } else {
         ExitCode::Success
@@ -655,7 +680,11 @@ fn resume_command(options: &Options) -> String {
         words.push("--only".to_owned());
         words.extend(options.only.iter().cloned());
     }
+    if options.retry_failed {
+        words.push("--retry-failed".to_owned());
+    }
     words.extend(["--concurrency".to_owned(), options.concurrency.to_string()]);
+    words.extend(["--rate".to_owned(), options.rate.to_string()]);
     words
         .iter()
         .map(|w| report::shell_quote(w))
@@ -684,13 +713,7 @@ pub(super) fn describe_options(options: &Options) -> String {
         ));
     }
     parts.push(format!("--concurrency {}", options.concurrency));
-    parts.push(format!(
-        "--rate {}",
-        match options.rate {
-            Rate::Unlimited => "unlimited".to_owned(),
-            Rate::Limited { count, per } => format!("{count}/{}s", per.as_secs()),
-        }
-    ));
+    parts.push(format!("--rate {}", options.rate));
     parts.join(" ")
 }
 

@@ -69,13 +69,15 @@ impl<'c> Pipeline<'c> {
         ))
     }
 
+    /// Renders and builds one letter; `logged_id` keeps the Message-ID the log holds for it.
     pub(super) fn letter(
         &self,
         recipient: &Recipient,
         redirect: Option<&Redirect>,
+        logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
         let rendered = self.templates.render(recipient, &self.csv)?;
-        message::build(&self.sender, recipient, &rendered, redirect).map_err(|e| {
+        message::build(&self.sender, recipient, &rendered, redirect, logged_id).map_err(|e| {
             Problem::new(&self.csv, format!("cannot build the message: {e}"))
                 .at_line(recipient.line)
         })
@@ -267,11 +269,12 @@ pub(super) fn produce(
                 if stop.reason().is_some() {
                     bail!("stopped");
                 }
-                let letter = match pipeline.letter(row.recipient, redirect) {
-                    Ok(letter) => letter,
-                    Err(problem) => return Ok(Err(problem)),
-                };
                 let job = wanted[row.recipient.key.as_str()];
+                let letter =
+                    match pipeline.letter(row.recipient, redirect, job.message_id.as_deref()) {
+                        Ok(letter) => letter,
+                        Err(problem) => return Ok(Err(problem)),
+                    };
                 remaining
                     .lock()
                     .expect("remaining")

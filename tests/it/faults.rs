@@ -242,3 +242,56 @@ fn a_slow_final_reply_within_the_timeout_is_accepted() {
         3
     );
 }
+
+#[test]
+fn a_stall_at_mail_or_data_is_deferred_and_retried() {
+    for verb in ["MAIL", "DATA"] {
+        static STALLS: AtomicUsize = AtomicUsize::new(0);
+        STALLS.store(0, Ordering::SeqCst);
+        let server = Scripted::start(move |e| {
+            if is(e, verb) && STALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+                Action::Stall
+            } else {
+                Action::Default
+            }
+        });
+        let c = campaign(&server);
+        c.run(&["send", "--yes"]).code(0);
+        let deferred = c
+            .log()
+            .into_iter()
+            .find(|r| r.kind == "deferred")
+            .expect("one deferral");
+        assert_eq!(
+            deferred.stage.as_deref(),
+            Some(verb.to_lowercase().as_str())
+        );
+        assert_eq!(
+            server.messages().len(),
+            3,
+            "after a {verb} stall every letter arrived once"
+        );
+    }
+}
+
+#[test]
+fn a_relay_that_goes_silent_during_auth_stops_the_run_without_blaming_the_password() {
+    let server = Scripted::start(|e| match e {
+        Event::Command(c) if c.to_ascii_uppercase().starts_with("EHLO") => {
+            Action::Reply("250-scripted.test\r\n250-AUTH PLAIN LOGIN\r\n250 8BITMIME".into())
+        }
+        Event::Command(c) if c.to_ascii_uppercase().starts_with("AUTH") => Action::Stall,
+        _ => Action::Default,
+    });
+    let mut c = campaign(&server);
+    c.env("LETTERPOST_SMTP_USERNAME", "vanthu")
+        .env("LETTERPOST_SMTP_PASSWORD", "bí-mật");
+    let started = Instant::now();
+    let run = c.run(&["send", "--yes"]);
+    run.code(3)
+        .stderr_has("the relay cannot be reached")
+        .stderr_has("at auth: no reply within");
+    assert!(!run.stderr.contains("authentication failed"));
+    assert!(started.elapsed() < Duration::from_secs(15));
+    assert!(server.messages().is_empty());
+}

@@ -102,7 +102,7 @@ fn the_rate_limit_holds_across_restarts() {
     let mut c = Campaign::with_csv(&list(6));
     c.relay(server.port);
     c.run(&["send", "--yes", "--limit", "3", "--rate", "3/second"])
-        .code(0);
+        .code(1);
     c.run(&["send", "--yes", "--rate", "3/second"]).code(0);
     let times: Vec<Duration> = c
         .log()
@@ -322,7 +322,7 @@ fn a_test_send_goes_to_the_test_mailbox_and_never_counts_as_delivered() {
         "2",
     ])
     .code(0)
-    .stdout_has("Test send finished");
+    .stdout_has("Test send: 2 of 2 test letters accepted by the relay");
     let received = server.received();
     assert_eq!(received.len(), 2);
     for m in &received {
@@ -362,7 +362,9 @@ fn edited_or_moved_rows_are_not_sent_again_and_the_change_is_named() {
     let server = SmtpServer::start(Script::default());
     let mut c = Campaign::with_csv(&list(3));
     c.relay(server.port);
-    c.run(&["send", "--yes", "--limit", "1"]).code(0);
+    c.run(&["send", "--yes", "--limit", "1"])
+        .code(1)
+        .stdout_has("2 not sent yet");
     c.write(
         "recipients/organisations.csv",
         csv(&[
@@ -492,7 +494,7 @@ fn a_torn_last_line_is_reported_then_set_aside_by_the_next_run() {
     let server = SmtpServer::start(Script::default());
     let mut c = Campaign::with_csv(&list(4));
     c.relay(server.port);
-    c.run(&["send", "--yes", "--limit", "2"]).code(0);
+    c.run(&["send", "--yes", "--limit", "2"]).code(1);
     let whole = c.read("logs/fanpage-2022.jsonl");
     let torn = "{\"v\":1,\"seq\":99,\"time\":\"2026-11-2";
     c.write("logs/fanpage-2022.jsonl", format!("{whole}{torn}"));
@@ -512,4 +514,127 @@ fn a_torn_last_line_is_reported_then_set_aside_by_the_next_run() {
     );
     c.run(&["log", "verify"]).code(0);
     assert_eq!(server.received().len(), 4);
+}
+
+#[test]
+fn a_killed_test_send_is_closed_by_the_next_run_and_the_log_still_verifies() {
+    let server = slow(300);
+    let mut c = Campaign::with_csv(&list(3));
+    c.relay(server.port);
+    let mut child = c
+        .command(&["send", "--yes", "--redirect-to", "thu@test.example"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while c.log_if_any().iter().all(|r| r.kind != "data") {
+        assert!(started.elapsed() < Duration::from_secs(20), "no progress");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    c.run(&["send", "--yes", "--redirect-to", "thu@test.example"])
+        .code(0);
+    let closed = c
+        .log()
+        .into_iter()
+        .find(|r| r.stage.as_deref() == Some("interrupted"))
+        .expect("closed");
+    assert_eq!((closed.kind.as_str(), closed.test), ("unknown", Some(true)));
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn a_test_send_the_relay_refuses_exits_1() {
+    let mut script = Script::default();
+    script.rcpt.insert(
+        "thu@test.example".into(),
+        (550, "5.1.1 User unknown".into()),
+    );
+    let server = SmtpServer::start(script);
+    let mut c = Campaign::with_csv(&list(2));
+    c.relay(server.port);
+    c.run(&["send", "--yes", "--redirect-to", "thu@test.example"])
+        .code(1)
+        .stdout_has("Test send: 0 of 2 test letters accepted by the relay (2 rejected");
+}
+
+#[test]
+fn a_changed_sender_keeps_each_letters_message_id() {
+    let mut script = Script::default();
+    script
+        .rcpt_transient_times
+        .insert("vanthu1@co-quan.example".into(), 1);
+    let server = SmtpServer::start(script);
+    let mut c = Campaign::with_csv(&list(1));
+    c.set_toml("sending", "retries", "0");
+    c.relay(server.port);
+    c.run(&["send", "--yes"]).code(1);
+    let first = c
+        .log()
+        .into_iter()
+        .find(|r| r.kind == "attempt")
+        .unwrap()
+        .message_id
+        .unwrap();
+    c.set_toml(
+        "campaign",
+        "from",
+        r#""Sở Thông tin và Truyền thông <vanthu@stttt-moi.example>""#,
+    );
+    c.run(&["send", "--yes"]).code(0);
+    let log = c.log();
+    let attempts: Vec<_> = log.iter().filter(|r| r.kind == "attempt").collect();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(
+        attempts[1].message_id.as_deref(),
+        Some(first.as_str()),
+        "a retry keeps its Message-ID"
+    );
+    let received = server.received();
+    assert_eq!(
+        received[0].from, "vanthu@stttt-moi.example",
+        "the new sender is used"
+    );
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn resend_unknown_sends_only_the_letters_named() {
+    let server = Scripted::start(|e| {
+        if matches!(e, Event::Dot(1)) {
+            Action::Drop
+        } else {
+            Action::Default
+        }
+    });
+    let mut c = Campaign::with_csv(&list(3));
+    c.relay(server.port);
+    c.run(&["send", "--yes", "--limit", "1"]).code(1);
+    assert_eq!(outcomes(&c.log()), [("org-001".into(), "unknown".into())]);
+    c.run(&["send", "--yes", "--resend-unknown", "org-001"])
+        .code(0);
+    let sent: Vec<_> = outcomes(&c.log()).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        sent,
+        ["org-001", "org-001"],
+        "org-002 and org-003 wait for a plain send"
+    );
+}
+
+#[test]
+fn the_resume_command_keeps_the_rate() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut c = Campaign::with_csv(&list(2));
+    c.relay(port);
+    c.run(&["send", "--yes", "--rate", "30/minute", "--retry-failed"])
+        .code(3)
+        .stderr_has(
+            "To resume, run: letterpost send --retry-failed --concurrency 1 --rate 30/minute",
+        );
 }

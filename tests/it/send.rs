@@ -1,5 +1,6 @@
 use mail_parser::MessageParser;
 
+use crate::support::scripted::{Action, Event, Scripted};
 use crate::support::smtp::{Script, SmtpServer, Tls};
 use crate::support::{Campaign, csv, outcomes, sha256};
 
@@ -217,8 +218,9 @@ fn limit_and_only_choose_what_is_sent() {
     let server = SmtpServer::start(Script::default());
     let mut c = Campaign::with_csv(&three());
     c.relay(server.port);
+    // Exit 1: not every recipient is accepted yet, and the summary says how many are left.
     c.run(&["send", "--yes", "--limit", "1"])
-        .code(0)
+        .code(1)
         .stdout_has("1 of 3 recipients accepted, 0 not accepted, 2 not sent yet");
     c.run(&["send", "--yes", "--only", "c"]).code(0);
     assert_eq!(
@@ -463,4 +465,47 @@ fn without_a_password_in_the_environment_it_asks_at_the_terminal_without_echo() 
         "the password was echoed: {screen}"
     );
     assert_eq!(server.received().len(), 3);
+}
+
+#[test]
+fn a_relay_that_demands_authentication_at_mail_stops_the_run_and_defers_the_letter() {
+    let server = Scripted::start(|e| match e {
+        Event::Command(c) if c.starts_with("MAIL") => {
+            Action::Reply("530 5.7.0 Authentication required".into())
+        }
+        _ => Action::Default,
+    });
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port);
+    c.run(&["send", "--yes"])
+        .code(3)
+        .stderr_has("the relay refused to accept mail from us")
+        .stderr_has("530");
+    let log = c.log();
+    assert!(
+        log.iter().all(|r| r.kind != "rejected"),
+        "a 530 says nothing about the recipient"
+    );
+    assert_eq!(log.iter().filter(|r| r.kind == "deferred").count(), 1);
+    assert!(server.messages().is_empty());
+}
+
+#[test]
+fn no_rust_log_directive_can_make_lettre_print_the_password() {
+    let (_tls, server, mut c) = authenticating_relay("không-được-lộ");
+    c.env("LETTERPOST_SMTP_USERNAME", "vanthu")
+        .env("LETTERPOST_SMTP_PASSWORD", "không-được-lộ")
+        .env(
+            "RUST_LOG",
+            "lettre::transport::smtp::client=trace,lettre=trace,trace",
+        );
+    let run = c.run(&["send", "--yes"]);
+    run.code(0);
+    assert_eq!(server.received().len(), 3);
+    assert!(
+        !run.stderr.contains("AUTH"),
+        "lettre's protocol trace was printed: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("không-được-lộ"));
 }
