@@ -187,3 +187,25 @@ fn vietnamese_in_every_field_survives_and_nfd_input_is_normalised() {
     assert_eq!(m.to().unwrap().first().unwrap().name(), Some("Sở Y tế"));
     assert!(m.body_text(0).unwrap().contains("Kính gửi: Sở Y tế"));
 }
+
+#[test]
+fn a_failed_dry_run_leaves_the_previous_outbox_as_it_was() {
+    let c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,", "b,Sở B,b@b.example,,"]));
+    c.run(&["send", "--dry-run"]).code(0);
+    let before = c.read("outbox/fanpage-2022/manifest.jsonl");
+    c.write(
+        "recipients/organisations.csv",
+        csv(&["a,Sở A,a@a.example,,", "c,Sở C,không-hợp-lệ,,"]),
+    );
+    c.run(&["send", "--dry-run"]).code(2);
+    assert_eq!(
+        c.files("outbox/fanpage-2022"),
+        ["a.eml", "b.eml", "manifest.jsonl"]
+    );
+    assert_eq!(c.read("outbox/fanpage-2022/manifest.jsonl"), before);
+    assert_eq!(
+        c.files("outbox"),
+        ["fanpage-2022"],
+        "no staging folder is left behind"
+    );
+}

@@ -295,3 +295,23 @@ fn a_relay_that_goes_silent_during_auth_stops_the_run_without_blaming_the_passwo
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(server.messages().is_empty());
 }
+
+#[test]
+fn progress_lines_and_the_hello_name_without_a_terminal() {
+    let greeted = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = greeted.clone();
+    let server = Scripted::start(move |e| {
+        if let Event::Command(c) = e
+            && c.to_ascii_uppercase().starts_with("EHLO")
+        {
+            seen.lock().unwrap().push(c.clone());
+        }
+        Action::Default
+    });
+    let mut c = campaign(&server);
+    c.env("LETTERPOST_SMTP_HELLO_NAME", "may-gui.stttt.example");
+    c.run(&["send", "--yes"])
+        .code(0)
+        .stderr_has("progress: 3/3 letters");
+    assert_eq!(*greeted.lock().unwrap(), ["EHLO may-gui.stttt.example"]);
+}

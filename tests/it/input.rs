@@ -263,3 +263,18 @@ fn bad_config_is_reported_with_its_file() {
         .stderr_has("campaign.toml is not valid")
         .stderr_has("unknown field `speed`");
 }
+
+#[test]
+fn blank_rows_are_skipped_and_a_named_delimiter_is_used() {
+    let mut c = Campaign::with_csv(
+        "id;organisation;email\na;Sở A, Phòng 1;a@a.example\n;;\n  ;  ;  \nb;Sở B;b@b.example\n",
+    );
+    c.set_toml("recipients", "delimiter", r#"";""#);
+    c.run(&["send", "--dry-run"])
+        .code(0)
+        .stdout_has("wrote 2 letters for 2 recipients");
+    assert_eq!(
+        c.manifest().iter().map(|l| l.row).collect::<Vec<_>>(),
+        [2, 5]
+    );
+}
