@@ -769,10 +769,10 @@ pub struct Log {
     requests: mpsc::Sender<Request>,
 }
 
-/// Entries to append, in order, in the same batch.
+/// An entry to append, and where to say once it is on disk (or why not).
 struct Request {
-    entries: Vec<Entry>,
-    done: tokio::sync::oneshot::Sender<Result<Vec<Entry>, String>>,
+    entry: Entry,
+    done: tokio::sync::oneshot::Sender<Result<Entry, String>>,
 }
 
 /// What the writer needs to continue a log: where, which run, and the chain so far.
@@ -826,30 +826,22 @@ impl Log {
 
     /// Appends `entry` without waiting for it: for an outcome, whose durability nothing waits
     /// on but the next record (the writer keeps order, so any later record that is awaited makes
-    /// this one durable too). A failure shows in the next `append` or `flush`.
+    /// this one durable too). A failure shows in the next `append`.
     pub fn enqueue(&self, entry: Entry) {
         let (done, _) = tokio::sync::oneshot::channel();
-        let _ = self.requests.send(Request {
-            entries: vec![entry],
-            done,
-        });
+        let _ = self.requests.send(Request { entry, done });
     }
 
     /// Appends `entry` (its chain members are filled in) and returns it once it is on disk.
     pub async fn append(&self, entry: Entry) -> anyhow::Result<Entry> {
         let (done, wait) = tokio::sync::oneshot::channel();
         self.requests
-            .send(Request {
-                entries: vec![entry],
-                done,
-            })
+            .send(Request { entry, done })
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
         let written = wait
             .await
             .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
-        let mut written =
-            written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))?;
-        Ok(written.pop().expect("an appended entry comes back"))
+        written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))
     }
 }
 
@@ -882,30 +874,23 @@ impl Writer {
         let saved = self.chain.clone();
         let mut bytes = Vec::with_capacity(batch.len() * 512);
         let mut sealed = Vec::with_capacity(batch.len());
-        for request in batch {
-            let mut done = Vec::with_capacity(request.entries.len());
-            for mut entry in request.entries {
-                entry.v = VERSION;
-                entry.seq = self.chain.next_seq;
-                entry.time = clock::rfc3339(clock::now());
-                entry.run.clone_from(&self.run);
-                entry.prev.clone_from(&self.chain.head);
-                let line = seal(&mut entry);
-                bytes.extend_from_slice(line.as_bytes());
-                bytes.push(b'\n');
-                self.chain.next_seq += 1;
-                self.chain.head = entry.hash.clone().expect("sealed");
-                done.push(entry);
-            }
-            sealed.push((done, request.done));
+        for Request { mut entry, done } in batch {
+            entry.v = VERSION;
+            entry.seq = self.chain.next_seq;
+            entry.time = clock::rfc3339(clock::now());
+            entry.run.clone_from(&self.run);
+            entry.prev.clone_from(&self.chain.head);
+            let line = seal(&mut entry);
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+            self.chain.next_seq += 1;
+            self.chain.head = entry.hash.clone().expect("sealed");
+            sealed.push((entry, done));
         }
-        let written = self.file.write_all(&bytes).and_then(|()| {
-            if bytes.is_empty() {
-                Ok(())
-            } else {
-                self.file.sync_data()
-            }
-        });
+        let written = self
+            .file
+            .write_all(&bytes)
+            .and_then(|()| self.file.sync_data());
         match written {
             Ok(()) => {
                 self.len += bytes.len() as u64;
