@@ -2,7 +2,8 @@
 //!
 //! Log records carry `now()` as RFC 3339 UTC with millisecond precision. The `Date:` header of
 //! messages is the moment the run started, or `SOURCE_DATE_EPOCH` when set (the reproducible-
-//! builds convention), which makes a dry run and a later send produce identical bytes.
+//! builds convention, read and checked by `config`), which makes a dry run and a later send
+//! produce identical bytes.
 
 use std::time::{Duration, SystemTime};
 
@@ -11,14 +12,12 @@ pub fn now() -> SystemTime {
     SystemTime::now()
 }
 
-/// The `Date:` for the messages of a run that started at `started`.
-pub fn message_date(started: SystemTime) -> SystemTime {
-    std::env::var("SOURCE_DATE_EPOCH")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .map_or(started, |secs| {
-            SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
-        })
+/// The `Date:` for the messages of a run that started at `started`: `fixed` seconds since 1970
+/// when `SOURCE_DATE_EPOCH` gave them (`config` checked their range).
+pub fn message_date(started: SystemTime, fixed: Option<u64>) -> SystemTime {
+    fixed.map_or(started, |secs| {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(secs)
+    })
 }
 
 /// RFC 3339 UTC, milliseconds: `2026-11-26T14:15:31.042Z`.

@@ -27,6 +27,12 @@ pub struct Config {
     pub root: PathBuf,
     /// The campaign.toml that was read.
     pub config_file: PathBuf,
+    /// SHA-256 of campaign.toml's bytes as they were read: the fingerprint a send records.
+    pub config_sha256: String,
+    /// `SOURCE_DATE_EPOCH`, when set: the `Date:` of every message instead of the run's start
+    /// (the reproducible-builds convention), so a dry run and a send can be compared byte for
+    /// byte. Seconds since 1970, checked to be a date mail can carry.
+    pub source_date_epoch: Option<u64>,
     /// The campaign id: names the log, the outbox and the archive.
     pub id: String,
     /// The sender, `From:` and envelope sender.
@@ -134,16 +140,22 @@ impl Config {
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| cwd.clone());
-        let text = std::fs::read_to_string(&config_file).with_context(|| {
+        let bytes = std::fs::read(&config_file).with_context(|| {
             format!(
                 "cannot read {}: is this a campaign folder? (`letterpost init DIR` creates one)",
                 config_file.display()
             )
         })?;
+        let config_sha256 = crate::message::sha256_hex(&bytes);
+        let text = String::from_utf8(bytes)
+            .with_context(|| format!("{} is not UTF-8 text", config_file.display()))?;
         let file: File = toml::from_str(&text)
             .with_context(|| format!("{} is not valid", config_file.display()))?;
         let recipients_file = recipients_override.map(|p| cwd.join(p));
-        Config::from_file(root, config_file, file, recipients_file, &Env::process())
+        let mut config =
+            Config::from_file(root, config_file, file, recipients_file, &Env::process())?;
+        config.config_sha256 = config_sha256;
+        Ok(config)
     }
 
     fn from_file(
@@ -207,6 +219,10 @@ impl Config {
 
         let smtp =
             smtp_settings(file.smtp, &root, env).with_context(|| format!("{shown}: [smtp]"))?;
+        let source_date_epoch = env
+            .get("SOURCE_DATE_EPOCH")
+            .map(source_date_epoch)
+            .transpose()?;
 
         let s = file.sending;
         let sending = Sending {
@@ -219,6 +235,8 @@ impl Config {
         Ok(Config {
             root,
             config_file,
+            config_sha256: String::new(),
+            source_date_epoch,
             id,
             from,
             subject: file.campaign.subject,
@@ -302,6 +320,22 @@ pub fn send_options(
     })
 }
 
+/// `SOURCE_DATE_EPOCH` as seconds since 1970: a whole number no later than the year 9999, the
+/// last a `Date:` header can carry. Anything else is refused rather than ignored or wrapped.
+fn source_date_epoch(text: &str) -> anyhow::Result<u64> {
+    const LATEST: u64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    text.trim()
+        .parse::<u64>()
+        .ok()
+        .filter(|&secs| secs <= LATEST)
+        .with_context(|| {
+            format!(
+                "SOURCE_DATE_EPOCH `{text}` is not a date letterpost can put on a letter: give whole \
+                 seconds since 1970-01-01 (at most {LATEST}, the end of the year 9999), or unset it"
+            )
+        })
+}
+
 /// The SMTP password: `LETTERPOST_SMTP_PASSWORD`, else the file named by
 /// `LETTERPOST_SMTP_PASSWORD_FILE` or `[smtp] password_file`, else a prompt at a terminal.
 /// Never a flag, so it cannot appear in `ps` or shell history.
@@ -336,7 +370,7 @@ struct Env(Vec<(String, String)>);
 impl Env {
     fn process() -> Env {
         Env(std::env::vars()
-            .filter(|(k, _)| k.starts_with("LETTERPOST_"))
+            .filter(|(k, _)| k.starts_with("LETTERPOST_") || k == "SOURCE_DATE_EPOCH")
             .collect())
     }
 
@@ -599,6 +633,15 @@ mod tests {
                 .port,
             587
         );
+    }
+
+    #[test]
+    fn source_date_epoch_is_checked() {
+        assert_eq!(source_date_epoch("1700000000").unwrap(), 1_700_000_000);
+        assert_eq!(source_date_epoch(" 0 ").unwrap(), 0);
+        for bad in ["99999999999999999", "-1", "1.5", "soon", ""] {
+            assert!(source_date_epoch(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -25,7 +25,10 @@
 //! `config`, `recipients` and the path of every template file, partials included, to
 //! `{"file": …, "sha256": …}`; logs written before partials were fingerprinted name the three
 //! main templates `letter_html`, `letter_text`, `appendix` instead), `options` (the flags that
-//! shaped the run, as text).
+//! shaped the run, as text), `key_source` (the header of the column that gave the recipients'
+//! keys, or `first address` when the list has no `id` column; absent in logs written before it
+//! was recorded), and `source_date_epoch` (only when `SOURCE_DATE_EPOCH` fixed the `Date:` of
+//! every letter of the run: its value, seconds since 1970).
 //!
 //! Per-recipient records (`attempt`, `data`, and the outcomes) have `key` (the stable recipient
 //! key), `row` (the CSV line the recipient was read from in this run), `to` (every envelope
@@ -114,6 +117,10 @@ pub struct Entry {
     pub inputs: Option<indexmap::IndexMap<String, Input>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub options: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_source: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub source_date_epoch: Option<u64>,
 
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -589,6 +596,9 @@ pub struct Recipient {
     pub attempts: u32,
     /// How many accepted records the key has.
     pub accepted: u32,
+    /// The envelope addresses of the last attempt, kept even when `last` is dropped: a send
+    /// checks that no letter goes to an address that accepted it under another key.
+    pub addresses: Vec<String>,
 }
 
 /// Every recipient's state, test sends apart, plus what the rate limit needs.
@@ -602,6 +612,8 @@ pub struct Ledger {
     pub sent_times: Vec<std::time::SystemTime>,
     /// The last `run_started` record.
     pub last_run: Option<Entry>,
+    /// Where the keys came from in the last real send that recorded it (`key_source`).
+    pub key_source: Option<String>,
     /// Test sends (`--redirect-to`) whose last record is an `attempt` or `data`: a run stopped
     /// in the middle of them; the next run closes them like any other.
     pub open_tests: IndexMap<String, Entry>,
@@ -632,7 +644,12 @@ impl Ledger {
     /// Folds one record in. Records must come in log order.
     pub fn add(&mut self, entry: &Entry) {
         match entry.kind {
-            Kind::RunStarted => self.last_run = Some(entry.clone()),
+            Kind::RunStarted => {
+                if entry.mode.as_deref() == Some("send") && entry.key_source.is_some() {
+                    self.key_source.clone_from(&entry.key_source);
+                }
+                self.last_run = Some(entry.clone());
+            }
             Kind::RunFinished => {}
             Kind::Data => {
                 if let Some(t) = clock::parse_rfc3339(&entry.time) {
@@ -665,7 +682,9 @@ impl Ledger {
                         last_attempt: None,
                         attempts: 0,
                         accepted: 0,
+                        addresses: Vec::new(),
                     });
+                r.addresses = entry.to.clone().unwrap_or_default();
                 r.state = State::Open { data: false };
                 r.last = Some(Box::new(entry.clone()));
                 r.last_attempt = Some(Box::new(entry.clone()));

@@ -40,6 +40,9 @@ pub struct Rendered {
 pub struct Templates {
     tera: Tera,
     names: Names,
+    /// Every template file read, with the SHA-256 of the bytes read: the fingerprints a send
+    /// records, of exactly what it renders.
+    files: Vec<(PathBuf, String)>,
 }
 
 struct Names {
@@ -112,14 +115,26 @@ pub fn load(
     }
 
     let mut sources = Vec::with_capacity(files.len());
+    let mut fingerprints = Vec::with_capacity(files.len());
     for path in &files {
         let name = path
             .strip_prefix(&dir)
             .expect("listed inside dir")
             .to_string_lossy()
             .replace('\\', "/");
-        match std::fs::read_to_string(path) {
-            Ok(source) => sources.push((name, source)),
+        let read = std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| {
+                let sha256 = crate::message::sha256_hex(&bytes);
+                String::from_utf8(bytes)
+                    .map(|text| (text, sha256))
+                    .map_err(|_| "the file is not UTF-8 text; save it as UTF-8".to_owned())
+            });
+        match read {
+            Ok((source, sha256)) => {
+                sources.push((name, source));
+                fingerprints.push((path.clone(), sha256));
+            }
             Err(e) => problems.push(Problem::new(show(path), format!("cannot read: {e}"))),
         }
     }
@@ -190,10 +205,19 @@ pub fn load(
     for (key, value) in &settings.vars {
         tera.global_context().insert(key.clone(), value);
     }
-    Ok(Templates { tera, names })
+    Ok(Templates {
+        tera,
+        names,
+        files: fingerprints,
+    })
 }
 
 impl Templates {
+    /// Every template file read, with the SHA-256 of its bytes as read.
+    pub fn files(&self) -> &[(PathBuf, String)] {
+        &self.files
+    }
+
     /// Renders one recipient. `display` names the CSV file in a problem.
     pub fn render(&self, recipient: &Recipient, display: &str) -> Result<Rendered, Problem> {
         let mut context = Context::new();

@@ -10,12 +10,14 @@
 
 use std::time::SystemTime;
 
+use lettre::address::Envelope;
 use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
 use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest, Sha256};
+use unicode_normalization::UnicodeNormalization;
 
 use crate::merge::Rendered;
 use crate::recipients::Recipient;
@@ -78,15 +80,17 @@ pub fn build(
     let envelope: Vec<Address>;
     match redirect {
         None => {
-            builder = builder.subject(one_space(&rendered.subject));
-            for address in &recipient.to {
-                builder = builder.to(Mailbox::new(
-                    Some(recipient.organisation.clone()),
-                    address.clone(),
-                ));
-            }
-            for address in &recipient.cc {
-                builder = builder.cc(Mailbox::new(None, address.clone()));
+            let to = recipient
+                .to
+                .iter()
+                .map(|a| Mailbox::new(Some(recipient.organisation.clone()), a.clone()))
+                .collect();
+            builder = builder
+                .subject(one_space(&rendered.subject))
+                .header(AddressList::<TO>(to));
+            if !recipient.cc.is_empty() {
+                let cc = recipient.cc.iter().map(|a| Mailbox::new(None, a.clone()));
+                builder = builder.header(AddressList::<CC>(cc.collect()));
             }
             envelope = recipient.to.iter().chain(&recipient.cc).cloned().collect();
         }
@@ -103,16 +107,19 @@ pub fn build(
                 .chain(&recipient.cc)
                 .map(ToString::to_string)
                 .collect::<Vec<_>>();
+            let to = Mailbox::new(Some(recipient.organisation.clone()), redirect.to.clone());
             builder = builder
                 .subject(format!("{TEST_PREFIX}{}", one_space(&rendered.subject)))
-                .to(Mailbox::new(
-                    Some(recipient.organisation.clone()),
-                    redirect.to.clone(),
-                ))
+                .header(AddressList::<TO>(vec![to]))
                 .header(TestRedirect(real.join(", ")));
             envelope = vec![redirect.to.clone()];
         }
     }
+    // The envelope is given, not derived from the headers: the To and Cc headers are ours.
+    builder = builder.envelope(Envelope::new(
+        Some(sender.from.email.clone()),
+        envelope.clone(),
+    )?);
     let part = |content_type: ContentType, text: &[u8]| {
         SinglePart::builder()
             .header(content_type)
@@ -134,6 +141,12 @@ pub fn build(
         .message_id(Some(message_id.clone()))
         .multipart(body)?;
     let bytes = message.formatted();
+    if let Some(longest) = longest_line(&bytes).filter(|&n| n > MAX_LINE) {
+        anyhow::bail!(
+            "a line of the message would be {longest} octets long, more than the {MAX_LINE} that mail \
+             allows; shorten the value that makes it"
+        );
+    }
     let sha256 = sha256_hex(&bytes);
     Ok(Letter {
         key: recipient.key.clone(),
@@ -197,8 +210,81 @@ fn base64_body(text: &[u8]) -> Body {
     Body::dangerous_pre_encoded(out, ContentTransferEncoding::Base64)
 }
 
+/// The longest line RFC 5322 allows, without its CRLF.
+const MAX_LINE: usize = 998;
+
+/// The length of the longest line, without its line end.
+fn longest_line(bytes: &[u8]) -> Option<usize> {
+    let mut longest = 0;
+    let mut start = 0;
+    for end in memchr::memchr_iter(b'\n', bytes).chain(std::iter::once(bytes.len())) {
+        let line = &bytes[start..end];
+        let len = line.len() - usize::from(line.last() == Some(&b'\r'));
+        longest = longest.max(len);
+        start = end + 1;
+    }
+    (start > 0 || !bytes.is_empty()).then_some(longest)
+}
+
+/// Which address header an `AddressList` is.
+const TO: bool = false;
+const CC: bool = true;
+
+/// `To:` or `Cc:` with one address per line: lettre folds encoded words but never between
+/// addresses, so a list of 26 long cc addresses made a header line longer than mail allows.
+/// Names are still encoded by lettre's own encoder (RFC 2047 where they need it).
+#[derive(Debug, Clone)]
+struct AddressList<const IS_CC: bool>(Vec<Mailbox>);
+
+impl<const IS_CC: bool> Header for AddressList<IS_CC> {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str(if IS_CC { "Cc" } else { "To" })
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let list: lettre::message::Mailboxes = s.parse()?;
+        Ok(AddressList(list.into_iter().collect()))
+    }
+
+    fn display(&self) -> HeaderValue {
+        use email_encoding::headers::writer::EmailWriter;
+        use std::fmt::Write;
+        let name = Self::name();
+        let mut encoded = String::new();
+        let mut w = EmailWriter::new(&mut encoded, name.len() + ": ".len(), 0, false);
+        for (i, mailbox) in self.0.iter().enumerate() {
+            if i > 0 {
+                w.write_char(',').expect("writing to a String");
+                w.new_line().expect("writing to a String");
+                w.space();
+            }
+            if let Some(display) = &mailbox.name {
+                email_encoding::headers::quoted_string::encode(display, &mut w)
+                    .expect("writing to a String");
+                w.space();
+                w.write_char('<').expect("writing to a String");
+            }
+            w.write_str(mailbox.email.as_ref())
+                .expect("writing to a String");
+            if mailbox.name.is_some() {
+                w.write_char('>').expect("writing to a String");
+            }
+        }
+        drop(w);
+        let raw = lettre::message::Mailboxes::from_iter(self.0.iter().cloned()).to_string();
+        HeaderValue::dangerous_new_pre_encoded(name, raw, encoded)
+    }
+}
+
+/// The longest file stem: names stay far below every file system's 255-byte limit (the archive
+/// adds 21 bytes), and readable in a listing.
+const STEM_CAP: usize = 80;
+
 /// A file name for a key that is safe on every file system and different for every key: ASCII
-/// letters, digits, `.`, `_`, `-` and `@` are kept, every other byte is written `%XX`.
+/// letters, digits, `.`, `_`, `-` and `@` are kept, every other byte is written `%XX`. A key
+/// whose name would be longer than 80 bytes (an 81-letter Vietnamese id is 400 escaped) becomes
+/// a readable ASCII prefix, `~` (which the short form always escapes, so the two forms never
+/// meet) and 16 hex digits of the key's SHA-256.
 pub fn file_stem(key: &str) -> String {
     let mut stem = String::with_capacity(key.len());
     for (i, b) in key.bytes().enumerate() {
@@ -210,7 +296,32 @@ pub fn file_stem(key: &str) -> String {
             stem.push_str(&format!("%{b:02X}"));
         }
     }
-    stem
+    if stem.len() <= STEM_CAP {
+        return stem;
+    }
+    let mut readable = String::new();
+    for c in key
+        .nfd()
+        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
+    {
+        let c = match c {
+            'đ' => 'd',
+            'Đ' => 'D',
+            c if c.is_ascii_alphanumeric() || matches!(c, '_' | '@') => c,
+            _ => '-',
+        };
+        if !(c == '-' && (readable.is_empty() || readable.ends_with('-'))) {
+            readable.push(c);
+        }
+        if readable.len() >= 40 {
+            break;
+        }
+    }
+    format!(
+        "{}~{}",
+        readable.trim_end_matches('-'),
+        &sha256_hex(key.as_bytes())[..16]
+    )
 }
 
 /// Lowercase hex SHA-256.

@@ -1,29 +1,43 @@
 //! The recipient list: a CSV file in, one validated `Recipient` per row out, or the problems that
 //! row has.
 //!
-//! It owns the input contract of PRODUCT.md: encodings (UTF-8 with or without BOM, UTF-16 with a
-//! BOM, a configured legacy encoding such as Windows-1258, and a clear refusal with a hint for
-//! anything else), the delimiter (`,`, `;` or tab), header checks, column roles, address parsing
-//! (IDN domains to ASCII), the stable recipient key, NFC normalisation and control characters in
-//! header-bound fields.
+//! It owns the input contract: encodings (UTF-8 with or without BOM, UTF-16 with a BOM, a
+//! configured legacy encoding such as Windows-1258, and a clear refusal with a hint for anything
+//! else, including a UTF-8 file wrongly labelled as legacy), the delimiter (`,`, `;` or tab),
+//! header names (trimmed of spaces and byte-order marks, matched without regard to letter case),
+//! column roles, the cell size cap, address lists (RFC 5322 items with quoted names, IDN domains
+//! to ASCII), the stable recipient key and where it comes from, NFC normalisation and control
+//! characters in header-bound fields. Line numbers are physical lines as an editor shows them,
+//! whatever the line ends (LF, CRLF or CR) and however many line breaks quoted cells hold.
 //!
-//! It streams: rows are read one at a time and never all held, so a list of any length fits in
-//! the same memory. It never reads templates and never sends; a `Recipient` always has at least
-//! one parsed address and the line it came from.
+//! The file is read once (`read`), into memory and hashed; every pass over the list (the check,
+//! the dry run, the delivery) parses those same bytes, so a run delivers exactly what it checked
+//! and fingerprinted, and a FIFO or a device works like a file. Rows are then parsed one at a
+//! time and never all held. It never reads templates and never sends; a `Recipient` always has at
+//! least one parsed address and the line it came from.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read};
+use std::fmt;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use indexmap::IndexMap;
 use lettre::Address;
+use lettre::message::Mailbox;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::problem::Problem;
+
+/// The largest recipient list read: about a million organisations. Larger (or endless, such as
+/// `/dev/urandom`) input is refused instead of filling memory.
+pub const FILE_CAP: u64 = 256 * 1024 * 1024;
+
+/// The largest cell: far more than any name or address list, small enough that a stray
+/// unclosed quote or a pasted document cannot turn one row into a letter of hundreds of MB.
+pub const CELL_CAP: usize = 64 * 1024;
 
 /// How to find and read the recipient list (the `[recipients]` table).
 #[derive(Debug, Clone)]
@@ -63,17 +77,159 @@ pub struct Recipient {
     pub fields: IndexMap<String, String>,
 }
 
-/// An open recipient list. Read it with `next_row` until `None`.
-pub struct Table {
-    path: PathBuf,
+/// Where the keys of a list come from: a column, or each row's first address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySource {
+    /// The column with this header name (as the file writes it).
+    Column(String),
+    FirstAddress,
+}
+
+/// The text recorded in the delivery log's `run_started` for a key taken from the addresses.
+pub const FIRST_ADDRESS: &str = "first address";
+
+impl KeySource {
+    /// Reads what `Display` writes (and what the log records).
+    pub fn parse(text: &str) -> KeySource {
+        if text == FIRST_ADDRESS {
+            KeySource::FirstAddress
+        } else {
+            KeySource::Column(text.to_owned())
+        }
+    }
+
+    /// Whether two key sources give the same keys: the same column, whatever the spaces, byte
+    /// order marks or letter case of its header name.
+    pub fn same_as(&self, other: &KeySource) -> bool {
+        match (self, other) {
+            (KeySource::Column(a), KeySource::Column(b)) => header_key(a) == header_key(b),
+            (KeySource::FirstAddress, KeySource::FirstAddress) => true,
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for KeySource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            KeySource::Column(header) => f.write_str(header),
+            KeySource::FirstAddress => f.write_str(FIRST_ADDRESS),
+        }
+    }
+}
+
+/// The recipient list as read from disk, once. Cheap to clone: every pass shares the bytes.
+#[derive(Clone)]
+pub struct Source {
+    /// The file as the operator sees it, for problems.
     display: String,
-    reader: csv::Reader<Box<dyn Read + Send>>,
+    /// The bytes the CSV reader parses: the file itself for UTF-8 (cells are validated one by
+    /// one, so a problem names its line and column), or the file decoded to UTF-8.
+    text: Arc<[u8]>,
+    /// SHA-256 of the file's bytes as read.
+    sha256: String,
+    /// The raw bytes, kept only when they are not UTF-8, for the encoding guess in a problem.
+    raw_for_guess: Option<Arc<[u8]>>,
+}
+
+/// Reads the whole list once, checks its size and encoding, and decodes it.
+pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> {
+    let problem = |message: String| vec![Problem::new(display, message)];
+    let file = std::fs::File::open(&settings.file)
+        .map_err(|e| problem(format!("cannot open the recipient list: {e}")))?;
+    let mut raw = Vec::new();
+    file.take(FILE_CAP + 1)
+        .read_to_end(&mut raw)
+        .map_err(|e| problem(format!("cannot read: {e}")))?;
+    if raw.len() as u64 > FILE_CAP {
+        return Err(problem(format!(
+            "the file is larger than {} MiB, which is more than any recipient list; is it the right file?",
+            FILE_CAP / (1024 * 1024)
+        )));
+    }
+    if raw.is_empty() {
+        return Err(problem(
+            "the file is empty: it needs a header line and at least one row".into(),
+        ));
+    }
+    let sha256 = hex::encode(Sha256::digest(&raw));
+    let source = |text: Vec<u8>, raw_for_guess| Source {
+        display: display.to_owned(),
+        text: text.into(),
+        sha256: sha256.clone(),
+        raw_for_guess,
+    };
+    if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(&raw) {
+        if encoding == encoding_rs::UTF_8 {
+            raw.drain(..bom);
+            let guess = (std::str::from_utf8(&raw).is_err()).then(|| raw.clone().into());
+            return Ok(source(raw, guess));
+        }
+        let (text, _) = encoding.decode_without_bom_handling(&raw[bom..]);
+        return Ok(source(text.into_owned().into_bytes(), None));
+    }
+    match settings.encoding {
+        Some(encoding) if encoding != encoding_rs::UTF_8 => {
+            if !raw.is_ascii() && std::str::from_utf8(&raw).is_ok() {
+                return Err(vec![mislabelled(display, encoding, &raw)]);
+            }
+            let (text, _) = encoding.decode_without_bom_handling(&raw);
+            Ok(source(text.into_owned().into_bytes(), None))
+        }
+        _ => {
+            if looks_like_utf16_without_bom(&raw[..raw.len().min(64)]) {
+                return Err(problem(
+                    "the file looks like UTF-16 text without a byte-order mark, which cannot be read \
+                     safely; in Excel use Save As > \"CSV UTF-8 (Comma delimited)\""
+                        .into(),
+                ));
+            }
+            let guess = (std::str::from_utf8(&raw).is_err()).then(|| raw.clone().into());
+            Ok(source(raw, guess))
+        }
+    }
+}
+
+/// A UTF-8 file with `encoding = "windows-1258"` (or another legacy encoding) left in
+/// campaign.toml: decoding it again would turn every accented letter into two or three wrong
+/// ones (`Ủy ban` into `á»¦y ban`), so it is refused with the first such line.
+fn mislabelled(display: &str, encoding: &'static encoding_rs::Encoding, raw: &[u8]) -> Problem {
+    let first = raw.iter().position(|b| !b.is_ascii()).unwrap_or(0);
+    let line = line_at(raw, first);
+    Problem::new(
+        display,
+        format!(
+            "the file is UTF-8 text, but campaign.toml says `encoding = \"{}\"` under [recipients]; \
+             read that way every accented letter would come out wrong. Remove the `encoding` line \
+             (UTF-8 is read without it)",
+            encoding.name().to_ascii_lowercase()
+        ),
+    )
+    .at_line(line)
+}
+
+impl Source {
+    /// SHA-256 of the file's bytes, as read.
+    pub fn sha256(&self) -> &str {
+        &self.sha256
+    }
+
+    /// The list's rows from the start: checks the header and returns a table to read rows from.
+    pub fn table(&self, settings: &Settings) -> Result<Table, Vec<Problem>> {
+        open(self, settings)
+    }
+}
+
+/// An open pass over the recipient list. Read it with `next_row` until `None`.
+pub struct Table {
+    source: Source,
+    reader: csv::Reader<Cursor<Arc<[u8]>>>,
     headers: Vec<String>,
     roles: Roles,
     /// Keys seen so far, as 128-bit digests (16 bytes each, whatever the key's length), with
     /// the line they were first seen on.
     seen: HashMap<u128, u64>,
-    digest: Arc<Mutex<Sha256>>,
+    lines: LineCounter,
     not_utf8: bool,
     record: csv::ByteRecord,
 }
@@ -88,54 +244,30 @@ struct Roles {
     aliases: Vec<(&'static str, Option<usize>)>,
 }
 
-/// Opens the list and checks its header. `display` is the file name as the operator sees it.
-pub fn open(settings: &Settings, display: &str) -> Result<Table, Vec<Problem>> {
+/// A header name as it is matched: without surrounding spaces or byte-order marks, NFC, in
+/// lower case. `ID`, ` id ` and `\u{feff}id` are all the column `id`.
+pub fn header_key(name: &str) -> String {
+    clean_header(name).to_lowercase()
+}
+
+/// A header name as it is shown and offered to templates: trimmed of spaces and byte-order marks
+/// (a spreadsheet that saved a BOM twice leaves one in the first name), NFC.
+fn clean_header(name: &str) -> String {
+    name.trim_matches(|c: char| c.is_whitespace() || c == '\u{feff}')
+        .nfc()
+        .collect()
+}
+
+fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
+    let display = source.display.as_str();
     let problem = |message: String| vec![Problem::new(display, message)];
-    let mut file = File::open(&settings.file)
-        .map_err(|e| problem(format!("cannot open the recipient list: {e}")))?;
-    let mut head = [0u8; 64];
-    let n = read_up_to(&mut file, &mut head).map_err(|e| problem(format!("cannot read: {e}")))?;
-    let head = &head[..n];
-    if n == 0 {
-        return Err(problem(
-            "the file is empty: it needs a header line and at least one row".into(),
-        ));
-    }
-    if settings.encoding.is_none() && looks_like_utf16_without_bom(head) {
-        return Err(problem(
-            "the file looks like UTF-16 text without a byte-order mark, which cannot be read \
-             safely; in Excel use Save As > \"CSV UTF-8 (Comma delimited)\""
-                .into(),
-        ));
-    }
-    let file = File::open(&settings.file).map_err(|e| problem(format!("cannot open: {e}")))?;
-    let digest = Arc::new(Mutex::new(Sha256::new()));
-    let hashing = Hashing {
-        inner: file,
-        digest: digest.clone(),
-    };
-    let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new()
-        .encoding(settings.encoding)
-        .utf8_passthru(true)
-        .strip_bom(true)
-        .bom_sniffing(true)
-        .build(hashing);
-    let mut buffered = BufReader::with_capacity(64 * 1024, decoded);
-    let delimiter = match settings.delimiter {
-        Some(d) => d,
-        None => sniff_delimiter(
-            buffered
-                .fill_buf()
-                .map_err(|e| problem(format!("cannot read: {e}")))?,
-        ),
-    };
-    let source: Box<dyn Read + Send> = Box::new(buffered);
+    let delimiter = settings
+        .delimiter
+        .unwrap_or_else(|| sniff_delimiter(&source.text[..source.text.len().min(64 * 1024)]));
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
-        .trim(csv::Trim::Headers)
-        .from_reader(source);
-
+        .from_reader(Cursor::new(source.text.clone()));
     let raw_headers = reader
         .byte_headers()
         .map_err(|e| problem(format!("cannot read the header line: {e}")))?
@@ -143,15 +275,18 @@ pub fn open(settings: &Settings, display: &str) -> Result<Table, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut headers = Vec::with_capacity(raw_headers.len());
     for (i, raw) in raw_headers.iter().enumerate() {
-        match std::str::from_utf8(raw) {
-            Ok(text) => headers.push(text.trim().nfc().collect::<String>()),
-            Err(_) => {
-                return Err(vec![
-                    Problem::new(display, not_utf8_message(&settings.file)).at_line(1),
-                ]);
-            }
-        }
-        if headers[i].is_empty() {
+        let Ok(text) = std::str::from_utf8(raw) else {
+            return Err(vec![
+                Problem::new(display, not_utf8_message(source)).at_line(1),
+            ]);
+        };
+        let header = clean_header(text);
+        if header.len() > CELL_CAP {
+            problems.push(
+                Problem::new(display, format!("the name of column {} is too long", i + 1))
+                    .at_line(1),
+            );
+        } else if header.is_empty() {
             problems.push(
                 Problem::new(
                     display,
@@ -159,27 +294,45 @@ pub fn open(settings: &Settings, display: &str) -> Result<Table, Vec<Problem>> {
                 )
                 .at_line(1),
             );
-        } else if let Some(c) = first_control(&headers[i], true) {
+        } else if let Some(c) = first_control(&header, true) {
             problems.push(
                 Problem::new(display, format!("a header name contains {}", describe(c))).at_line(1),
             );
         }
+        headers.push(header);
     }
     if headers.len() == 1 && headers[0].is_empty() {
         return Err(problem("the header line is empty".into()));
     }
+    // One pass with a map: a header of a million columns is checked as fast as one of five.
+    let mut first_of: HashMap<String, usize> = HashMap::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
-        if !h.is_empty() && headers[..i].contains(h) {
+        if h.is_empty() {
+            continue;
+        }
+        if let Some(&first) = first_of.get(&header_key(h)) {
+            let same = if headers[first] == *h {
+                format!("`{h}`")
+            } else {
+                format!("`{}` and `{h}`", headers[first])
+            };
             problems.push(
                 Problem::new(
                     display,
-                    format!("the header names column `{h}` twice; rename one of them"),
+                    format!(
+                        "the header names the same column twice: {same} (columns {} and {}; letter case \
+                         does not count); rename one of them",
+                        first + 1,
+                        i + 1
+                    ),
                 )
                 .at_line(1),
             );
+        } else {
+            first_of.insert(header_key(h), i);
         }
     }
-    let find = |name: &str| headers.iter().position(|h| h == name);
+    let find = |name: &str| first_of.get(&header_key(name)).copied();
     let columns = &settings.columns;
     let role = |role: &'static str, mapped: &Option<String>| -> Option<usize> {
         find(mapped.as_deref().unwrap_or(role))
@@ -218,7 +371,7 @@ pub fn open(settings: &Settings, display: &str) -> Result<Table, Vec<Problem>> {
     }
     let mut required = Vec::new();
     for name in &settings.required {
-        let index = match name.as_str() {
+        let index = match header_key(name).as_str() {
             "organisation" => organisation,
             "email" => email,
             "cc" => cc,
@@ -249,8 +402,7 @@ pub fn open(settings: &Settings, display: &str) -> Result<Table, Vec<Problem>> {
         ("id", id),
     ];
     Ok(Table {
-        path: settings.file.clone(),
-        display: display.to_owned(),
+        source: source.clone(),
         reader,
         headers,
         roles: Roles {
@@ -262,7 +414,7 @@ pub fn open(settings: &Settings, display: &str) -> Result<Table, Vec<Problem>> {
             aliases,
         },
         seen: HashMap::new(),
-        digest,
+        lines: LineCounter::new(source.text.clone()),
         not_utf8: false,
         record: csv::ByteRecord::new(),
     })
@@ -280,9 +432,12 @@ impl Table {
         names
     }
 
-    /// The SHA-256 of the raw bytes read so far; of the whole file once `next_row` returned `None`.
-    pub fn sha256(&self) -> String {
-        hex::encode(self.digest.lock().expect("digest lock").clone().finalize())
+    /// Which column gives the keys, as recorded in the delivery log.
+    pub fn key_source(&self) -> KeySource {
+        match self.roles.id {
+            Some(i) => KeySource::Column(self.headers[i].clone()),
+            None => KeySource::FirstAddress,
+        }
     }
 
     /// The next row, or the problems it has. `None` at the end of the file. A file that is not
@@ -296,10 +451,11 @@ impl Table {
                 Ok(false) => return None,
                 Ok(true) => {}
                 Err(e) => {
-                    let line = e.position().map(csv::Position::line);
-                    let mut p =
-                        Problem::new(&self.display, format!("the CSV cannot be read here: {e}"));
-                    p.line = line;
+                    let mut p = Problem::new(
+                        &self.source.display,
+                        format!("the CSV cannot be read here: {e}"),
+                    );
+                    p.line = e.position().map(|pos| self.lines.line_of(pos.byte()));
                     return Some(Err(vec![p]));
                 }
             }
@@ -315,16 +471,21 @@ impl Table {
     }
 
     fn parse_record(&mut self) -> Result<Recipient, Vec<Problem>> {
-        let line = self.record.position().map_or(0, csv::Position::line);
+        let line = self
+            .record
+            .position()
+            .map_or(0, |pos| self.lines.line_of(pos.byte()));
+        let display = self.source.display.clone();
+        let display = display.as_str();
         let problem = |column: &str, message: String| {
-            Problem::new(&self.display, message)
+            Problem::new(display, message)
                 .at_line(line)
                 .in_column(column)
         };
         if self.record.len() != self.headers.len() {
             return Err(vec![
                 Problem::new(
-                    &self.display,
+                    display,
                     format!(
                         "this row has {} fields but the header has {}; check for a missing or extra separator \
                          or an unclosed quote",
@@ -336,33 +497,53 @@ impl Table {
             ]);
         }
         let mut values = Vec::with_capacity(self.headers.len());
+        let mut problems = Vec::new();
         for (i, raw) in self.record.iter().enumerate() {
+            if raw.len() > CELL_CAP {
+                problems.push(problem(
+                    &self.headers[i],
+                    format!(
+                        "this cell holds {} KiB of text; a cell may hold at most {} KiB (is a quote \
+                         left open on an earlier line?)",
+                        raw.len().div_ceil(1024),
+                        CELL_CAP / 1024
+                    ),
+                ));
+                values.push(String::new());
+                continue;
+            }
             match std::str::from_utf8(raw) {
                 Ok(text) => values.push(text.nfc().collect::<String>()),
                 Err(_) => {
                     self.not_utf8 = true;
-                    let message = not_utf8_message(&self.path);
-                    return Err(vec![
-                        Problem::new(&self.display, message)
-                            .at_line(line)
-                            .in_column(&self.headers[i]),
-                    ]);
+                    let message = not_utf8_message(&self.source);
+                    return Err(vec![problem(&self.headers[i], message)]);
                 }
             }
         }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.check_values(&values, &problem)?;
+        let fields = self.recipient(line, values, &problem)?;
+        Ok(fields)
+    }
 
+    /// Control characters and empty required cells.
+    fn check_values(
+        &self,
+        values: &[String],
+        problem: &dyn Fn(&str, String) -> Problem,
+    ) -> Result<(), Vec<Problem>> {
         let mut problems = Vec::new();
-        let header_bound: Vec<usize> = [
-            Some(self.roles.organisation),
-            Some(self.roles.email),
-            self.roles.cc,
-            self.roles.id,
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
+        let header_bound = |i: usize| {
+            i == self.roles.organisation
+                || i == self.roles.email
+                || Some(i) == self.roles.cc
+                || Some(i) == self.roles.id
+        };
         for (i, value) in values.iter().enumerate() {
-            if let Some(c) = first_control(value, header_bound.contains(&i)) {
+            if let Some(c) = first_control(value, header_bound(i)) {
                 problems.push(problem(
                     &self.headers[i],
                     format!("contains {}; remove it", describe(c)),
@@ -377,10 +558,21 @@ impl Table {
                 ));
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
         }
+    }
 
+    /// The recipient a row of clean values describes: its addresses, its key.
+    fn recipient(
+        &mut self,
+        line: u64,
+        values: Vec<String>,
+        problem: &dyn Fn(&str, String) -> Problem,
+    ) -> Result<Recipient, Vec<Problem>> {
+        let mut problems = Vec::new();
         let organisation = values[self.roles.organisation].trim().to_owned();
         if organisation.is_empty() && !self.roles.required.contains(&self.roles.organisation) {
             problems.push(problem(
@@ -412,7 +604,7 @@ impl Table {
             }),
             None => Vec::new(),
         };
-        cc.retain(|a| !to.contains(a));
+        cc.retain(|a| !to.iter().any(|t| same_address(t, a)));
         let key = match self.roles.id {
             Some(i) => {
                 let id = values[i].trim().to_owned();
@@ -424,10 +616,7 @@ impl Table {
                 }
                 id
             }
-            None => to
-                .first()
-                .map(|a| a.to_string().to_lowercase())
-                .unwrap_or_default(),
+            None => to.first().map(normalised).unwrap_or_default(),
         };
         if !key.is_empty() {
             let digest = u128::from_le_bytes(
@@ -445,7 +634,6 @@ impl Table {
         if !problems.is_empty() {
             return Err(problems);
         }
-
         let mut fields: IndexMap<String, String> =
             self.headers.iter().cloned().zip(values).collect();
         for (role, column) in &self.roles.aliases {
@@ -465,18 +653,83 @@ impl Table {
     }
 }
 
-/// Parses a cell of addresses separated by `;` or `,`. Accepts `Name <addr>` items (the address
-/// is taken), converts IDN domains to ASCII, and refuses what a relay would refuse.
+/// An address as compared with others: the whole address in lower case. (Strictly only the
+/// domain is case-insensitive, but no mail system the campaign reaches treats `VanThu@` and
+/// `vanthu@` as two people, and treating them as one is the side that never sends twice.)
+pub fn normalised(address: &Address) -> String {
+    address.to_string().to_lowercase()
+}
+
+fn same_address(a: &Address, b: &Address) -> bool {
+    normalised(a) == normalised(b)
+}
+
+/// Physical line numbers from byte offsets, counted forwards as the rows are read: LF, CRLF and
+/// a lone CR each end one line, as editors count them. (The csv crate's own line count is one
+/// short after CRLF line ends.)
+struct LineCounter {
+    text: Arc<[u8]>,
+    /// Bytes counted so far, and the line at that offset.
+    offset: usize,
+    line: u64,
+}
+
+impl LineCounter {
+    fn new(text: Arc<[u8]>) -> LineCounter {
+        LineCounter {
+            text,
+            offset: 0,
+            line: 1,
+        }
+    }
+
+    /// The line of the first byte at or after `byte` that is not a line end: where a record
+    /// that the reader says begins at `byte` really begins.
+    fn line_of(&mut self, byte: u64) -> u64 {
+        let mut start = usize::try_from(byte)
+            .unwrap_or(usize::MAX)
+            .min(self.text.len());
+        while matches!(self.text.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start < self.offset {
+            // Never asked for in practice (rows come in order); count again from the start.
+            self.offset = 0;
+            self.line = 1;
+        }
+        self.line += count_line_ends(&self.text[self.offset..start], self.offset, &self.text);
+        self.offset = start;
+        self.line
+    }
+}
+
+/// Line ends in `chunk`, which starts at `at` in `whole`: a CR followed by LF counts once (at
+/// its LF), so a CRLF split across two chunks is not counted twice.
+fn count_line_ends(chunk: &[u8], at: usize, whole: &[u8]) -> u64 {
+    let mut n = 0;
+    for i in memchr::memchr2_iter(b'\r', b'\n', chunk) {
+        let cr_of_crlf = chunk[i] == b'\r' && whole.get(at + i + 1) == Some(&b'\n');
+        if !cr_of_crlf {
+            n += 1;
+        }
+    }
+    n
+}
+
+/// The 1-based line of byte `at`.
+fn line_at(text: &[u8], at: usize) -> u64 {
+    1 + count_line_ends(&text[..at.min(text.len())], 0, text)
+}
+
+/// Parses a cell of addresses separated by `;` or `,`. Items may be written as Outlook and
+/// Excel write them, `"Nguyễn, Văn A" <a@x.example>` (the address is taken), converts IDN
+/// domains to ASCII, and refuses what a relay would refuse.
 pub fn parse_addresses(cell: &str) -> Result<Vec<Address>, Vec<String>> {
-    let mut addresses = Vec::new();
+    let mut addresses: Vec<Address> = Vec::new();
     let mut errors = Vec::new();
-    for item in cell
-        .split([';', ','])
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-    {
+    for item in split_list(cell) {
         match parse_address(item) {
-            Ok(a) if addresses.contains(&a) => {}
+            Ok(a) if addresses.iter().any(|b| same_address(&a, b)) => {}
             Ok(a) => addresses.push(a),
             Err(e) => errors.push(e),
         }
@@ -488,17 +741,50 @@ pub fn parse_addresses(cell: &str) -> Result<Vec<Address>, Vec<String>> {
     }
 }
 
+/// The items of an address list: split at `,` and `;` outside quoted names and angle brackets. lettre's own list parser knows only `,`, and fails the whole cell without saying
+/// which item is wrong; each item here still goes through lettre's RFC 5322 mailbox parser.
+fn split_list(cell: &str) -> impl Iterator<Item = &str> {
+    let mut items = Vec::new();
+    let (mut quoted, mut escaped, mut angle) = (false, false, false);
+    let mut start = 0;
+    for (i, c) in cell.char_indices() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            ',' | ';' if !quoted && !angle => {
+                items.push(&cell[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    items.push(&cell[start..]);
+    items.into_iter().map(str::trim).filter(|s| !s.is_empty())
+}
+
 fn parse_address(item: &str) -> Result<Address, String> {
-    let bare = match (item.rfind('<'), item.strip_suffix('>')) {
-        (Some(open), Some(rest)) => rest[open + 1..].trim(),
-        _ => item,
-    };
     let not = |why: &str| format!("`{item}` is not an email address: {why}");
+    let (name, bare) = match (item.rfind('<'), item.strip_suffix('>')) {
+        (Some(open), Some(rest)) => (item[..open].trim(), rest[open + 1..].trim()),
+        _ => ("", item),
+    };
     let Some((local, domain)) = bare.rsplit_once('@') else {
         return Err(not("it has no @"));
     };
     if local.is_empty() || domain.is_empty() {
         return Err(not("something is missing before or after the @"));
+    }
+    if local.starts_with('"') {
+        return Err(not(
+            "a quoted name before the @ is not accepted by most mail servers; write the address \
+             without quotes",
+        ));
     }
     if !local.is_ascii() {
         return Err(not(
@@ -519,7 +805,18 @@ fn parse_address(item: &str) -> Result<Address, String> {
     if local.len() + 1 + ascii.len() > 254 {
         return Err(not("it is longer than 254 characters"));
     }
-    Address::new(local, &ascii).map_err(|e| not(&e.to_string()))
+    // The item must be a mailbox by RFC 5322, display name and all: this is what refuses
+    // `a b@x.example`, an unbalanced quote or a stray `<`.
+    let address = format!("{local}@{ascii}");
+    let mailbox = address.parse::<Mailbox>().map_err(|_| {
+        not("it is not written as an address (`Name <address>` or just the address)")
+    })?;
+    if !name.is_empty() && format!("{name} <{address}>").parse::<Mailbox>().is_err() {
+        return Err(not(
+            "the name before `<` is not written correctly; put it in double quotes",
+        ));
+    }
+    Ok(mailbox.email)
 }
 
 /// The first character not allowed in a field: control characters (C0 other than tab, CR and
@@ -548,27 +845,19 @@ pub fn describe(c: char) -> String {
     format!("{what} (U+{:04X})", c as u32)
 }
 
-fn not_utf8_message(path: &Path) -> String {
-    let guess = guess_encoding(path);
+fn not_utf8_message(source: &Source) -> String {
+    let guess = guess_encoding(source.raw_for_guess.as_deref().unwrap_or(&source.text));
     format!(
         "the file is not UTF-8 text (it looks like {guess}); in Excel use Save As > \"CSV UTF-8 (Comma \
          delimited)\", or add `encoding = \"{guess}\"` under [recipients] in campaign.toml if you are sure"
     )
 }
 
-/// A hint only: chardetng's best guess over the whole file, with Vietnamese as the likely language.
-fn guess_encoding(path: &Path) -> String {
+/// A hint only: chardetng's best guess over the first MiB, with Vietnamese as the likely
+/// language. The bytes are already in memory; nothing is read again.
+fn guess_encoding(bytes: &[u8]) -> String {
     let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
-    if let Ok(mut file) = File::open(path) {
-        let mut buf = vec![0; 64 * 1024];
-        while let Ok(n) = file.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            detector.feed(&buf[..n], false);
-        }
-    }
-    detector.feed(&[], true);
+    detector.feed(&bytes[..bytes.len().min(1024 * 1024)], true);
     detector
         .guess(Some(b"vn"), chardetng::Utf8Detection::Deny)
         .name()
@@ -592,7 +881,7 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
     for &b in head {
         match b {
             b'"' => quoted = !quoted,
-            b'\n' if !quoted => break,
+            b'\n' | b'\r' if !quoted => break,
             _ if !quoted => {
                 if let Some(entry) = counts.iter_mut().find(|(d, _)| *d == b) {
                     entry.1 += 1;
@@ -608,30 +897,23 @@ fn sniff_delimiter(head: &[u8]) -> u8 {
         .map_or(b',', |(d, _)| *d)
 }
 
-fn read_up_to(file: &mut File, buf: &mut [u8]) -> io::Result<usize> {
-    let mut filled = 0;
-    while filled < buf.len() {
-        match file.read(&mut buf[filled..])? {
+/// The SHA-256 of a regular file as it is now, to tell whether an input changed since it was
+/// read; `None` for anything else (a FIFO cannot be read twice, and has no later state).
+pub fn sha256_of_regular_file(path: &Path) -> std::io::Result<Option<String>> {
+    let file = std::fs::File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Ok(None);
+    }
+    let mut hasher = Sha256::new();
+    let mut reader = file.take(FILE_CAP + 1);
+    let mut buf = vec![0; 64 * 1024];
+    loop {
+        match reader.read(&mut buf)? {
             0 => break,
-            n => filled += n,
+            n => hasher.update(&buf[..n]),
         }
     }
-    Ok(filled)
-}
-
-/// Feeds every byte read from the file into a SHA-256, so the fingerprint in the log is of the
-/// exact bytes that were read.
-struct Hashing {
-    inner: File,
-    digest: Arc<Mutex<Sha256>>,
-}
-
-impl Read for Hashing {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.digest.lock().expect("digest lock").update(&buf[..n]);
-        Ok(n)
-    }
+    Ok(Some(hex::encode(hasher.finalize())))
 }
 
 #[cfg(test)]
@@ -653,6 +935,23 @@ mod tests {
     }
 
     #[test]
+    fn quoted_names_with_separators_are_one_address() {
+        let list = parse_addresses(
+            r#""Nguyễn, Văn A" <a@x.example>; "Phòng; Tổ chức" <b@x.example>, c@x.example"#,
+        )
+        .unwrap();
+        assert_eq!(
+            list.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["a@x.example", "b@x.example", "c@x.example"]
+        );
+        assert_eq!(
+            parse_addresses("A@X.example, a@x.example").unwrap().len(),
+            1,
+            "the same address in another case is one address"
+        );
+    }
+
+    #[test]
     fn bad_addresses_are_refused_with_a_reason() {
         for (cell, why) in [
             ("x.example", "no @"),
@@ -660,13 +959,41 @@ mod tests {
             ("văn@x.example", "accents"),
             ("a@localhost", "complete domain"),
             ("a@[127.0.0.1]", "IP address"),
-            ("a b@x.example", "not an email address"),
+            ("a b@x.example", "not written as an address"),
+            (r#""van thu"@soyte.example"#, "quoted name before the @"),
+            (r#"Nguyễn, Văn A <a@x.example>"#, "no @"),
         ] {
             let errors = parse_addresses(cell).unwrap_err();
             assert!(errors[0].contains(why), "{cell}: {errors:?}");
         }
         let long = format!("{}@x.example", "a".repeat(65));
         assert!(parse_addresses(&long).unwrap_err()[0].contains("64"));
+    }
+
+    #[test]
+    fn header_names_match_without_spaces_boms_or_case() {
+        for name in ["id", "ID", " Id ", "\u{feff}id", "\u{feff}\u{feff} iD"] {
+            assert_eq!(header_key(name), "id", "{name:?}");
+        }
+        assert_eq!(header_key(" Tên cơ quan "), "tên cơ quan");
+        assert!(KeySource::Column("ID".into()).same_as(&KeySource::parse("id")));
+        assert!(!KeySource::Column("id".into()).same_as(&KeySource::parse(FIRST_ADDRESS)));
+    }
+
+    #[test]
+    fn line_numbers_follow_every_kind_of_line_end() {
+        for (text, offsets_lines) in [
+            ("a\nb\nc", &[(2usize, 2u64), (4, 3)][..]),
+            ("a\r\nb\r\nc", &[(3, 2), (6, 3)]),
+            ("a\r\nb\r\nc", &[(1, 2), (4, 3)]), // an offset pointing at the CRLF itself
+            ("a\rb\rc", &[(2, 2), (4, 3)]),
+            ("\"x\r\ny\"\r\nb", &[(8, 3)]),
+        ] {
+            let mut lines = LineCounter::new(text.as_bytes().into());
+            for &(offset, line) in offsets_lines {
+                assert_eq!(lines.line_of(offset as u64), line, "{text:?} at {offset}");
+            }
+        }
     }
 
     #[test]
@@ -685,6 +1012,7 @@ mod tests {
         assert_eq!(sniff_delimiter(b"id\torganisation\temail"), b'\t');
         assert_eq!(sniff_delimiter(b"\"a;b\",c,d\n"), b',');
         assert_eq!(sniff_delimiter(b"email"), b',');
+        assert_eq!(sniff_delimiter(b"a;b\r\nc,d,e,f"), b';');
     }
 
     #[test]

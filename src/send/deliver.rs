@@ -13,7 +13,7 @@ use lettre::Address;
 use tokio::sync::watch;
 
 use super::plan::{Pipeline, Work};
-use super::{Options, describe_options, fingerprints, operator};
+use super::{Options, describe_options, operator};
 use crate::clock;
 use crate::config::Rate;
 use crate::delivery_log::{self, Entry, Kind, Log, Subject};
@@ -34,7 +34,6 @@ pub(super) struct Delivery<'a> {
     pub(super) open: Vec<Entry>,
     pub(super) chain: delivery_log::Chain,
     pub(super) sent_times: Vec<SystemTime>,
-    pub(super) csv_sha256: String,
 }
 
 pub(super) struct Delivered {
@@ -56,7 +55,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     let stop = d.stop.clone();
     stop.listen_for_signals();
 
-    let inputs = fingerprints(config, &d.csv_sha256).into_iter().collect();
+    let inputs = d.pipeline.inputs().into_iter().collect();
     log.append(Entry {
         kind: Kind::RunStarted,
         mode: Some(if d.redirect { "test" } else { "send" }.to_owned()),
@@ -66,6 +65,8 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         tool: Some(format!("letterpost {}", env!("CARGO_PKG_VERSION"))),
         inputs: Some(inputs),
         options: Some(describe_options(d.options)),
+        key_source: Some(d.pipeline.key_source.to_string()),
+        source_date_epoch: config.source_date_epoch,
         ..Entry::default()
     })
     .await

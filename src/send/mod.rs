@@ -17,7 +17,7 @@ mod deliver;
 mod lock;
 mod plan;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -28,12 +28,12 @@ use self::lock::Lock;
 use self::plan::{Pipeline, Planned, Work, cores, produce};
 use crate::clock;
 use crate::config::{Config, Rate};
-use crate::delivery_log::{self, Archive, Ledger, State};
+use crate::delivery_log::{self, Archive, Kind, Ledger, State};
 use crate::dispatch::{Directory, Relay};
 use crate::merge;
 use crate::message::{self, Redirect};
 use crate::problem::Problem;
-use crate::recipients::{self, Recipient, Table};
+use crate::recipients::{self, KeySource, Recipient, Table};
 use crate::report::{self, ExitCode, Stopped};
 
 /// What the operator asked of `send`, flags resolved against `[sending]`.
@@ -59,7 +59,7 @@ pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
         Ok(loaded) => loaded,
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
-    match pipeline.plan(&mut table, false)? {
+    match pipeline.plan(&mut table, false, None)? {
         Err(problems) => Ok(refuse(&problems, "nothing was sent or written")),
         Ok(rows) => {
             say!(
@@ -179,63 +179,38 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         return dry_run(&pipeline, &mut table, options);
     }
     let run = run_id(started);
-    let redirect = match &options.redirect_to {
-        None => None,
-        Some(addr) => {
-            let to = recipients::parse_addresses(addr)
-                .ok()
-                .and_then(|list| (list.len() == 1).then(|| list[0].clone()))
-                .with_context(|| format!("--redirect-to `{addr}` is not one email address"))?;
-            Some(Redirect {
-                to,
-                run: run.clone(),
-            })
-        }
-    };
-    let planned = match pipeline.plan(&mut table, true)? {
+    let redirect = redirect(options, &run)?;
+    let planned = match pipeline.plan(&mut table, true, redirect.as_ref())? {
         Ok(rows) => rows.planned,
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
-    let csv_sha256 = table.sha256();
     drop(table);
 
     let log_path = config.log_file();
-    let mut ledger = Ledger::for_sending();
-    let mut replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
-    if let Err(broken) = &replayed
-        && broken.damage == delivery_log::Damage::Torn
-    {
-        let aside = delivery_log::set_aside_torn_tail(&log_path, broken.offset)?;
-        eprintln!(
-            "warning: the last line of {} was never finished (the machine stopped while writing it); \
-             it was moved to {} and the log continues after the last complete record",
-            config.show(&log_path),
-            config.show(&aside)
-        );
-        ledger = Ledger::for_sending();
-        replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
+    let (ledger, chain) = read_log(config)?;
+    if redirect.is_none() {
+        same_key_source(&pipeline, &ledger)?;
     }
-    let chain = match replayed {
-        Ok(chain) => chain,
-        Err(broken) => {
-            return Err(Stopped(format!(
-                "the delivery log {} is damaged at {broken}; nothing was sent. Run `letterpost log verify` \
-                 and keep a copy of the log for the auditor before doing anything else",
-                config.show(&log_path)
-            ))
-            .into());
-        }
-    };
-
     let selection = select(&planned, &ledger, options, redirect.is_some())?;
-    let changed = changed_inputs(config, &ledger, &csv_sha256);
+    if redirect.is_none() {
+        no_second_letter(&pipeline, &planned, &ledger, &selection, options)?;
+    }
     let open = ledger.open_attempts();
     if selection.jobs.is_empty() && open.is_empty() {
         say!("Nothing to send: {}.", selection.describe());
-        return Ok(final_report(config, &planned, &ledger, options, false));
+        return Ok(final_report(
+            config, &planned, &ledger, None, options, false,
+        ));
     }
-    for line in &changed {
+    for line in changed_inputs(&pipeline, &ledger) {
         eprintln!("note: {line}");
+    }
+    if let Some(secs) = config.source_date_epoch {
+        eprintln!(
+            "note: SOURCE_DATE_EPOCH is set: every letter is dated {} instead of now, and the delivery \
+             log records that",
+            clock::rfc3339(clock::message_date(started, Some(secs)))
+        );
     }
 
     let password =
@@ -245,6 +220,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         eprintln!("Nothing was sent.");
         return Ok(ExitCode::CouldNotStart);
     }
+    unchanged_since_read(&pipeline)?;
 
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(options.concurrency.clamp(1, 4))
@@ -253,7 +229,6 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
         .context("cannot start the async runtime")?;
     let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
         .map_err(|e| Stopped(format!("{e:#}")))?;
-    let selection_jobs = selection.jobs.len();
     let stop = StopSignal::new();
     let (letters, received) = tokio::sync::mpsc::channel::<Work>(options.concurrency * 4);
     let outcome = std::thread::scope(|scope| {
@@ -272,7 +247,7 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             pipeline: &pipeline,
             relay,
             options,
-            run,
+            run: run.clone(),
             redirect: redirect.is_some(),
             jobs: selection.jobs.len(),
             skipped: selection.skipped,
@@ -282,27 +257,38 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
             open,
             chain,
             sent_times: ledger.sent_times,
-            csv_sha256,
         }))
     })?;
 
-    let code = if redirect.is_some() {
-        test_report(&outcome.counts, selection_jobs, outcome.stopped.is_some())
-    } else {
-        // Letters went out: from here on a failure means "stopped early", not "could not start".
-        let mut ledger = Ledger::for_sending();
-        let replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))
-            .map_err(|e| Stopped(format!("{e:#}")))?;
-        if let Err(broken) = replayed {
-            return Err(Stopped(format!("the delivery log reads back damaged at {broken}")).into());
+    // Letters went out: from here on a failure means "stopped early", not "could not start".
+    let mut ledger = Ledger::for_sending();
+    let mut settled_now = HashSet::new();
+    let replayed = delivery_log::replay(&log_path, |_, entry| {
+        ledger.add(entry);
+        if entry.run == run
+            && let Some(key) = &entry.key
+        {
+            match entry.kind {
+                Kind::Accepted | Kind::Rejected | Kind::Unknown => {
+                    settled_now.insert(key.clone());
+                }
+                Kind::Deferred => {
+                    settled_now.remove(key);
+                }
+                _ => {}
+            }
         }
-        final_report(
-            config,
-            &planned,
-            &ledger,
-            options,
-            outcome.stopped.is_some(),
-        )
+    })
+    .map_err(|e| Stopped(format!("{e:#}")))?;
+    if let Err(broken) = replayed {
+        return Err(Stopped(format!("the delivery log reads back damaged at {broken}")).into());
+    }
+    let stopped = outcome.stopped.is_some();
+    let code = if redirect.is_some() {
+        test_report(&outcome.counts, selection.jobs.len(), stopped)
+    } else {
+        let this_run = Some(&outcome.counts);
+        final_report(config, &planned, &ledger, this_run, options, stopped)
     };
     say!(
         "Log head: {} (keep it: `letterpost log verify --checkpoint {}` proves the log was not rewritten)",
@@ -311,10 +297,216 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
     );
     if let Some(why) = outcome.stopped {
         eprintln!("Stopped early: {why}");
-        eprintln!("To resume, run: {}", resume_command(options));
+        let remaining: Vec<&str> = selection
+            .jobs
+            .iter()
+            .map(|j| j.key.as_str())
+            .filter(|k| !settled_now.contains(*k))
+            .collect();
+        match resume_command(options, &remaining) {
+            Some(command) => eprintln!("To resume, run: {command}"),
+            None => {
+                eprintln!("Every letter this run chose was settled; nothing is left to resume.")
+            }
+        }
         return Ok(ExitCode::Stopped);
     }
     Ok(code)
+}
+
+/// The test mailbox of `--redirect-to`, if any.
+fn redirect(options: &Options, run: &str) -> anyhow::Result<Option<Redirect>> {
+    let Some(addr) = &options.redirect_to else {
+        return Ok(None);
+    };
+    let to = recipients::parse_addresses(addr)
+        .ok()
+        .and_then(|list| (list.len() == 1).then(|| list[0].clone()))
+        .with_context(|| format!("--redirect-to `{addr}` is not one email address"))?;
+    Ok(Some(Redirect {
+        to,
+        run: run.to_owned(),
+    }))
+}
+
+/// The delivery log's state and chain. A torn last line (the machine stopped while writing it)
+/// is set aside, and the log continues after the last complete record; any other damage stops
+/// the run before anything is sent.
+fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
+    let log_path = config.log_file();
+    let mut ledger = Ledger::for_sending();
+    let mut replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
+    if let Err(broken) = &replayed
+        && broken.damage == delivery_log::Damage::Torn
+    {
+        let aside = delivery_log::set_aside_torn_tail(&log_path, broken.offset)?;
+        eprintln!(
+            "warning: the last line of {} was never finished (the machine stopped while writing it); \
+             it was moved to {} and the log continues after the last complete record",
+            config.show(&log_path),
+            config.show(&aside)
+        );
+        ledger = Ledger::for_sending();
+        replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
+    }
+    match replayed {
+        Ok(chain) => Ok((ledger, chain)),
+        Err(broken) => Err(Stopped(format!(
+            "the delivery log {} is damaged at {broken}; nothing was sent. Run `letterpost log verify` \
+             and keep a copy of the log for the auditor before doing anything else",
+            config.show(&log_path)
+        ))
+        .into()),
+    }
+}
+
+/// Refuses a list whose keys come from somewhere else than the keys in the log: a renamed or
+/// deleted `id` column would give every organisation a new key, and resume matches letters by
+/// key, so every letter already accepted would go out again.
+fn same_key_source(pipeline: &Pipeline, ledger: &Ledger) -> anyhow::Result<()> {
+    let Some(logged) = ledger.key_source.as_deref().map(KeySource::parse) else {
+        return Ok(()); // A log from before key sources were recorded: the address check remains.
+    };
+    let now = &pipeline.key_source;
+    if now.same_as(&logged) {
+        return Ok(());
+    }
+    let csv = &pipeline.csv;
+    let (was, is, fix) = match (&logged, now) {
+        (KeySource::Column(old), KeySource::FirstAddress) => (
+            format!("by the column `{old}`"),
+            format!("{csv} has no such column, so each row's key would be its first address"),
+            format!(
+                "put the column `{old}` back in {csv} (any letter case will do), or name the column \
+                 that holds those keys in campaign.toml: [recipients.columns] id = \"…\""
+            ),
+        ),
+        (KeySource::FirstAddress, KeySource::Column(new)) => (
+            "by each row's first address (the list had no `id` column)".to_owned(),
+            format!("{csv} now takes its keys from the column `{new}`"),
+            format!(
+                "remove or rename the column `{new}` so that the keys stay the first addresses"
+            ),
+        ),
+        (KeySource::Column(old), new) => (
+            format!("by the column `{old}`"),
+            format!("{csv} now takes its keys from the column `{new}`"),
+            format!(
+                "give the key column back its name `{old}`, or map it in campaign.toml: \
+                 [recipients.columns] id = \"{old}\""
+            ),
+        ),
+        (KeySource::FirstAddress, KeySource::FirstAddress) => unreachable!("same source"),
+    };
+    bail!(
+        "the delivery log knows each organisation {was}, but {is}. The keys would not match the \
+         letters already sent, so organisations could get the letter twice; nothing was sent. To \
+         go on, {fix}."
+    )
+}
+
+/// Refuses to send a letter to an address that already accepted this campaign's letter under
+/// another key (a key changed by hand, a row pasted with a new id): the organisation would get
+/// the letter twice. An address that several rows of the list share (a common Cc) says nothing
+/// about who a row is, and does not count. `--only KEY` sends such a letter on purpose.
+fn no_second_letter(
+    pipeline: &Pipeline,
+    planned: &[Planned],
+    ledger: &Ledger,
+    selection: &Selection,
+    options: &Options,
+) -> anyhow::Result<()> {
+    let mut accepted_by: HashMap<String, &str> = HashMap::new();
+    for (key, r) in &ledger.recipients {
+        if r.state == State::Accepted {
+            for address in &r.addresses {
+                accepted_by.insert(address.to_lowercase(), key);
+            }
+        }
+    }
+    if accepted_by.is_empty() {
+        return Ok(());
+    }
+    let mut uses: HashMap<&str, u32> = HashMap::new();
+    for address in planned.iter().flat_map(|p| &p.addresses) {
+        *uses.entry(address).or_default() += 1;
+    }
+    let by_key: HashMap<&str, &Planned> = planned.iter().map(|p| (p.key.as_str(), p)).collect();
+    let named: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let mut conflicts = Vec::new();
+    for job in &selection.jobs {
+        let p = by_key[job.key.as_str()];
+        if named.contains(p.key.as_str()) {
+            continue;
+        }
+        let earlier = p.addresses.iter().find_map(|a| {
+            let other = *accepted_by.get(a)?;
+            (uses[a.as_str()] == 1 && other != p.key).then_some((a, other))
+        });
+        if let Some((address, other)) = earlier {
+            conflicts.push(format!(
+                "  line {} (key `{}`): {address} already accepted the letter under the key `{other}`",
+                p.line, p.key
+            ));
+        }
+    }
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    let n = conflicts.len();
+    if n > 10 {
+        conflicts.truncate(10);
+        conflicts.push(format!("  … and {} more", n - 10));
+    }
+    bail!(
+        "{n} letter{} would go to an address that already has this campaign's letter, under \
+         another key; nothing was sent:\n{}\nIf a row is the organisation that got the letter, give \
+         it back its old key in {}. If it really is another organisation that shares the address, \
+         send its letter on purpose with `letterpost send --only KEY`.",
+        if n == 1 { "" } else { "s" },
+        conflicts.join("\n"),
+        pipeline.csv,
+    )
+}
+
+/// Checks, just before the first letter, that no input changed since it was read and checked
+/// (an edit made while the confirmation waited): the run would otherwise send letters built
+/// from files that no longer say the same thing.
+fn unchanged_since_read(pipeline: &Pipeline) -> anyhow::Result<()> {
+    let config = pipeline.config;
+    let mut read = vec![
+        (config.config_file.clone(), config.config_sha256.clone()),
+        (
+            config.recipients.file.clone(),
+            pipeline.source.sha256().to_owned(),
+        ),
+    ];
+    read.extend(pipeline.templates.files().iter().cloned());
+    let listed = merge::template_files(&config.templates).unwrap_or_default();
+    let new_template = listed
+        .iter()
+        .find(|path| !pipeline.templates.files().iter().any(|(p, _)| p == *path));
+    let changed = read
+        .iter()
+        .find(
+            |(path, sha256)| match recipients::sha256_of_regular_file(path) {
+                Ok(Some(now)) => &now != sha256,
+                // Not a regular file (a FIFO): read once, it has no later state to compare.
+                Ok(None) => false,
+                Err(_) => true,
+            },
+        )
+        .map(|(path, _)| path)
+        .or(new_template);
+    match changed {
+        None => Ok(()),
+        Some(path) => Err(Stopped(format!(
+            "{} changed after it was checked; nothing was sent. Run the command again: it checks the \
+             new version first",
+            config.show(path)
+        ))
+        .into()),
+    }
 }
 
 fn dry_run(pipeline: &Pipeline, table: &mut Table, options: &Options) -> anyhow::Result<ExitCode> {
@@ -494,12 +686,12 @@ fn select(
 }
 
 /// Names what changed since the last run, from the fingerprints in its `run_started`.
-fn changed_inputs(config: &Config, ledger: &Ledger, csv_sha256: &str) -> Vec<String> {
+fn changed_inputs(pipeline: &Pipeline, ledger: &Ledger) -> Vec<String> {
     let Some(last) = ledger.last_run.as_ref().and_then(|e| e.inputs.as_ref()) else {
         return Vec::new();
     };
     let mut changed = Vec::new();
-    for (name, input) in fingerprints(config, csv_sha256) {
+    for (name, input) in pipeline.inputs() {
         match last.get(&name) {
             Some(before) if before.sha256 != input.sha256 => changed.push(format!(
                 "{} changed since the last run ({}); letters already accepted are not sent again",
@@ -517,35 +709,6 @@ fn last_run_time(ledger: &Ledger) -> String {
         .last_run
         .as_ref()
         .map_or_else(String::new, |e| format!("run {} at {}", e.run, e.time))
-}
-
-pub(super) fn fingerprints(
-    config: &Config,
-    csv_sha256: &str,
-) -> Vec<(String, delivery_log::Input)> {
-    let hash = |path: &Path| {
-        std::fs::read(path)
-            .map(|b| message::sha256_hex(&b))
-            .unwrap_or_default()
-    };
-    let input = |path: &Path, sha256: String| delivery_log::Input {
-        file: config.show(path),
-        sha256,
-    };
-    let mut inputs = vec![
-        (
-            "config".to_owned(),
-            input(&config.config_file, hash(&config.config_file)),
-        ),
-        (
-            "recipients".to_owned(),
-            input(&config.recipients.file, csv_sha256.to_owned()),
-        ),
-    ];
-    for template in merge::template_files(&config.templates).unwrap_or_default() {
-        inputs.push((config.show(&template), input(&template, hash(&template))));
-    }
-    inputs
 }
 
 fn confirm(relay: &Relay, selection: &Selection, options: &Options) -> anyhow::Result<bool> {
@@ -576,26 +739,33 @@ fn confirm(relay: &Relay, selection: &Selection, options: &Options) -> anyhow::R
     ))
 }
 
-/// The summary at the end: every organisation not accepted, with the reply and what to do.
+/// The summary at the end: the whole campaign's state from the log (whatever this run chose),
+/// what this run did, and every organisation not accepted with the reply and what to do. The
+/// exit code speaks for what the operator asked of this run: the `--only` keys, else the list.
 fn final_report(
     config: &Config,
     planned: &[Planned],
     ledger: &Ledger,
+    this_run: Option<&delivery_log::Counts>,
     options: &Options,
     stopped: bool,
 ) -> ExitCode {
     let only: HashSet<&str> = options.only.iter().map(String::as_str).collect();
-    let mut accepted = 0;
-    let mut not_yet = 0;
+    let asked = |p: &Planned| only.is_empty() || only.contains(p.key.as_str());
+    let (mut accepted, mut not_yet) = (0, 0);
     let mut problems = Vec::new();
-    for p in planned
-        .iter()
-        .filter(|p| only.is_empty() || only.contains(p.key.as_str()))
-    {
+    let mut asked_ok = true;
+    for p in planned {
         match ledger.recipients.get(&p.key) {
             Some(r) if r.state == State::Accepted => accepted += 1,
-            None => not_yet += 1,
-            Some(r) => problems.push((p, r)),
+            None => {
+                not_yet += 1;
+                asked_ok &= !asked(p);
+            }
+            Some(r) => {
+                problems.push((p, r));
+                asked_ok &= !asked(p);
+            }
         }
     }
     say!(
@@ -604,6 +774,15 @@ fn final_report(
         planned.len(),
         problems.len()
     );
+    if let Some(c) = this_run {
+        say!(
+            "This run: {} accepted, {} rejected, {} deferred, {} unknown.",
+            c.accepted,
+            c.rejected,
+            c.deferred,
+            c.unknown
+        );
+    }
     if !problems.is_empty() {
         say!("Not accepted:");
         for (p, r) in &problems {
@@ -626,10 +805,10 @@ fn final_report(
     }
     if stopped {
         ExitCode::Stopped
-    } else if !problems.is_empty() || not_yet > 0 {
-        ExitCode::Partial
-    } else {
+    } else if asked_ok {
         ExitCode::Success
+    } else {
+        ExitCode::Partial
     }
 }
 
@@ -669,14 +848,36 @@ pub fn next_action(state: State, key: &str) -> String {
     }
 }
 
-fn resume_command(options: &Options) -> String {
+/// The command that finishes what a stopped run was asked to do, and nothing more. A plain
+/// selection is recomputed from the log by the next run, so its flags are enough; a run cut by
+/// `--limit`, a test send (which the log never counts) or a resend names exactly the letters it
+/// did not settle. `None` when nothing is left.
+fn resume_command(options: &Options, remaining: &[&str]) -> Option<String> {
+    let exact = options.limit.is_some()
+        || options.redirect_to.is_some()
+        || !options.resend_unknown.is_empty();
+    if exact && remaining.is_empty() {
+        return None;
+    }
     let mut words = vec!["letterpost".to_owned()];
     words.extend(options.resume_args.iter().cloned());
     words.push("send".to_owned());
     if let Some(to) = &options.redirect_to {
         words.extend(["--redirect-to".to_owned(), to.clone()]);
     }
-    if !options.only.is_empty() {
+    if exact {
+        let resend: HashSet<&str> = options.resend_unknown.iter().map(String::as_str).collect();
+        let (again, only): (Vec<&str>, Vec<&str>) =
+            remaining.iter().partition(|k| resend.contains(**k));
+        if !only.is_empty() {
+            words.push("--only".to_owned());
+            words.extend(only.iter().map(|k| (*k).to_owned()));
+        }
+        if !again.is_empty() {
+            words.push("--resend-unknown".to_owned());
+            words.extend(again.iter().map(|k| (*k).to_owned()));
+        }
+    } else if !options.only.is_empty() {
         words.push("--only".to_owned());
         words.extend(options.only.iter().cloned());
     }
@@ -685,11 +886,13 @@ fn resume_command(options: &Options) -> String {
     }
     words.extend(["--concurrency".to_owned(), options.concurrency.to_string()]);
     words.extend(["--rate".to_owned(), options.rate.to_string()]);
-    words
-        .iter()
-        .map(|w| report::shell_quote(w))
-        .collect::<Vec<_>>()
-        .join(" ")
+    Some(
+        words
+            .iter()
+            .map(|w| report::shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 pub(super) fn describe_options(options: &Options) -> String {

@@ -15,19 +15,23 @@ use super::Job;
 use super::deliver::StopSignal;
 use crate::clock;
 use crate::config::Config;
-use crate::delivery_log::Archive;
+use crate::delivery_log::{self, Archive};
 use crate::merge::{self, Templates};
 use crate::message::{self, Letter, Redirect, Sender};
 use crate::order::InOrder;
 use crate::problem::Problem;
-use crate::recipients::{self, Recipient, Table};
+use crate::recipients::{self, KeySource, Recipient, Table};
 
-/// The merge stages, loaded once: the open list's header decided which columns exist.
+/// The merge stages, loaded once from inputs read once: the open list's header decided which
+/// columns exist, and every pass over the list reads the same bytes.
 pub(super) struct Pipeline<'c> {
     pub(super) config: &'c Config,
     pub(super) csv: String,
+    pub(super) source: recipients::Source,
     pub(super) templates: Templates,
     pub(super) sender: Sender,
+    /// Which column the list's keys come from.
+    pub(super) key_source: KeySource,
 }
 
 /// What the plan learned about every row that the delivery needs.
@@ -35,6 +39,8 @@ pub(super) struct Planned {
     pub(super) key: String,
     pub(super) line: u64,
     pub(super) organisation: String,
+    /// Every envelope address, normalised (`recipients::normalised`).
+    pub(super) addresses: Vec<String>,
 }
 
 impl<'c> Pipeline<'c> {
@@ -44,7 +50,8 @@ impl<'c> Pipeline<'c> {
         started: SystemTime,
     ) -> Result<(Pipeline<'c>, Table), Vec<Problem>> {
         let csv = config.show(&config.recipients.file);
-        let table = recipients::open(&config.recipients, &csv)?;
+        let source = recipients::read(&config.recipients, &csv)?;
+        let table = source.table(&config.recipients)?;
         let show = |p: &Path| config.show(p);
         let templates = merge::load(
             &config.templates,
@@ -56,17 +63,48 @@ impl<'c> Pipeline<'c> {
             campaign: config.id.clone(),
             from: config.from.clone(),
             appendix_filename: config.templates.appendix_filename.clone(),
-            date: clock::message_date(started),
+            date: clock::message_date(started, config.source_date_epoch),
         };
+        let key_source = table.key_source();
         Ok((
             Pipeline {
                 config,
                 csv,
+                source,
                 templates,
                 sender,
+                key_source,
             },
             table,
         ))
+    }
+
+    /// A new pass over the list, from its first row.
+    pub(super) fn table(&self) -> Result<Table, Vec<Problem>> {
+        self.source.table(&self.config.recipients)
+    }
+
+    /// The fingerprint of every input as it was read: campaign.toml, the list, each template.
+    pub(super) fn inputs(&self) -> Vec<(String, delivery_log::Input)> {
+        let config = self.config;
+        let input = |path: &Path, sha256: &str| delivery_log::Input {
+            file: config.show(path),
+            sha256: sha256.to_owned(),
+        };
+        let mut inputs = vec![
+            (
+                "config".to_owned(),
+                input(&config.config_file, &config.config_sha256),
+            ),
+            (
+                "recipients".to_owned(),
+                input(&config.recipients.file, self.source.sha256()),
+            ),
+        ];
+        for (path, sha256) in self.templates.files() {
+            inputs.push((config.show(path), input(path, sha256)));
+        }
+        inputs
     }
 
     /// Renders and builds one letter; `logged_id` keeps the Message-ID the log holds for it.
@@ -142,20 +180,7 @@ impl<'c> Pipeline<'c> {
                             Ok(Ok(())) => {
                                 c.count += 1;
                                 if keep {
-                                    let Recipient {
-                                        key,
-                                        line,
-                                        organisation,
-                                        ..
-                                    } = recipient;
-                                    c.planned.push((
-                                        index,
-                                        Planned {
-                                            key,
-                                            line,
-                                            organisation,
-                                        },
-                                    ));
+                                    c.planned.push((index, Planned::from(recipient)));
                                 }
                             }
                         }
@@ -190,19 +215,44 @@ impl<'c> Pipeline<'c> {
         })
     }
 
-    /// Reads and renders every row (the check before any send): nothing is built or written.
+    /// Reads every row and builds every letter exactly as the send will (the check before any
+    /// send: whatever could stop a send because of the input stops here), and writes nothing.
     pub(super) fn plan(
         &self,
         table: &mut Table,
         keep: bool,
+        redirect: Option<&Redirect>,
     ) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
         self.each_row(
             table,
             cores(),
             keep,
             |_| false,
-            |row| Ok(self.templates.render(row.recipient, &self.csv).map(drop)),
+            |row| Ok(self.letter(row.recipient, redirect, None).map(drop)),
         )
+    }
+}
+
+impl From<Recipient> for Planned {
+    fn from(recipient: Recipient) -> Planned {
+        let addresses = recipient
+            .to
+            .iter()
+            .chain(&recipient.cc)
+            .map(recipients::normalised)
+            .collect();
+        let Recipient {
+            key,
+            line,
+            organisation,
+            ..
+        } = recipient;
+        Planned {
+            key,
+            line,
+            organisation,
+            addresses,
+        }
     }
 }
 
@@ -225,8 +275,9 @@ pub(super) struct Chosen<'r> {
     pub(super) chosen: bool,
 }
 
-/// Streams the rows again and builds the selected letters on every core, handing them to the
-/// workers. Anything that goes wrong here (the list changed under the run) stops the run.
+/// Reads the rows again (the same bytes the plan checked) and builds the selected letters on
+/// every core, handing them to the workers. The plan built every one of them already, so
+/// nothing should go wrong here; if anything does, the run stops.
 pub(super) fn produce(
     pipeline: &Pipeline<'_>,
     workers: usize,
@@ -238,9 +289,12 @@ pub(super) fn produce(
 ) {
     let wanted: HashMap<&str, &Job> = jobs.iter().map(|j| (j.key.as_str(), j)).collect();
     let remaining = Mutex::new(wanted.keys().copied().collect::<HashSet<&str>>());
-    let changed =
-        |what: String| stop.request(format!("the recipient list changed during the run: {what}"));
-    let mut table = match recipients::open(&pipeline.config.recipients, &pipeline.csv) {
+    let changed = |what: String| {
+        stop.request(format!(
+            "a letter that was checked could not be built again: {what}"
+        ))
+    };
+    let mut table = match pipeline.table() {
         Ok(table) => table,
         Err(problems) => return changed(problems[0].to_string()),
     };
@@ -298,7 +352,9 @@ pub(super) fn produce(
         Ok(Ok(_)) => {
             let missing = remaining.into_inner().expect("remaining").len();
             if missing > 0 {
-                changed(format!("{missing} selected recipients are no longer in it"));
+                changed(format!(
+                    "{missing} selected recipients are missing from the list"
+                ));
             }
         }
         Ok(Err(problems)) => changed(problems[0].to_string()),

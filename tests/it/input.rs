@@ -44,7 +44,13 @@ fn missing_required_column_is_named() {
 #[test]
 fn duplicate_and_blank_headers_are_refused() {
     let c = Campaign::with_csv("id,organisation,email,email, \na,Sở A,a@a.example,b@b.example,x\n");
-    let run = refused(&c, &["column `email` twice", "column 5 has no name"]);
+    let run = refused(
+        &c,
+        &[
+            "the same column twice: `email` (columns 3 and 4",
+            "column 5 has no name",
+        ],
+    );
     assert!(run.stderr.contains("2 problems found"), "{}", run.stderr);
 }
 

@@ -274,6 +274,8 @@ pub struct Record {
     pub tool: Option<String>,
     pub inputs: Option<serde_json::Map<String, serde_json::Value>>,
     pub options: Option<String>,
+    pub key_source: Option<String>,
+    pub source_date_epoch: Option<u64>,
     pub key: Option<String>,
     pub row: Option<u64>,
     pub to: Option<Vec<String>>,
