@@ -2,7 +2,7 @@ use mail_parser::MessageParser;
 
 use crate::support::scripted::{Action, Event, Scripted};
 use crate::support::smtp::{Script, SmtpServer, Tls};
-use crate::support::{Campaign, csv, outcomes, sha256};
+use crate::support::{Campaign, Terminal, csv, outcomes, sha256};
 
 fn three() -> String {
     csv(&[
@@ -406,27 +406,18 @@ fn the_password_can_come_from_a_file_and_never_shows_even_at_trace_level() {
 
 /// Runs letterpost under a pseudo-terminal (util-linux `script`), typing `answer` once it had
 /// time to ask.
+/// Runs `letterpost ARGS` at a terminal, types `answer` once it asks (for a password or for
+/// confirmation), and returns the exit code and the screen.
 fn at_a_terminal(c: &Campaign, args: &str, answer: &str) -> (i32, String) {
-    use std::io::Write;
-    let command = format!("\"$LETTERPOST_BIN\" {args}");
-    let mut child = c
-        .other("script", &["-qec", &command, "/dev/null"])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(800));
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(answer.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
+    let mut terminal = Terminal::start(c, args);
+    let asks = if answer.lines().count() > 1 {
+        "SMTP password for"
+    } else {
+        "Type yes to send"
+    };
+    terminal.wait_for(asks);
+    terminal.type_keys(answer);
+    terminal.finish()
 }
 
 #[test]

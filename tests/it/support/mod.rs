@@ -343,3 +343,78 @@ pub fn csv(rows: &[&str]) -> String {
     }
     text
 }
+
+/// A program running at a terminal (a pty made by `script`), whose screen is read as it is
+/// drawn, so a test can wait for a prompt instead of sleeping.
+pub struct Terminal {
+    child: std::process::Child,
+    screen: std::sync::Arc<(std::sync::Mutex<String>, std::sync::Condvar)>,
+}
+
+impl Terminal {
+    /// Starts `letterpost ARGS` at a terminal in the campaign folder.
+    pub fn start(c: &Campaign, args: &str) -> Terminal {
+        use std::io::Read;
+        let command = format!("\"$LETTERPOST_BIN\" {args}");
+        let mut child = c
+            .other("script", &["-qec", &command, "/dev/null"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("script starts");
+        let mut out = child.stdout.take().unwrap();
+        let screen = std::sync::Arc::new((
+            std::sync::Mutex::new(String::new()),
+            std::sync::Condvar::new(),
+        ));
+        let shared = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = out.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let (text, changed) = &*shared;
+                text.lock()
+                    .unwrap()
+                    .push_str(&String::from_utf8_lossy(&buf[..n]));
+                changed.notify_all();
+            }
+        });
+        Terminal { child, screen }
+    }
+
+    /// Waits until the screen shows `text` (at most a minute, then fails with the screen).
+    #[track_caller]
+    pub fn wait_for(&self, text: &str) {
+        let (screen, changed) = &*self.screen;
+        let guard = screen.lock().unwrap();
+        let (guard, timeout) = changed
+            .wait_timeout_while(guard, std::time::Duration::from_secs(60), |s| {
+                !s.contains(text)
+            })
+            .unwrap();
+        assert!(!timeout.timed_out(), "never showed {text:?}:\n{guard}");
+    }
+
+    /// Types `keys` at the terminal.
+    pub fn type_keys(&mut self, keys: &str) {
+        use std::io::Write;
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(keys.as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Waits for the program to end: its exit code and everything the screen showed.
+    pub fn finish(mut self) -> (i32, String) {
+        drop(self.child.stdin.take());
+        let status = self.child.wait().unwrap();
+        // The reader thread ends with the pty; give it the last bytes.
+        let (screen, changed) = &*self.screen;
+        let guard = screen.lock().unwrap();
+        let (guard, _) = changed
+            .wait_timeout(guard, std::time::Duration::from_millis(50))
+            .unwrap();
+        (status.code().unwrap_or(-1), guard.clone())
+    }
+}
