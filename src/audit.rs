@@ -276,18 +276,26 @@ fn same_attempt(open: &Entry, entry: &Entry) -> Option<String> {
     })
 }
 
-/// What the archive holds for a record: the file's SHA-256, or why there is none.
+/// What the archive holds for a record: the file's SHA-256, or why there is none. A link in
+/// the archived message's place is damage, not the message: it is never followed (its target
+/// may well hold the right bytes, which proves nothing about what was archived).
 fn archived_sha256(root: &Path, relative: &str) -> Result<String, String> {
+    use std::io::Read;
     let path = safe_join(root, relative)
         .ok_or_else(|| "its path leaves the campaign folder".to_owned())?;
-    std::fs::read(&path)
-        .map(|bytes| crate::message::sha256_hex(&bytes))
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "is missing".to_owned()
-            } else {
-                e.to_string()
+    let mut bytes = Vec::new();
+    crate::private_fs::read_only(&path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map(|_| crate::message::sha256_hex(&bytes))
+        .map_err(|e| match crate::private_fs::Refused::of(&e) {
+            Some(crate::private_fs::Refused::Link) => {
+                "is a symbolic link, not a file: it was replaced by a link".to_owned()
             }
+            Some(crate::private_fs::Refused::NotAFile) => {
+                "is not a regular file: it was replaced".to_owned()
+            }
+            None if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_owned(),
+            None => e.to_string(),
         })
 }
 

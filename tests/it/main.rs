@@ -11,6 +11,8 @@ mod commands;
 mod dry_run;
 /// A scripted server's faults: silence, drops, 421, late and negative replies.
 mod faults;
+/// The files a campaign gets: no link followed in logs/ or archive/.
+mod files;
 /// The input contract: every bad input exits 2, names the line and column, writes nothing.
 mod input;
 /// Concurrency, rate limits, signals, kill -9, a hostile relay, test sends, hostile values.
