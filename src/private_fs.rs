@@ -64,6 +64,11 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
     DirBuilder::new().recursive(true).mode(DIR_MODE).create(dir)
 }
 
+/// Creates the folder `dir`, 0700; fails if anything (even a dangling link) has its name.
+pub fn create_dir(dir: &Path) -> io::Result<()> {
+    DirBuilder::new().mode(DIR_MODE).create(dir)
+}
+
 /// A new file for writing, 0600; fails with `AlreadyExists` if anything (a file, a link, even a
 /// dangling one) has its name already.
 pub fn create_new(path: &Path) -> io::Result<File> {

@@ -1,11 +1,12 @@
-//! The files a campaign gets hold personal data: no link planted in `logs/` or `archive/` is
-//! ever written through, and `log verify` does not take a link for an archived message.
+//! The files a campaign gets hold personal data: they are private whatever the umask, no link
+//! planted in `logs/`, `archive/` or `outbox/` is ever written through, and a dry run never
+//! deletes what it did not write.
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, csv};
+use crate::support::{Campaign, Run, csv, feed};
 
 fn three() -> String {
     csv(&[
@@ -40,6 +41,12 @@ fn untouched(path: &Path) {
     );
 }
 
+/// letterpost under `sh -c`, with the umask set first.
+fn with_umask(c: &Campaign, umask: &str, args: &str) -> Run {
+    let script = format!("umask {umask}; exec \"$LETTERPOST_BIN\" {args}");
+    feed(c.other("sh", &["-c", &script]), "")
+}
+
 /// The archive file name a letter built with `SOURCE_DATE_EPOCH` fixed will get, from the dry
 /// run's manifest (the dry run's bytes are the bytes sent).
 fn archive_name(c: &Campaign, key: &str) -> String {
@@ -49,6 +56,47 @@ fn archive_name(c: &Campaign, key: &str) -> String {
         .find(|l| l.key == key)
         .expect("in the manifest");
     format!("archive/fanpage-2022/{key}.{}.eml", &line.sha256[..16])
+}
+
+#[test]
+fn every_file_and_folder_it_makes_is_private_even_under_umask_000() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port);
+    with_umask(&c, "000", "send --yes --limit 2").code(1);
+    // A torn last line, set aside by the next run into a file of its own.
+    let whole = c.read("logs/fanpage-2022.jsonl");
+    c.write(
+        "logs/fanpage-2022.jsonl",
+        format!("{whole}{{\"v\":1,\"seq\":9"),
+    );
+    with_umask(&c, "000", "send --yes")
+        .code(0)
+        .stderr_has("was never finished");
+    with_umask(&c, "000", "send --dry-run").code(0);
+    assert_eq!(server.received().len(), 3);
+
+    let mut checked = 0;
+    for dir in [
+        "logs",
+        "archive",
+        "archive/fanpage-2022",
+        "outbox",
+        "outbox/fanpage-2022",
+    ] {
+        assert_eq!(mode(&c.path(dir)), 0o700, "{dir}");
+        for name in c.files(dir) {
+            let path = c.path(&format!("{dir}/{name}"));
+            if path.is_file() {
+                assert_eq!(mode(&path), 0o600, "{dir}/{name}");
+                checked += 1;
+            }
+        }
+    }
+    // The log, its lock, the torn fragment, three archived letters, three .eml and the manifest.
+    assert_eq!(checked, 10, "{:?}", c.files("logs"));
+    assert!(c.exists(&format!("logs/fanpage-2022.jsonl.torn-{}", whole.len())));
+    c.run(&["log", "verify"]).code(0);
 }
 
 #[test]
@@ -196,4 +244,73 @@ fn log_verify_reports_an_archived_message_replaced_by_a_link() {
         .stdout_has("FAILED")
         .stdout_has(&format!("{archived} is a symbolic link"));
     c.run(&["log", "show", "b"]).stdout_has("symbolic link");
+}
+
+#[test]
+fn a_dry_run_never_deletes_a_file_it_did_not_write() {
+    let c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,", "b,Sở B,b@b.example,,"]));
+    c.run(&["send", "--dry-run"]).code(0);
+    c.write("outbox/fanpage-2022/ghi-chú.txt", "the clerk's own notes");
+    c.write(
+        "recipients/organisations.csv",
+        csv(&["a,Sở A,a@a.example,,"]),
+    );
+    let before = c.read("outbox/fanpage-2022/manifest.jsonl");
+    c.run(&["send", "--dry-run"])
+        .code(2)
+        .stderr_has("outbox/fanpage-2022")
+        .stderr_has("did not write: ghi-chú.txt")
+        .stderr_has("nothing was written");
+    assert_eq!(
+        c.files("outbox/fanpage-2022"),
+        ["a.eml", "b.eml", "ghi-chú.txt", "manifest.jsonl"]
+    );
+    assert_eq!(c.read("outbox/fanpage-2022/manifest.jsonl"), before);
+    assert_eq!(c.files("outbox"), ["fanpage-2022"], "no staging folder");
+
+    // Moved away, the next dry run replaces what it wrote, b.eml included.
+    std::fs::rename(
+        c.path("outbox/fanpage-2022/ghi-chú.txt"),
+        c.path("ghi-chú.txt"),
+    )
+    .unwrap();
+    c.run(&["send", "--dry-run"]).code(0);
+    assert_eq!(c.files("outbox/fanpage-2022"), ["a.eml", "manifest.jsonl"]);
+
+    // A folder made by hand, with no manifest: nothing in it is letterpost's.
+    let d = Campaign::with_csv(&three());
+    d.write("outbox/fanpage-2022/a.eml", "the clerk's draft");
+    d.run(&["send", "--dry-run"])
+        .code(2)
+        .stderr_has("did not write: a.eml");
+    assert_eq!(d.read("outbox/fanpage-2022/a.eml"), "the clerk's draft");
+    assert_eq!(d.files("outbox"), ["fanpage-2022"]);
+}
+
+#[test]
+fn an_outbox_that_is_a_file_or_a_link_is_refused_and_no_staging_folder_is_left() {
+    let c = Campaign::with_csv(&three());
+    c.write("outbox/fanpage-2022", "not a folder");
+    c.run(&["send", "--dry-run"])
+        .code(2)
+        .stderr_has("outbox/fanpage-2022 is in the way")
+        .stderr_has("nothing was written");
+    assert_eq!(c.read("outbox/fanpage-2022"), "not a folder");
+    assert_eq!(c.files("outbox"), ["fanpage-2022"], "no staging folder");
+
+    std::fs::remove_file(c.path("outbox/fanpage-2022")).unwrap();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let target = outside(&elsewhere, "precious.txt");
+    symlink(elsewhere.path(), c.path("outbox/fanpage-2022")).unwrap();
+    c.run(&["send", "--dry-run"])
+        .code(2)
+        .stderr_has("symbolic link");
+    untouched(&target);
+    assert_eq!(c.files("outbox"), ["fanpage-2022"], "no staging folder");
+    let mut there: Vec<_> = std::fs::read_dir(elsewhere.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    there.sort();
+    assert_eq!(there, ["precious.txt"]);
 }

@@ -11,7 +11,7 @@ mod commands;
 mod dry_run;
 /// A scripted server's faults: silence, drops, 421, late and negative replies.
 mod faults;
-/// The files a campaign gets: no link followed in logs/ or archive/.
+/// The files a campaign gets: private modes, no link followed, foreign files kept.
 mod files;
 /// The input contract: every bad input exits 2, names the line and column, writes nothing.
 mod input;
