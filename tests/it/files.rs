@@ -1,11 +1,13 @@
 //! The files a campaign gets hold personal data: they are private whatever the umask, no link
-//! planted in `logs/`, `archive/` or `outbox/` is ever written through, and a dry run never
-//! deletes what it did not write.
+//! planted in `logs/`, `archive/` or `outbox/` is ever written through, a dry run never deletes
+//! what it did not write, and the password file is checked at the door.
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
-use crate::support::smtp::{Script, SmtpServer};
+use crate::support::smtp::{Script, SmtpServer, Tls};
 use crate::support::{Campaign, Run, csv, feed};
 
 fn three() -> String {
@@ -313,4 +315,85 @@ fn an_outbox_that_is_a_file_or_a_link_is_refused_and_no_staging_folder_is_left()
         .collect();
     there.sort();
     assert_eq!(there, ["precious.txt"]);
+}
+
+#[test]
+fn a_password_file_of_dev_zero_is_refused_at_once() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&three());
+    c.relay(server.port)
+        .env("LETTERPOST_SMTP_USERNAME", "vanthu")
+        .env("LETTERPOST_SMTP_PASSWORD_FILE", "/dev/zero");
+    // At most 2 GiB of address space, so a reader that never stops fails here quickly instead
+    // of filling the machine's memory.
+    let script = "ulimit -v 2097152; exec \"$LETTERPOST_BIN\" send --yes";
+    let mut child = c
+        .other("bash", &["-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("still reading /dev/zero after 20 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("the SMTP password file /dev/zero holds more than 4 KiB"),
+        "{stderr}"
+    );
+    assert!(server.received().is_empty());
+    assert!(!c.exists("logs/fanpage-2022.jsonl"));
+}
+
+#[test]
+fn a_password_file_open_to_others_is_used_with_a_warning_that_never_shows_the_password() {
+    let tls = Tls::new();
+    let script = Script {
+        credentials: Some(("vanthu".into(), "mật-khẩu-tệp".into())),
+        ..Script::default()
+    };
+    let server = SmtpServer::start_with(script, Some(&tls));
+    let mut c = Campaign::with_csv(&three());
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &server.port.to_string())
+        .env("LETTERPOST_SMTP_CA_FILE", &tls.cert())
+        .env("LETTERPOST_SMTP_SECURITY", "starttls")
+        .env("LETTERPOST_SMTP_USERNAME", "vanthu");
+    c.set_toml("smtp", "password_file", "\"secret/password\"");
+    c.write("secret/password", "mật-khẩu-tệp\n");
+    let file = c.path("secret/password");
+    let chmod = |mode: u32| {
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode)).unwrap();
+    };
+
+    chmod(0o600);
+    let private = c.run(&["send", "--yes", "--limit", "1"]);
+    private.code(1);
+    assert!(!private.stderr.contains("warning"), "{}", private.stderr);
+
+    chmod(0o644);
+    let open = c.run(&["send", "--yes"]);
+    open.code(0)
+        .stderr_has("warning: the SMTP password file ")
+        .stderr_has("secret/password is open to other users (mode 0644)")
+        .stderr_has("chmod 600");
+    assert_eq!(server.received().len(), 3);
+    for text in [
+        &private.stdout,
+        &private.stderr,
+        &open.stdout,
+        &open.stderr,
+        &c.read("logs/fanpage-2022.jsonl"),
+    ] {
+        assert!(!text.contains("mật-khẩu-tệp"), "the password leaked");
+    }
 }
