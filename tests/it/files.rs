@@ -1,6 +1,6 @@
 //! The files a campaign gets hold personal data: they are private whatever the umask, no link
 //! planted in `logs/`, `archive/` or `outbox/` is ever written through, a dry run never deletes
-//! what it did not write, and the password file is checked at the door.
+//! what it did not write, and the password file and `--checkpoint` are checked at the door.
 
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
@@ -8,7 +8,7 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use crate::support::smtp::{Script, SmtpServer, Tls};
-use crate::support::{Campaign, Run, csv, feed};
+use crate::support::{Campaign, Run, csv, feed, letterpost_in, repo};
 
 fn three() -> String {
     csv(&[
@@ -396,4 +396,42 @@ fn a_password_file_open_to_others_is_used_with_a_warning_that_never_shows_the_pa
     ] {
         assert!(!text.contains("mật-khẩu-tệp"), "the password leaked");
     }
+}
+
+#[test]
+fn a_malformed_checkpoint_is_a_usage_error_before_the_log_is_read() {
+    let golden = "tests/fixtures/golden/logs/fanpage-2022.jsonl";
+    let head = "ca5930758ead4f75208c20aee9716d6cfe8dfbc02634f295ca07de8d765e726c";
+    for bad in [
+        "deadbeef",
+        &head[..63],
+        &format!("{head}0"),
+        &head.replace('c', "x"),
+    ] {
+        letterpost_in(
+            &repo(),
+            &["log", "--log", golden, "verify", "--checkpoint", bad],
+        )
+        .code(2)
+        .stderr_has("is not a head hash: it must be the 64 hexadecimal digits");
+    }
+    // Hex in capitals is the same hash.
+    letterpost_in(
+        &repo(),
+        &[
+            "log",
+            "--log",
+            golden,
+            "verify",
+            "--checkpoint",
+            &head.to_uppercase(),
+        ],
+    )
+    .code(0)
+    .stdout_has("OK");
+    // No log at all: the checkpoint is still what is wrong, said first.
+    let c = Campaign::bundled();
+    c.run(&["log", "verify", "--checkpoint", "deadbeef"])
+        .code(2)
+        .stderr_has("is not a head hash");
 }

@@ -12,7 +12,7 @@ mod dry_run;
 /// A scripted server's faults: silence, drops, 421, late and negative replies.
 mod faults;
 /// The files a campaign gets: private modes, no link followed, foreign files kept, the password
-/// file checked first.
+/// file and `--checkpoint` checked first.
 mod files;
 /// The input contract: every bad input exits 2, names the line and column, writes nothing.
 mod input;
