@@ -67,6 +67,16 @@ impl Source {
 
 /// Runs one `letterpost log …` command.
 pub fn run(source: &Source, command: LogCommand) -> anyhow::Result<ExitCode> {
+    // A checkpoint that cannot be a hash is a typing mistake, not evidence against the log: say
+    // so (exit 2) before the log is read, instead of reporting the log rewritten.
+    let command = match command {
+        LogCommand::Verify {
+            checkpoint: Some(text),
+        } => LogCommand::Verify {
+            checkpoint: Some(checkpoint_hash(&text)?),
+        },
+        other => other,
+    };
     let path = source.log_file();
     if !path.exists() {
         bail!(
@@ -276,19 +286,38 @@ fn same_attempt(open: &Entry, entry: &Entry) -> Option<String> {
     })
 }
 
-/// What the archive holds for a record: the file's SHA-256, or why there is none.
+/// What the archive holds for a record: the file's SHA-256, or why there is none. A link in
+/// the archived message's place is damage, not the message: it is never followed (its target
+/// may well hold the right bytes, which proves nothing about what was archived).
 fn archived_sha256(root: &Path, relative: &str) -> Result<String, String> {
+    use std::io::Read;
     let path = safe_join(root, relative)
         .ok_or_else(|| "its path leaves the campaign folder".to_owned())?;
-    std::fs::read(&path)
-        .map(|bytes| crate::message::sha256_hex(&bytes))
-        .map_err(|e| {
-            if e.kind() == std::io::ErrorKind::NotFound {
-                "is missing".to_owned()
-            } else {
-                e.to_string()
+    let mut bytes = Vec::new();
+    crate::private_fs::read_only(&path)
+        .and_then(|mut file| file.read_to_end(&mut bytes))
+        .map(|_| crate::message::sha256_hex(&bytes))
+        .map_err(|e| match crate::private_fs::Refused::of(&e) {
+            Some(crate::private_fs::Refused::Link) => {
+                "is a symbolic link, not a file: it was replaced by a link".to_owned()
             }
+            Some(crate::private_fs::Refused::NotAFile) => {
+                "is not a regular file: it was replaced".to_owned()
+            }
+            None if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_owned(),
+            None => e.to_string(),
         })
+}
+
+/// A `--checkpoint` as the log writes hashes: 64 hex digits, lowercase (uppercase is accepted).
+fn checkpoint_hash(text: &str) -> anyhow::Result<String> {
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(text.to_ascii_lowercase());
+    }
+    bail!(
+        "--checkpoint `{text}` is not a head hash: it must be the 64 hexadecimal digits a run \
+         printed after `Log head:`; the log was not checked"
+    )
 }
 
 fn safe_join(root: &Path, relative: &str) -> Option<PathBuf> {
@@ -879,6 +908,22 @@ mod tests {
         }
         assert_eq!(neutralise("Sở Y tế"), "Sở Y tế");
         assert_eq!(neutralise("a=b"), "a=b");
+    }
+
+    #[test]
+    fn checkpoints_are_64_hex_digits_in_either_case() {
+        let head = "ca5930758ead4f75208c20aee9716d6cfe8dfbc02634f295ca07de8d765e726c";
+        assert_eq!(checkpoint_hash(head).unwrap(), head);
+        assert_eq!(checkpoint_hash(&head.to_uppercase()).unwrap(), head);
+        for bad in [
+            "",
+            "deadbeef",
+            &head[1..],
+            &format!("{head}0"),
+            &head.replace('c', "g"),
+        ] {
+            assert!(checkpoint_hash(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -347,11 +347,7 @@ pub fn smtp_password(smtp: &SmtpSettings) -> anyhow::Result<Option<SecretString>
         return Ok(Some(SecretString::from(password)));
     }
     if let Some(file) = &smtp.password_file {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read the SMTP password file {}", file.display()))?;
-        let password = text.strip_suffix('\n').unwrap_or(&text);
-        let password = password.strip_suffix('\r').unwrap_or(password);
-        return Ok(Some(SecretString::from(password.to_owned())));
+        return read_password_file(file).map(Some);
     }
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         let prompt = format!("SMTP password for {username} at {}: ", smtp.host);
@@ -362,6 +358,51 @@ pub fn smtp_password(smtp: &SmtpSettings) -> anyhow::Result<Option<SecretString>
         "[smtp] username is set but no password was given: set LETTERPOST_SMTP_PASSWORD, or \
          LETTERPOST_SMTP_PASSWORD_FILE / [smtp] password_file, or run at a terminal to be asked"
     )
+}
+
+/// The most a password file may hold. A password is far shorter; the cap keeps a wrong path
+/// (`/dev/zero`, a log) from being read into memory whole.
+const PASSWORD_FILE_MAX: u64 = 4096;
+
+/// Reads the password file: at most 4 KiB, one trailing line end dropped. A regular file that
+/// other users may read (or write) is used, with a warning on stderr that names the file and its
+/// mode, never its content: msmtp refuses such a file and ssh warns.
+fn read_password_file(file: &Path) -> anyhow::Result<SecretString> {
+    use std::io::Read;
+    use std::os::unix::fs::PermissionsExt;
+    let shown = file.display();
+    let opened = std::fs::File::open(file)
+        .with_context(|| format!("cannot read the SMTP password file {shown}"))?;
+    let meta = opened
+        .metadata()
+        .with_context(|| format!("cannot read the SMTP password file {shown}"))?;
+    let mode = meta.permissions().mode() & 0o7777;
+    if meta.is_file() && mode & 0o077 != 0 {
+        eprintln!(
+            "warning: the SMTP password file {shown} is open to other users (mode {mode:04o}); \
+             make it private: chmod 600 {shown}"
+        );
+    }
+    let mut bytes = Vec::new();
+    opened
+        .take(PASSWORD_FILE_MAX + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read the SMTP password file {shown}"))?;
+    if bytes.len() as u64 > PASSWORD_FILE_MAX {
+        bail!(
+            "the SMTP password file {shown} holds more than {} KiB: it should hold the password \
+             alone, on one line",
+            PASSWORD_FILE_MAX / 1024
+        );
+    }
+    let mut text = String::from_utf8(bytes)
+        .map_err(|_| anyhow::anyhow!("the SMTP password file {shown} is not UTF-8 text"))?;
+    for end in ['\n', '\r'] {
+        if text.ends_with(end) {
+            text.pop();
+        }
+    }
+    Ok(SecretString::from(text))
 }
 
 /// The process environment, or a fixed one in tests.

@@ -73,9 +73,12 @@
 //! names it (`Archive::sync`, called by the sender for a whole batch of stored messages), so no
 //! `attempt` line ever names a message that is not on disk. A failed write or fsync is fatal:
 //! every later append fails, because after a failed fsync the kernel may have dropped the data.
+//!
+//! The log, a torn line set aside and every archived message are private files (0600 in 0700
+//! folders), opened without ever following a symbolic link (`private_fs`).
 
-use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -84,6 +87,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::clock;
+use crate::private_fs;
 
 /// The format version this build writes and reads.
 pub const VERSION: u32 = 1;
@@ -531,11 +535,8 @@ pub fn replay(
 /// appended to again. The fragment is kept for the auditor, not deleted.
 pub fn set_aside_torn_tail(path: &Path, offset: u64) -> anyhow::Result<PathBuf> {
     use anyhow::Context;
-    use std::io::{Read, Seek, SeekFrom};
-    let mut file = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(path)
+    use std::io::{Seek, SeekFrom};
+    let mut file = private_fs::open_existing(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     let mut fragment = Vec::new();
     file.seek(SeekFrom::Start(offset))?;
@@ -543,10 +544,24 @@ pub fn set_aside_torn_tail(path: &Path, offset: u64) -> anyhow::Result<PathBuf> 
     let mut aside = path.as_os_str().to_owned();
     aside.push(format!(".torn-{offset}"));
     let aside = PathBuf::from(aside);
-    let mut out =
-        File::create(&aside).with_context(|| format!("cannot create {}", aside.display()))?;
+    // A new file, never an existing one or a link: an earlier fragment is evidence too.
+    let mut out = private_fs::create_new(&aside).with_context(|| {
+        format!(
+            "cannot set the torn last line of {} aside in {}; nothing was sent (move {} away \
+             and run again)",
+            path.display(),
+            aside.display(),
+            aside.display()
+        )
+    })?;
     out.write_all(&fragment)?;
     out.sync_all()?;
+    if let Some(dir) = path.parent() {
+        // The fragment's name must be durable before the log is cut.
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("cannot sync {}", dir.display()))?;
+    }
     file.set_len(offset)
         .with_context(|| format!("cannot truncate {}", path.display()))?;
     file.sync_all()?;
@@ -724,7 +739,9 @@ impl Ledger {
 // The archive
 
 /// `archive/<campaign>/`: the exact bytes of every message handed to a server, one file each,
-/// named by key and content hash so the same bytes always land in the same file.
+/// named by key and content hash so the same bytes always land in the same file. Files are 0600
+/// in a 0700 folder, created new and never through a link (`private_fs`); a file that is already
+/// there is kept only if it holds these very bytes (see `store`).
 #[derive(Debug, Clone)]
 pub struct Archive {
     dir: PathBuf,
@@ -737,7 +754,7 @@ impl Archive {
     pub fn open(dir: PathBuf, shown: String) -> anyhow::Result<Archive> {
         use anyhow::Context;
         if !dir.is_dir() {
-            std::fs::create_dir_all(&dir)
+            private_fs::create_dir_all(&dir)
                 .with_context(|| format!("cannot create the archive {}", dir.display()))?;
             if let Some(parent) = dir.parent() {
                 File::open(parent)
@@ -750,19 +767,33 @@ impl Archive {
 
     /// Stores a message; returns its path relative to the campaign folder. The bytes are
     /// durable only after the next `sync` (where there is no `syncfs`, right here).
+    ///
+    /// The name is the key's stem and the first 16 hex digits of the bytes' SHA-256, so a file
+    /// already there under that name (an earlier run built the same letter with the same
+    /// `Date:`) should hold the same bytes. It is never truncated or replaced: it is kept as it
+    /// is when it does, completed when it holds the beginning of them (a run killed while
+    /// writing it; no record can name such a file, as records name only files made durable
+    /// whole), and refused otherwise, as is a link or anything but a regular file, with the
+    /// path named. A link planted here was once followed and its target overwritten.
     pub fn store(&self, key: &str, sha256: &str, bytes: &[u8]) -> anyhow::Result<String> {
         use anyhow::Context;
         let name = format!("{}.{}.eml", crate::message::file_stem(key), &sha256[..16]);
         let path = self.dir.join(&name);
-        let write = || -> io::Result<()> {
-            let mut file = File::create(&path)?;
-            file.write_all(bytes)?;
-            if cfg!(not(target_os = "linux")) {
-                file.sync_data()?;
+        let fail = || format!("cannot archive the message in {}", path.display());
+        match private_fs::create_new(&path) {
+            Ok(file) => {
+                if let Err(e) = write_whole(file, bytes) {
+                    // Ours, just created and incomplete: take it back rather than leave a
+                    // stranger to the next run.
+                    let _ = std::fs::remove_file(&path);
+                    return Err(e).with_context(fail);
+                }
             }
-            Ok(())
-        };
-        write().with_context(|| format!("cannot archive the message in {}", path.display()))?;
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                keep_or_complete(&path, bytes).with_context(fail)?;
+            }
+            Err(e) => return Err(e).with_context(fail),
+        }
         Ok(format!("{}/{name}", self.shown))
     }
 
@@ -777,6 +808,37 @@ impl Archive {
             .with_context(|| format!("cannot make the archive {} durable", self.dir.display()))?;
         Ok(())
     }
+}
+
+/// Writes a whole archived message (synced here only where `Archive::sync` has no `syncfs`).
+fn write_whole(mut file: File, bytes: &[u8]) -> io::Result<()> {
+    file.write_all(bytes)?;
+    if cfg!(not(target_os = "linux")) {
+        file.sync_data()?;
+    }
+    Ok(())
+}
+
+/// An archived message that already exists: kept if it holds `bytes`, completed if it holds a
+/// beginning of them, refused otherwise. Opened without following a link.
+fn keep_or_complete(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut file = private_fs::open_existing(path)?;
+    let mut existing = Vec::with_capacity(bytes.len());
+    // One byte more than ours is enough to tell that it differs.
+    (&mut file)
+        .take(bytes.len() as u64 + 1)
+        .read_to_end(&mut existing)?;
+    if existing == bytes {
+        return Ok(());
+    }
+    if bytes.starts_with(&existing) {
+        // The read left the offset at the end of what is there.
+        return Ok(write_whole(file, &bytes[existing.len()..])?);
+    }
+    anyhow::bail!(
+        "a file with other content already has its name: letterpost keeps it as it is for the \
+         auditor and will not overwrite it; move it out of the archive and run again"
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -806,18 +868,16 @@ impl Log {
     pub fn open(opening: Opening) -> anyhow::Result<Log> {
         use anyhow::Context;
         let dir = opening.path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let created = !opening.path.exists();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&opening.path)
-            .with_context(|| {
-                format!(
-                    "cannot open the delivery log {} for writing",
-                    opening.path.display()
-                )
-            })?;
+        private_fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let created = std::fs::symlink_metadata(&opening.path).is_err();
+        // Never through a link: records appended to a planted link would land outside.
+        let file = private_fs::append(&opening.path).with_context(|| {
+            format!(
+                "cannot open the delivery log {} for writing",
+                opening.path.display()
+            )
+        })?;
         if created {
             // The new file's name must survive a crash too.
             File::open(dir)

@@ -16,6 +16,7 @@ mod init;
 mod merge;
 mod message;
 mod order;
+mod private_fs;
 mod problem;
 mod recipients;
 mod send;

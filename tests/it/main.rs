@@ -11,6 +11,9 @@ mod commands;
 mod dry_run;
 /// A scripted server's faults: silence, drops, 421, late and negative replies.
 mod faults;
+/// The files a campaign gets: private modes, no link followed, foreign files kept, the password
+/// file and `--checkpoint` checked first.
+mod files;
 /// The input contract: every bad input exits 2, names the line and column, writes nothing.
 mod input;
 /// The promises under a clerk's ordinary mistakes: renamed columns, edits at the prompt,
