@@ -27,8 +27,13 @@ fn slow(delay_ms: u64) -> Scripted {
 /// Starts `letterpost send --yes` in the background and returns once the log shows `accepted`
 /// letters accepted.
 fn start_and_wait_for(c: &Campaign, accepted: usize) -> std::process::Child {
+    start_with_and_wait_for(c, &["send", "--yes"], accepted)
+}
+
+/// Starts letterpost with `args` and waits until the log holds `accepted` acceptances.
+fn start_with_and_wait_for(c: &Campaign, args: &[&str], accepted: usize) -> std::process::Child {
     let child = c
-        .command(&["send", "--yes"])
+        .command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -171,6 +176,50 @@ fn ctrl_c_settles_the_letter_in_flight_and_prints_the_resume_command() {
     let per_key = received_per_key(&server, &c.log());
     assert_eq!(per_key.len(), 30);
     assert!(per_key.values().all(|&n| n == 1), "{per_key:?}");
+}
+
+#[test]
+fn ctrl_c_in_a_limited_selection_reports_the_campaign_and_resumes_only_what_is_left() {
+    let server = slow(150);
+    let mut c = Campaign::with_csv(&list(30));
+    c.relay(server.port);
+    let only = [
+        "org-002", "org-004", "org-006", "org-008", "org-010", "org-012",
+    ];
+    let mut args = vec!["send", "--yes", "--limit", "5", "--only"];
+    args.extend(only);
+    let child = start_with_and_wait_for(&c, &args, 2);
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    let done: Vec<String> = outcomes(&c.log()).into_iter().map(|(k, _)| k).collect();
+    let n = done.len();
+    assert!((2..5).contains(&n), "{done:?}");
+    assert!(
+        stdout.contains(&format!(
+            "Campaign fanpage-2022: {n} of 30 recipients accepted, 0 not accepted, {} not sent yet.",
+            30 - n
+        )),
+        "the whole campaign, not the selection:\n{stdout}"
+    );
+    // The resume sends exactly the rest of this run's five, never the sixth key.
+    let rest: Vec<&str> = only[..5]
+        .iter()
+        .copied()
+        .filter(|k| !done.iter().any(|d| d == k))
+        .collect();
+    let resume = format!(
+        "To resume, run: letterpost send --only {} --concurrency 1 --rate unlimited",
+        rest.join(" ")
+    );
+    assert!(stderr.contains(&resume), "{resume}\n{stderr}");
 }
 
 #[test]
