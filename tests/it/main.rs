@@ -13,7 +13,8 @@ mod dry_run;
 mod faults;
 /// The input contract: every bad input exits 2, names the line and column, writes nothing.
 mod input;
-/// Concurrency, rate limits, signals, kill -9, a hostile relay, test sends, hostile values.
+/// Concurrency, rate limits, greylisting and retries, signals, kill -9, a hostile relay, test
+/// sends, hostile values.
 mod resilience;
 /// Real sends to an SMTP server on loopback: delivery, the log, the archive, resume.
 mod send;
