@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::problem::Problem;
 
-/// The process exit status, as PRODUCT.md defines it.
+/// The process exit status; README's table of exit codes says what each means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Every recipient accepted (or, for commands that do not send, all is well).
