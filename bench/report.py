@@ -88,16 +88,11 @@ def main():
         return [k[1] for k in rows if k[0] == section]
 
     sizes = dict(kv.split("=") for kv in extra.get(("meta", "sizes"), "").split() if "=" in kv)
-    conc = []
-    for c in cases("source"):
-        v = int(c.split("c=")[1])
-        if v not in conc:
-            conc.append(v)
-    conc.sort()
+    conc = sorted({int(c.split("c=")[1]) for c in cases("source") + cases("lp_send")})
     send_n = sorted({int(c.split()[0][2:]) for c in cases("lp_send")})
     source_m = next((r[0]["n"] for k, r in rows.items() if k[0] == "source"), "?")
     mm_n = next((r[0]["n"] for k, r in rows.items() if k[0] == "mm_send"), "?")
-    dry_n = next((r[0]["n"] for k, r in rows.items() if k[0] == "mm_dry"), "?")
+    dry_n = next((r[0]["n"] for k, r in rows.items() if k[0] in ("mm_dry", "lp_dry")), "?")
     elapsed = int(a.elapsed) if a.elapsed.isdigit() else 0
 
     p = print
@@ -110,11 +105,47 @@ def main():
     p(f"  runs:       {a.runs} per figure, median shown, range of the runs in brackets; "
       f"peak RSS: {a.rss_runs} per N")
     p(f"  total time: {elapsed // 60} min {elapsed % 60} s")
-    p(f"  message sizes: letterpost letter {int(sizes.get('lp', 0)):,} B (text + HTML + appendix); "
-      f"mailmerge same letter {int(sizes.get('mm_letter', 0)):,} B; "
-      f"mailmerge plain letter {int(sizes.get('mm_plain', 0)):,} B; smtp-source -l 4096 ~4.3 KB")
+    if sizes:
+        p(f"  message sizes: letterpost letter {int(sizes.get('lp', 0)):,} B (text + HTML + appendix); "
+          f"mailmerge same letter {int(sizes.get('mm_letter', 0)):,} B; "
+          f"mailmerge plain letter {int(sizes.get('mm_plain', 0)):,} B; smtp-source -l 4096 ~4.3 KB")
     p("")
+    # A run of only some cases (BENCH_ONLY) prints only their sections.
+    show_section = lambda *sections: any(cases(sec) for sec in sections)
 
+    if show_section("source"):
+        section_source(p, rows, conc, source_m)
+    if show_section("lp_send"):
+        section_send(p, rows, conc, send_n)
+    mm_letter = rows.get(("mm_send", "letter"), [])
+    mm_plain = rows.get(("mm_send", "plain"), [])
+    if show_section("mm_send"):
+        section_mailmerge(p, mm_n, mm_letter, mm_plain)
+    lp_dry = rows.get(("lp_dry", "letterpost"), [])
+    mm_dry_l = rows.get(("mm_dry", "letter"), [])
+    mm_dry_p = rows.get(("mm_dry", "plain"), [])
+    if show_section("lp_dry", "mm_dry"):
+        section_dry(p, dry_n, lp_dry, mm_dry_l, mm_dry_p)
+    rss_points = sorted((int(c[2:]), med_rss_mb(rows[("rss", c)]), fmt_rate(rows[("rss", c)]))
+                        for c in cases("rss"))
+    if rss_points:
+        section_rss(p, rss_points)
+    if show_section("fsync"):
+        section_fsync(p, rows, cases("fsync"))
+    if show_section("greylist"):
+        section_greylist(p, rows, cases("greylist"))
+    if show_section("lp_send", "lp_dry", "rss"):
+        section_targets(p, rows, conc, send_n, mm_n, dry_n, mm_letter, mm_plain, lp_dry, mm_dry_l,
+                        mm_dry_p, rss_points)
+    interference(p, rows)
+    return 0
+
+
+def cpu_us(runs):
+    return statistics.median((float(r["user_s"]) + float(r["sys_s"])) / int(r["n"]) * 1e6 for r in runs)
+
+
+def section_source(p, rows, conc, source_m):
     p(f"1. Physical limit: smtp-source -> smtp-sink over loopback, {source_m} messages per run, messages/s")
     body = []
     for c in conc:
@@ -123,14 +154,13 @@ def main():
     p(table(["concurrency", "4 KB, reuse (-d)", "4 KB, new connection", "letterpost's .eml, reuse (-d)"], body))
     p("")
 
+
+def section_send(p, rows, conc, send_n):
     p("2. letterpost send -> smtp-sink (durable log on; sink count = N, log accepted = N, log verify OK), messages/s")
     body = []
     for n in send_n:
         body.append([f"{n:,}"] + [fmt_rate(rows.get(("lp_send", f"N={n} c={c}"), [])) for c in conc])
     p(table(["N"] + [f"concurrency {c}" for c in conc], body))
-    def cpu_us(runs):
-        return statistics.median((float(r["user_s"]) + float(r["sys_s"])) / int(r["n"]) * 1e6 for r in runs)
-
     body = []
     for n in send_n:
         body.append([f"{n:,}"] + [f"{cpu_us(rows[('lp_send', f'N={n} c={c}')]):,.0f} us"
@@ -146,9 +176,9 @@ def main():
         p(f"  letterpost peak RSS during these sends (max over runs): {'; '.join(rss_send)}")
     p("")
 
+
+def section_mailmerge(p, mm_n, mm_letter, mm_plain):
     p(f"3. mailmerge 2.3.0 send -> smtp-sink, N={mm_n} (one connection per message), messages/s")
-    mm_letter = rows.get(("mm_send", "letter"), [])
-    mm_plain = rows.get(("mm_send", "plain"), [])
     p(table(["message", "messages/s", "peak RSS"], [
         ["same letter: text + HTML + appendix attached", fmt_rate(mm_letter),
          f"{med_rss_mb(mm_letter) or 0:.0f} MB"],
@@ -156,10 +186,9 @@ def main():
     ]))
     p("")
 
+
+def section_dry(p, dry_n, lp_dry, mm_dry_l, mm_dry_p):
     p(f"4. Dry run, N={dry_n}, letters/s")
-    lp_dry = rows.get(("lp_dry", "letterpost"), [])
-    mm_dry_l = rows.get(("mm_dry", "letter"), [])
-    mm_dry_p = rows.get(("mm_dry", "plain"), [])
     p(table(["tool", "letters/s", "peak RSS", "CPU/letter"], [
         ["letterpost send --dry-run (writes the outbox)", fmt_rate(lp_dry), f"{med_rss_mb(lp_dry) or 0:.0f} MB",
          f"{cpu_us(lp_dry):,.0f} us" if lp_dry else "-"],
@@ -170,15 +199,17 @@ def main():
     ]))
     p("")
 
+
+def section_rss(p, rss_points):
     p("5. letterpost peak RSS (max resident set, GNU time %M), send --dry-run")
-    rss_points = sorted((int(c[2:]), med_rss_mb(rows[("rss", c)]), fmt_rate(rows[("rss", c)]))
-                        for c in cases("rss"))
     p(table(["N", "peak RSS", "letters/s"], [[f"{n:,}", f"{mb:.1f} MB", r] for n, mb, r in rss_points]))
     p("")
 
+
+def section_fsync(p, rows, fsync_cases):
     p("6. fsync-family calls during a letterpost send (strace -f -y), per message")
     body = []
-    for c in cases("fsync"):
+    for c in fsync_cases:
         r = rows[("fsync", c)][0]
         n = int(r["n"])
         kv = dict(x.split("=") for x in r["extra"].split())
@@ -191,6 +222,23 @@ def main():
     p(table(["send", "messages", "calls/message", "calls", "by file"], body))
     p("")
 
+
+def section_greylist(p, rows, grey_cases):
+    p("7. One greylisted address (451 to its first RCPT), letterpost send at concurrency 1, "
+      "seconds from the start of the run")
+    body = []
+    for c in grey_cases:
+        for r in rows[("greylist", c)]:
+            kv = dict(x.split("=") for x in r["extra"].split())
+            body.append([c, r["run"], f"{float(r['seconds']):.2f}", kv.get("others_done", "?"),
+                         kv.get("retry_wait", "?"), kv.get("grey_done", "?")])
+    p(table(["case", "run", "whole command", "other letters all accepted", "greylisted letter waited",
+             "greylisted letter accepted"], body))
+    p("")
+
+
+def section_targets(p, rows, conc, send_n, mm_n, dry_n, mm_letter, mm_plain, lp_dry, mm_dry_l,
+                    mm_dry_p, rss_points):
     p("Targets (issue 5)")
     body = []
     for n in send_n:
@@ -233,10 +281,13 @@ def main():
                          verdict(-growth, -1.25), f"(+{mb_max - mb_min:.1f} MB for "
                          f"{n_max - n_min:,} more rows)"])
     p(table(["ratio", "target", "measured", "verdict", ""], body))
+    p("")
+
+
+def interference(p, rows):
     measured = any("other_cpu_s" in r and r["other_cpu_s"] not in (None, "") for rs in rows.values() for r in rs)
     flagged = [(k, r) for k, rs in rows.items() for r in rs
                if k[0] != "meta" and float(r.get("other_cpu_s") or 0) > INTERFERENCE * float(r["seconds"])]
-    p("")
     if flagged:
         p(f"* other processes used more than {INTERFERENCE:.0%} of a core during at least one run of this "
           f"figure ({len(flagged)} of {sum(len(rs) for k, rs in rows.items() if k[0] != 'meta')} runs):")
@@ -246,7 +297,6 @@ def main():
         p("(Other processes' CPU use during the runs was not measured in this results file.)")
     else:
         p(f"No run shared the machine: other processes used under {INTERFERENCE:.0%} of a core during every timed run.")
-    return 0
 
 
 if __name__ == "__main__":

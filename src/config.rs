@@ -351,7 +351,7 @@ pub fn smtp_password(smtp: &SmtpSettings) -> anyhow::Result<Option<SecretString>
     }
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
         let prompt = format!("SMTP password for {username} at {}: ", smtp.host);
-        let password = rpassword::prompt_password(prompt).context("cannot read the password")?;
+        let password = crate::report::ask_secret(&prompt).context("cannot read the password")?;
         return Ok(Some(SecretString::from(password)));
     }
     bail!(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::problem::Problem;
 
-/// The process exit status, as README's table of exit codes states it.
+/// The process exit status; README's table of exit codes says what each means.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExitCode {
     /// Every recipient accepted (or, for commands that do not send, all is well).
@@ -88,7 +88,42 @@ pub struct Progress {
     started: Instant,
     last_line: Instant,
     quiet: bool,
+    /// Letters the relay deferred that wait for their retry in this run.
+    waiting: Option<Waiting>,
+    /// What the last `waiting:` line said, so a change is told at once.
+    told: Option<Waiting>,
 }
+
+/// Letters the relay deferred that wait for a retry, and when the first is due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Waiting {
+    pub letters: u64,
+    pub next: Instant,
+}
+
+impl Waiting {
+    /// `1 letter deferred by the relay, next retry in 28 s`.
+    fn describe(&self, now: Instant) -> String {
+        let secs = self
+            .next
+            .saturating_duration_since(now)
+            .as_secs_f64()
+            .ceil();
+        format!(
+            "{} letter{} deferred by the relay, next retry {}",
+            self.letters,
+            if self.letters == 1 { "" } else { "s" },
+            if secs < 1.0 {
+                "now".to_owned()
+            } else {
+                format!("in {secs:.0} s")
+            }
+        )
+    }
+}
+
+/// How often a plain progress line may be printed.
+const LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     pub fn new(total: u64, quiet: bool) -> Progress {
@@ -110,22 +145,28 @@ impl Progress {
             started: now,
             last_line: now,
             quiet,
+            waiting: None,
+            told: None,
         }
     }
 
     /// One more letter settled.
     pub fn advance(&mut self, note: &str) {
         self.done += 1;
+        let now = Instant::now();
+        let waiting = self.waiting.map(|w| w.describe(now));
         if let Some(bar) = &self.bar {
-            bar.set_message(note.to_owned());
+            bar.set_message(match &waiting {
+                Some(waiting) => format!("{note}; waiting: {waiting}"),
+                None => note.to_owned(),
+            });
             bar.inc(1);
             return;
         }
         if self.quiet {
             return;
         }
-        let now = Instant::now();
-        if now.duration_since(self.last_line) >= Duration::from_secs(5) || self.done == self.total {
+        if now.duration_since(self.last_line) >= LINE_EVERY || self.done == self.total {
             self.last_line = now;
             let secs = now.duration_since(self.started).as_secs_f64().max(0.001);
             let rate = self.done as f64 / secs;
@@ -134,10 +175,39 @@ impl Progress {
             } else {
                 0.0
             };
+            let waiting = waiting
+                .map(|w| format!("; waiting: {w}"))
+                .unwrap_or_default();
             eprintln!(
-                "progress: {}/{} letters, {rate:.1}/s, about {eta:.0} s left",
+                "progress: {}/{} letters, {rate:.1}/s, about {eta:.0} s left{waiting}",
                 self.done, self.total
             );
+        }
+    }
+
+    /// What waits for a retry now (`None`: nothing).
+    pub fn set_waiting(&mut self, waiting: Option<Waiting>) {
+        self.waiting = waiting;
+    }
+
+    /// Nothing but retries is left to do: says what waits and when the next retry is due (on a
+    /// terminal in the bar, elsewhere a line at once when that changed, then every few seconds),
+    /// so a run that is waiting does not look hung.
+    pub fn idle(&mut self, waiting: Waiting) {
+        self.waiting = Some(waiting);
+        let now = Instant::now();
+        let line = format!("waiting: {}", waiting.describe(now));
+        if let Some(bar) = &self.bar {
+            bar.set_message(line);
+            return;
+        }
+        if self.quiet {
+            return;
+        }
+        if self.told != Some(waiting) || now.duration_since(self.last_line) >= LINE_EVERY {
+            self.told = Some(waiting);
+            self.last_line = now;
+            eprintln!("{line}");
         }
     }
 
@@ -157,6 +227,32 @@ impl Progress {
     }
 }
 
+/// Asks for a secret at the terminal (`/dev/tty`) with echo off. Echo is turned off before the
+/// prompt is shown, so whatever is typed once the prompt is there (or pasted at once) is never
+/// echoed; it is turned back on however the read ends.
+pub fn ask_secret(prompt: &str) -> std::io::Result<String> {
+    use rustix::termios::{LocalModes, OptionalActions, tcgetattr, tcsetattr};
+    use std::io::{BufRead, Write};
+    let tty = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open("/dev/tty")?;
+    let saved = tcgetattr(&tty)?;
+    let mut quiet = saved.clone();
+    quiet.local_modes.remove(LocalModes::ECHO);
+    quiet.local_modes.insert(LocalModes::ECHONL);
+    tcsetattr(&tty, OptionalActions::Flush, &quiet)?;
+    let read = (|| {
+        (&tty).write_all(prompt.as_bytes())?;
+        (&tty).flush()?;
+        let mut line = String::new();
+        std::io::BufReader::new(&tty).read_line(&mut line)?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    })();
+    tcsetattr(&tty, OptionalActions::Now, &saved)?;
+    read
+}
+
 /// Quotes a word for a POSIX shell, when it needs it.
 pub fn shell_quote(word: &str) -> String {
     if !word.is_empty()
@@ -172,7 +268,29 @@ pub fn shell_quote(word: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::shell_quote;
+    use super::{Waiting, shell_quote};
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn says_how_many_letters_wait_and_when_the_next_retry_is_due() {
+        let now = Instant::now();
+        let one = Waiting {
+            letters: 1,
+            next: now + Duration::from_millis(27_400),
+        };
+        assert_eq!(
+            one.describe(now),
+            "1 letter deferred by the relay, next retry in 28 s"
+        );
+        let due = Waiting {
+            letters: 3,
+            next: now,
+        };
+        assert_eq!(
+            due.describe(now + Duration::from_secs(1)),
+            "3 letters deferred by the relay, next retry now"
+        );
+    }
 
     #[test]
     fn quotes_only_what_needs_it() {

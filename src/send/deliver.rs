@@ -1,6 +1,12 @@
 //! The SMTP phase of a real send: `run_started`, closing what earlier runs left open, one async
 //! worker per connection, retries, the rate limit, stop signals, `run_finished`.
 //!
+//! A worker tries a letter once at a time. A deferred letter with tries left goes back to the
+//! `queue` with a not-before time (`retry_delay` doubling, with jitter) and the worker moves on
+//! to the next letter; whichever worker is free when the retry is due takes it. When only
+//! retries are left, workers wait for the first one due (a stop ends the wait at once), and a
+//! worker whose wait is long closes its idle connection.
+//!
 //! Every record is durable before the network step it announces (`attempt` before MAIL FROM,
 //! `data` before the first byte of the message); outcomes are queued and made durable by the
 //! next awaited record. It does not build letters (`plan` does) or speak SMTP itself
@@ -13,12 +19,13 @@ use lettre::Address;
 use tokio::sync::watch;
 
 use super::plan::{Pipeline, Work};
+use super::queue::{self, Next, Queue, Turn};
 use super::{Options, describe_options, operator};
 use crate::clock;
 use crate::config::Rate;
 use crate::delivery_log::{self, Entry, Kind, Log, Subject};
 use crate::dispatch::{self, Failure, FailureKind, Relay};
-use crate::report::{ExitCode, Progress, Stopped};
+use crate::report::{self, ExitCode, Progress, Stopped};
 
 pub(super) struct Delivery<'a> {
     pub(super) pipeline: &'a Pipeline<'a>,
@@ -46,6 +53,7 @@ pub(super) struct Delivered {
 /// The SMTP phase: run_started, close what earlier runs left open, the workers, run_finished.
 pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     let config = d.pipeline.config;
+    let started = run_started(&d);
     let log = Log::open(delivery_log::Opening {
         path: config.log_file(),
         run: d.run.clone(),
@@ -55,48 +63,10 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     let stop = d.stop.clone();
     stop.listen_for_signals();
 
-    let inputs = d.pipeline.inputs().into_iter().collect();
-    log.append(Entry {
-        kind: Kind::RunStarted,
-        mode: Some(if d.redirect { "test" } else { "send" }.to_owned()),
-        campaign: Some(config.id.clone()),
-        operator: Some(operator()),
-        host: Some(gethostname::gethostname().to_string_lossy().into_owned()),
-        tool: Some(format!("letterpost {}", env!("CARGO_PKG_VERSION"))),
-        inputs: Some(inputs),
-        options: Some(describe_options(d.options)),
-        key_source: Some(d.pipeline.key_source.to_string()),
-        source_date_epoch: config.source_date_epoch,
-        ..Entry::default()
-    })
-    .await
-    .map_err(|e| Stopped(format!("{e:#}")))?;
-
-    for entry in &d.open {
-        let Some(subject) = Subject::of(entry) else {
-            continue;
-        };
-        let mut closing = Entry::about(
-            if entry.kind == Kind::Data {
-                Kind::Unknown
-            } else {
-                Kind::Deferred
-            },
-            &subject,
-        );
-        closing.stage = Some("interrupted".to_owned());
-        closing.error = Some(if entry.kind == Kind::Data {
-            format!(
-                "run {} stopped after the message was sent and before the server's reply",
-                entry.run
-            )
-        } else {
-            format!("run {} stopped before the message was sent", entry.run)
-        });
-        log.append(closing)
-            .await
-            .map_err(|e| Stopped(format!("{e:#}")))?;
-    }
+    log.append(started)
+        .await
+        .map_err(|e| Stopped(format!("{e:#}")))?;
+    close_left_open(&log, &d.open).await?;
 
     let jobs = d.jobs;
     let shared = Arc::new(Shared {
@@ -112,32 +82,35 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         connected_once: std::sync::atomic::AtomicBool::new(false),
     });
 
-    // Letters come from the producer threads (the rows are streamed again) through `letters`.
-    let rx = Arc::new(tokio::sync::Mutex::new(d.letters));
+    // Letters come from the producer threads (the rows are streamed again) through `letters`,
+    // and deferred letters wait in the same queue for their retry.
+    let queue = Arc::new(Queue::new(d.letters));
     let mut workers = Vec::new();
     for _ in 0..d.options.concurrency.min(jobs.max(1)) {
         let shared = shared.clone();
-        let rx = rx.clone();
-        workers.push(tokio::spawn(async move { worker(shared, rx).await }));
+        let queue = queue.clone();
+        workers.push(tokio::spawn(async move { worker(shared, queue).await }));
     }
-    // Only the workers hold the receiver: when they stop, the producer's next send fails.
-    drop(rx);
-
     for w in workers {
         if let Err(e) = w.await {
             stop.request(format!("a delivery worker failed: {e}"));
         }
     }
+    // The run stopped while these waited for a retry: each stays deferred (its last record
+    // says so) and is counted so. Dropping the queue drops the receiver: the producer's next
+    // send fails and it stops.
+    let still_waiting = queue.take_waiting().len() as u64;
+    drop(queue);
     shared.progress.lock().expect("progress").finish();
     let stopped = stop.reason();
     let tally = shared.tally.lock().expect("tally").clone();
     let counts = delivery_log::Counts {
         accepted: tally.accepted,
         rejected: tally.rejected,
-        deferred: tally.deferred,
+        deferred: tally.deferred + still_waiting,
         unknown: tally.unknown,
         skipped: d.skipped,
-        pending: d.pending + (jobs as u64).saturating_sub(tally.settled()),
+        pending: d.pending + (jobs as u64).saturating_sub(tally.settled() + still_waiting),
     };
     let finished = log
         .append(Entry {
@@ -153,6 +126,50 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         stopped,
         counts,
     })
+}
+
+/// The `run_started` record: who sends, from where, with which inputs and options.
+fn run_started(d: &Delivery<'_>) -> Entry {
+    let config = d.pipeline.config;
+    let inputs = d.pipeline.inputs().into_iter().collect();
+    Entry {
+        kind: Kind::RunStarted,
+        mode: Some(if d.redirect { "test" } else { "send" }.to_owned()),
+        campaign: Some(config.id.clone()),
+        operator: Some(operator()),
+        host: Some(gethostname::gethostname().to_string_lossy().into_owned()),
+        tool: Some(format!("letterpost {}", env!("CARGO_PKG_VERSION"))),
+        inputs: Some(inputs),
+        options: Some(describe_options(d.options)),
+        key_source: Some(d.pipeline.key_source.to_string()),
+        source_date_epoch: config.source_date_epoch,
+        ..Entry::default()
+    }
+}
+
+/// Closes the attempts an earlier run left open: `unknown` if the message may have been sent
+/// (it had `data`), else `deferred`.
+async fn close_left_open(log: &Log, open: &[Entry]) -> anyhow::Result<()> {
+    for entry in open {
+        let Some(subject) = Subject::of(entry) else {
+            continue;
+        };
+        let sent = entry.kind == Kind::Data;
+        let mut closing = Entry::about(if sent { Kind::Unknown } else { Kind::Deferred }, &subject);
+        closing.stage = Some("interrupted".to_owned());
+        closing.error = Some(if sent {
+            format!(
+                "run {} stopped after the message was sent and before the server's reply",
+                entry.run
+            )
+        } else {
+            format!("run {} stopped before the message was sent", entry.run)
+        });
+        log.append(closing)
+            .await
+            .map_err(|e| Stopped(format!("{e:#}")))?;
+    }
+    Ok(())
 }
 
 /// What every worker shares.
@@ -194,27 +211,104 @@ enum Settled {
     NotAttempted,
 }
 
-/// The receiving end of the letter queue, shared by the workers.
-type Queue = Arc<tokio::sync::Mutex<tokio::sync::mpsc::Receiver<Work>>>;
+/// A retry waiting longer than this lets its worker close the idle connection first: relays
+/// drop idle sessions (Postfix under load after 10 s), and a retry on a connection the relay has
+/// dropped would spend one of the letter's tries on a broken pipe.
+const IDLE_CLOSE: Duration = Duration::from_secs(5);
 
-async fn worker(shared: Arc<Shared>, queue: Queue) {
+/// How often a worker with nothing but retries to wait for says so (it also wakes when a stop
+/// is asked).
+const WAITING_TICK: Duration = Duration::from_secs(1);
+
+async fn worker(shared: Arc<Shared>, queue: Arc<Queue>) {
     let mut connection: Option<dispatch::Connection> = None;
     loop {
         if shared.stop.reason().is_some() {
             break;
         }
-        let Some(work) = queue.lock().await.recv().await else {
-            break;
+        let turn = match queue.next(&shared.stop).await {
+            Next::Letter(turn) => turn,
+            Next::Wait { until } => {
+                wait_for_retry(&shared, &queue, &mut connection, until).await;
+                continue;
+            }
+            Next::Done => break,
         };
-        let settled = deliver_one(&shared, &mut connection, &work).await;
-        count(&shared, settled);
-        if settled != Settled::NotAttempted {
-            let note = format!("{} {}", work.letter.key, settled_name(settled));
-            shared.progress.lock().expect("progress").advance(&note);
+        if turn.tries > 0 {
+            show_waiting(&shared, &queue);
+        }
+        let tries = turn.tries + 1;
+        match try_once(&shared, &mut connection, &turn.work, tries).await {
+            Tried::Again => {
+                // The letter waits for its retry without this worker, which goes on with the
+                // next letter; its `deferred` record is already queued.
+                let due = tokio::time::Instant::now() + backoff(shared.retry_delay, tries);
+                queue.defer(
+                    Turn {
+                        work: turn.work,
+                        tries,
+                    },
+                    due,
+                );
+                show_waiting(&shared, &queue);
+            }
+            Tried::Settled(settled) => {
+                count(&shared, settled);
+                if settled != Settled::NotAttempted {
+                    let note = format!("{} {}", turn.work.letter.key, settled_name(settled));
+                    shared.progress.lock().expect("progress").advance(&note);
+                }
+            }
         }
     }
     if let Some(c) = connection {
         c.close().await;
+    }
+}
+
+/// Only retries are left and none is due: closes an idle connection the wait would outlast,
+/// says what is waiting, and sleeps until the first retry is due, a tick passes, or a stop is
+/// asked.
+async fn wait_for_retry(
+    shared: &Shared,
+    queue: &Queue,
+    connection: &mut Option<dispatch::Connection>,
+    until: tokio::time::Instant,
+) {
+    let now = tokio::time::Instant::now();
+    if until.saturating_duration_since(now) >= IDLE_CLOSE
+        && let Some(c) = connection.take()
+    {
+        c.close().await;
+    }
+    if let Some(waiting) = queue.waiting() {
+        shared
+            .progress
+            .lock()
+            .expect("progress")
+            .idle(report_waiting(waiting));
+    }
+    let wake = until.min(now + WAITING_TICK);
+    tokio::select! {
+        () = tokio::time::sleep_until(wake) => {}
+        () = shared.stop.requested() => {}
+    }
+}
+
+/// Tells the progress display what waits for a retry now.
+fn show_waiting(shared: &Shared, queue: &Queue) {
+    let waiting = queue.waiting().map(report_waiting);
+    shared
+        .progress
+        .lock()
+        .expect("progress")
+        .set_waiting(waiting);
+}
+
+fn report_waiting(w: queue::Waiting) -> report::Waiting {
+    report::Waiting {
+        letters: w.letters as u64,
+        next: w.next.into_std(),
     }
 }
 
@@ -266,115 +360,127 @@ fn attempt_entry(work: &Work, subject: &Subject, tries: u32) -> Entry {
     attempt
 }
 
-/// One letter through every try this run allows. Every network step is preceded by its durable
-/// record, and each awaited record also makes this worker's earlier (queued) outcomes durable,
-/// the log keeping order; any failure to write the log stops the run before the next network
-/// step.
-async fn deliver_one(
+/// What one try of a letter came to.
+enum Tried {
+    /// Settled for this run.
+    Settled(Settled),
+    /// Deferred, with tries left in this run: it waits for its retry.
+    Again,
+}
+
+/// A letter this run cannot try now (stopped, or the relay is gone): not attempted if this was
+/// to be its first try, else still deferred by its last one, whose outcome is recorded.
+fn untried(tries: u32) -> Settled {
+    if tries == 1 {
+        Settled::NotAttempted
+    } else {
+        Settled::Deferred
+    }
+}
+
+/// Try number `tries` (in this run) of one letter. Every network step is preceded by its
+/// durable record, and each awaited record also makes this worker's earlier (queued) outcomes
+/// durable, the log keeping order; any failure to write the log stops the run before the next
+/// network step.
+async fn try_once(
     shared: &Shared,
     connection: &mut Option<dispatch::Connection>,
     work: &Work,
-) -> Settled {
-    let letter = &work.letter;
-    let mut tries = 0;
-    loop {
-        if tries > 0 {
-            let delay = backoff(shared.retry_delay, tries);
-            if !shared.stop.sleep(delay).await {
-                return Settled::Deferred;
-            }
-        }
-        if shared.stop.reason().is_some() {
-            return if tries == 0 {
-                Settled::NotAttempted
-            } else {
-                Settled::Deferred
-            };
-        }
-        tries += 1;
-        let mut conn = match connection.take() {
-            Some(conn) => conn,
-            None => match connect(shared).await {
-                Ok(conn) => conn,
-                Err(()) => {
-                    return if tries == 1 {
-                        Settled::NotAttempted
-                    } else {
-                        Settled::Deferred
-                    };
-                }
-            },
-        };
-        if !Limiter::acquire(&shared.limiter, &shared.stop).await {
+    tries: u32,
+) -> Tried {
+    let (mut conn, subject) = match open_attempt(shared, connection, work, tries).await {
+        Ok(opened) => opened,
+        Err(settled) => return Tried::Settled(settled),
+    };
+    if let Err(failure) = conn.begin(&shared.from, &work.letter.envelope).await {
+        *connection = keep(conn, &failure).await;
+        return refused_before_data(shared, &subject, &failure, tries);
+    }
+    if !record(shared, Entry::about(Kind::Data, &subject)).await {
+        // Nothing was sent; the server drops the transaction at its own timeout.
+        return Tried::Settled(Settled::NotAttempted);
+    }
+    match conn.finish(&work.letter).await {
+        Ok(reply) => {
+            let mut accepted = Entry::about(Kind::Accepted, &subject);
+            accepted.stage = Some("message".to_owned());
+            accepted.smtp = Some(to_log_reply(&reply));
             *connection = Some(conn);
-            return if tries == 1 {
-                Settled::NotAttempted
-            } else {
-                Settled::Deferred
-            };
+            shared.log.enqueue(accepted);
+            Tried::Settled(Settled::Accepted)
         }
-        let subject = subject_of(work, tries);
-        if !record(shared, attempt_entry(work, &subject, tries)).await {
-            *connection = Some(conn);
-            return Settled::NotAttempted;
-        }
-
-        if let Err(failure) = conn.begin(&shared.from, &letter.envelope).await {
-            // A relay that demands or refuses our credentials says nothing about the recipient:
-            // the letter stays deferred (sent by the next run) and the run stops.
-            let fatal = failure.is_authentication();
+        Err(failure) => {
             let kind = match failure.kind {
-                FailureKind::Permanent if !fatal => Kind::Rejected,
-                _ => Kind::Deferred,
+                FailureKind::Permanent => Kind::Rejected,
+                FailureKind::Transient => Kind::Deferred,
+                _ => Kind::Unknown,
             };
             *connection = keep(conn, &failure).await;
             record_outcome(shared, &subject, kind, &failure);
-            if fatal {
-                shared.stop.request(format!(
-                    "the relay refused to accept mail from us: {failure}"
+            if kind == Kind::Unknown {
+                shared.progress.lock().expect("progress").println(&format!(
+                    "warning: {}: the connection was lost after the letter was sent ({failure}); it may \
+                     have arrived, so it will not be sent again automatically",
+                    work.letter.key
                 ));
-                return settled_of(kind);
             }
-            if kind == Kind::Deferred && tries <= shared.retries {
-                continue;
-            }
-            return settled_of(kind);
+            again_or(shared, kind, tries)
         }
+    }
+}
 
-        if !record(shared, Entry::about(Kind::Data, &subject)).await {
-            // Nothing was sent; the server drops the transaction at its own timeout.
-            return Settled::NotAttempted;
-        }
-        match conn.finish(letter).await {
-            Ok(reply) => {
-                let mut accepted = Entry::about(Kind::Accepted, &subject);
-                accepted.stage = Some("message".to_owned());
-                accepted.smtp = Some(to_log_reply(&reply));
-                *connection = Some(conn);
-                shared.log.enqueue(accepted);
-                return Settled::Accepted;
-            }
-            Err(failure) => {
-                let kind = match failure.kind {
-                    FailureKind::Permanent => Kind::Rejected,
-                    FailureKind::Transient => Kind::Deferred,
-                    _ => Kind::Unknown,
-                };
-                *connection = keep(conn, &failure).await;
-                record_outcome(shared, &subject, kind, &failure);
-                if kind == Kind::Unknown {
-                    shared.progress.lock().expect("progress").println(&format!(
-                        "warning: {}: the connection was lost after the letter was sent ({failure}); it may \
-                         have arrived, so it will not be sent again automatically",
-                        letter.key
-                    ));
-                }
-                if kind == Kind::Deferred && tries <= shared.retries {
-                    continue;
-                }
-                return settled_of(kind);
-            }
-        }
+/// Everything up to MAIL FROM: a connection (the worker's, or a new one), a slot in the rate
+/// limit, and the durable `attempt` record. Without them the letter is not tried now.
+async fn open_attempt(
+    shared: &Shared,
+    connection: &mut Option<dispatch::Connection>,
+    work: &Work,
+    tries: u32,
+) -> Result<(dispatch::Connection, Subject), Settled> {
+    if shared.stop.reason().is_some() {
+        return Err(untried(tries));
+    }
+    let conn = match connection.take() {
+        Some(conn) => conn,
+        None => connect(shared).await.map_err(|()| untried(tries))?,
+    };
+    if !Limiter::acquire(&shared.limiter, &shared.stop).await {
+        *connection = Some(conn);
+        return Err(untried(tries));
+    }
+    let subject = subject_of(work, tries);
+    if !record(shared, attempt_entry(work, &subject, tries)).await {
+        *connection = Some(conn);
+        return Err(Settled::NotAttempted);
+    }
+    Ok((conn, subject))
+}
+
+/// MAIL FROM, an RCPT or DATA was refused (or failed): nothing was sent.
+fn refused_before_data(shared: &Shared, subject: &Subject, failure: &Failure, tries: u32) -> Tried {
+    // A relay that demands or refuses our credentials says nothing about the recipient: the
+    // letter stays deferred (sent by the next run) and the run stops.
+    let fatal = failure.is_authentication();
+    let kind = match failure.kind {
+        FailureKind::Permanent if !fatal => Kind::Rejected,
+        _ => Kind::Deferred,
+    };
+    record_outcome(shared, subject, kind, failure);
+    if fatal {
+        shared.stop.request(format!(
+            "the relay refused to accept mail from us: {failure}"
+        ));
+        return Tried::Settled(settled_of(kind));
+    }
+    again_or(shared, kind, tries)
+}
+
+/// A deferred letter with tries left in this run waits for a retry; anything else is settled.
+fn again_or(shared: &Shared, kind: Kind, tries: u32) -> Tried {
+    if kind == Kind::Deferred && tries <= shared.retries {
+        Tried::Again
+    } else {
+        Tried::Settled(settled_of(kind))
     }
 }
 
@@ -565,14 +671,17 @@ impl StopSignal {
 
     /// Sleeps for `d` unless asked to stop first; true if the whole delay passed.
     async fn sleep(&self, d: Duration) -> bool {
-        let mut rx = self.tx.subscribe();
-        if rx.borrow().is_some() {
-            return false;
-        }
         tokio::select! {
-            () = tokio::time::sleep(d) => true,
-            _ = rx.changed() => false,
+            () = tokio::time::sleep(d) => self.reason().is_none(),
+            () = self.requested() => false,
         }
+    }
+
+    /// Completes once the run is asked to stop (at once if it already was).
+    pub(super) async fn requested(&self) {
+        let mut rx = self.tx.subscribe();
+        // `wait_for` sees the current value first, so a stop asked before this call counts.
+        let _ = rx.wait_for(Option::is_some).await;
     }
 
     /// Ctrl-C or SIGTERM: stop taking letters and settle what is in flight. A second one ends the

@@ -10,12 +10,13 @@
 //! `data` before the first byte of the message, the outcome after the server's reply.
 //!
 //! It does not parse CSV, render, build MIME or speak SMTP itself: it calls the stages that do.
-//! `plan` reads, renders and builds on every core; `deliver` runs the SMTP workers; `lock` holds
-//! the campaign.
+//! `plan` reads, renders and builds on every core; `deliver` runs the SMTP workers; `queue` hands
+//! them the next letter or a retry that is due; `lock` holds the campaign.
 
 mod deliver;
 mod lock;
 mod plan;
+mod queue;
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;

@@ -19,7 +19,8 @@ mod input;
 /// The promises under a clerk's ordinary mistakes: renamed columns, edits at the prompt,
 /// addresses as Outlook writes them, line ends, oversized and endless input.
 mod promises;
-/// Concurrency, rate limits, signals, kill -9, a hostile relay, test sends, hostile values.
+/// Concurrency, rate limits, greylisting and retries, signals, kill -9, a hostile relay, test
+/// sends, hostile values.
 mod resilience;
 /// Real sends to an SMTP server on loopback: delivery, the log, the archive, resume.
 mod send;

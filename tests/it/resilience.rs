@@ -687,3 +687,174 @@ fn the_resume_command_keeps_the_rate() {
             "To resume, run: letterpost send --retry-failed --concurrency 1 --rate 30/minute",
         );
 }
+
+/// The records about one key, in log order.
+fn history<'a>(log: &'a [Record], key: &str) -> Vec<&'a Record> {
+    log.iter()
+        .filter(|r| r.key.as_deref() == Some(key))
+        .collect()
+}
+
+/// The greylisting case: at concurrency 1, one address answered 451 kept the only
+/// worker in its backoff. Now the letter waits for its retry without the worker: with a retry
+/// delay of 3 s (2.25-3.75 s with jitter), every other letter is accepted before the greylisted
+/// one's second attempt, and the run ends when that retry is accepted.
+#[test]
+fn a_greylisted_letter_waits_for_its_retry_while_the_others_go_out() {
+    let mut script = Script::default();
+    script
+        .rcpt_transient_times
+        .insert("vanthu1@co-quan.example".into(), 1);
+    let server = SmtpServer::start(script);
+    let mut c = Campaign::with_csv(&list(20));
+    c.set_toml("sending", "retry_delay", "3");
+    c.relay(server.port);
+    let run = c.run(&["send", "--yes", "--concurrency", "1"]);
+    run.code(0).stdout_has("20 of 20 recipients accepted");
+
+    let log = c.log();
+    let grey = history(&log, "org-001");
+    let kinds: Vec<(&str, u32)> = grey
+        .iter()
+        .map(|r| (r.kind.as_str(), r.attempt.unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("attempt", 1),
+            ("deferred", 1),
+            ("attempt", 2),
+            ("data", 2),
+            ("accepted", 2)
+        ]
+    );
+    let deferred = grey[1];
+    assert_eq!(deferred.stage.as_deref(), Some("rcpt"));
+    assert_eq!(deferred.smtp.as_ref().unwrap().code, 451);
+    assert_eq!(
+        grey[2].message_id, grey[0].message_id,
+        "the retry keeps its Message-ID"
+    );
+    let second_attempt = grey[2].seq;
+    for i in 2..=20 {
+        let key = format!("org-{i:03}");
+        let accepted: Vec<_> = history(&log, &key)
+            .into_iter()
+            .filter(|r| r.kind == "accepted")
+            .collect();
+        assert_eq!(accepted.len(), 1, "{key}");
+        assert_eq!(accepted[0].attempt, Some(1), "{key}");
+        assert!(
+            accepted[0].seq < second_attempt,
+            "{key} was accepted (seq {}) after the greylisted letter's retry began (seq {second_attempt})",
+            accepted[0].seq
+        );
+    }
+    let counts = log.last().unwrap().counts.clone().unwrap();
+    assert_eq!(counts["accepted"], 20);
+    assert_eq!(counts["deferred"], 0);
+    assert_eq!(server.received().len(), 20, "each letter arrived once");
+    // Once the others were out, the run said what it was waiting for.
+    run.stderr_has("waiting: 1 letter deferred by the relay, next retry in ");
+    c.run(&["log", "verify"]).code(0);
+}
+
+/// Ctrl-C while the only thing left is a retry a minute away: the run ends at once (the wait is
+/// interrupted, the retry is not made), exit 3 with the resume command, the letter stays
+/// `deferred` and is counted so, and the log verifies. The next run (with `-q`: no progress or
+/// waiting lines) carries on with attempt 2.
+#[test]
+fn ctrl_c_while_only_a_retry_waits_ends_the_run_at_once_and_the_letter_stays_deferred() {
+    use std::io::{BufRead, BufReader, Read};
+    let mut script = Script::default();
+    script
+        .rcpt_transient_times
+        .insert("vanthu1@co-quan.example".into(), 2);
+    let server = SmtpServer::start(script);
+    let mut c = Campaign::with_csv(&list(5));
+    c.set_toml("sending", "retry_delay", "60");
+    // Were the wait not interrupted, the run would still end after one retry.
+    c.set_toml("sending", "retries", "1");
+    c.relay(server.port);
+    let mut child = c
+        .command(&["send", "--yes"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut printed = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the run ended before it waited:\n{printed}"
+        );
+        printed.push_str(&line);
+        if line.starts_with("waiting: 1 letter deferred by the relay, next retry in ") {
+            break;
+        }
+    }
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    stderr.read_to_string(&mut printed).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(3), "{stdout}\n{printed}");
+    assert!(
+        printed.contains("Stopping: finishing the letters in flight"),
+        "{printed}"
+    );
+    assert!(
+        printed.contains("To resume, run: letterpost send --concurrency 1"),
+        "{printed}"
+    );
+    assert!(
+        stdout.contains("org-001 (line 2, Cơ quan số 1): deferred — 451 Greylisted"),
+        "{stdout}"
+    );
+
+    let log = c.log();
+    let grey: Vec<(&str, u32)> = history(&log, "org-001")
+        .iter()
+        .map(|r| (r.kind.as_str(), r.attempt.unwrap()))
+        .collect();
+    assert_eq!(grey, [("attempt", 1), ("deferred", 1)], "no retry was made");
+    let finished = log.last().unwrap();
+    assert_eq!(finished.kind, "run_finished");
+    assert_eq!(
+        finished.stopped.as_deref(),
+        Some("interrupted by the operator")
+    );
+    let counts = finished.counts.clone().unwrap();
+    assert_eq!(
+        (&counts["accepted"], &counts["deferred"], &counts["pending"]),
+        (&4.into(), &1.into(), &0.into())
+    );
+    c.run(&["log", "verify"]).code(0);
+
+    c.set_toml("sending", "retry_delay", "0.05");
+    let resumed = c.run(&["-q", "send", "--yes"]);
+    resumed.code(0).stdout_has("5 of 5 recipients accepted");
+    assert!(
+        !resumed.stderr.contains("waiting:") && !resumed.stderr.contains("progress:"),
+        "-q prints no progress:\n{}",
+        resumed.stderr
+    );
+    let attempts: Vec<(String, u32)> = history(&c.log(), "org-001")
+        .iter()
+        .filter(|r| r.kind != "attempt" && r.kind != "data")
+        .map(|r| (r.kind.clone(), r.attempt.unwrap()))
+        .collect();
+    assert_eq!(
+        attempts,
+        [
+            ("deferred".to_owned(), 1),
+            ("deferred".to_owned(), 2),
+            ("accepted".to_owned(), 3)
+        ]
+    );
+    c.run(&["log", "verify"]).code(0);
+}
