@@ -25,13 +25,13 @@ use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
 use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
-use lettre::transport::smtp::response::Response;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::message::Letter;
 use crate::order::InOrder;
 use crate::private_fs;
+pub use crate::smtp::{Reply, Stage};
 
 /// The `[smtp]` table, with environment overrides applied.
 #[derive(Debug, Clone)]
@@ -67,88 +67,6 @@ impl fmt::Display for Security {
             Security::Tls => "tls",
             Security::None => "none",
         })
-    }
-}
-
-/// The step of an SMTP session where something happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stage {
-    Connect,
-    Greeting,
-    Starttls,
-    Auth,
-    Mail,
-    Rcpt,
-    Data,
-    /// Sending the message and waiting for the reply to its final dot.
-    Message,
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Connect => "connect",
-            Stage::Greeting => "greeting",
-            Stage::Starttls => "starttls",
-            Stage::Auth => "auth",
-            Stage::Mail => "mail",
-            Stage::Rcpt => "rcpt",
-            Stage::Data => "data",
-            Stage::Message => "message",
-        }
-    }
-}
-
-/// A server's reply, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Reply {
-    pub code: u16,
-    pub enhanced: Option<String>,
-    pub text: String,
-}
-
-impl Reply {
-    fn from_response(response: &Response) -> Reply {
-        let text = response.message().collect::<Vec<_>>().join("\n");
-        Reply::parse_text(u16::from(response.code()), &text)
-    }
-
-    /// Splits an RFC 3463 enhanced status code (`5.1.1`) off the front of the text.
-    fn parse_text(code: u16, text: &str) -> Reply {
-        let first = text.split_whitespace().next().unwrap_or("");
-        let enhanced = first
-            .split('.')
-            .map(|part| {
-                !part.is_empty() && part.len() <= 3 && part.bytes().all(|b| b.is_ascii_digit())
-            })
-            .filter(|ok| *ok)
-            .count()
-            == 3
-            && first.split('.').count() == 3
-            && first.starts_with(['2', '4', '5']);
-        let (enhanced, text) = if enhanced {
-            (
-                Some(first.to_owned()),
-                text[first.len()..].trim_start().to_owned(),
-            )
-        } else {
-            (None, text.to_owned())
-        };
-        Reply {
-            code,
-            enhanced,
-            text: sanitise(&text),
-        }
-    }
-}
-
-impl fmt::Display for Reply {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.code)?;
-        if let Some(e) = &self.enhanced {
-            write!(f, " {e}")?;
-        }
-        write!(f, " {}", self.text.replace('\n', " / "))
     }
 }
 
@@ -216,7 +134,7 @@ impl Failure {
         Failure {
             stage,
             reply: None,
-            error: Some(sanitise(&error)),
+            error: Some(crate::smtp::printable(&error)),
             kind,
         }
     }
@@ -262,7 +180,7 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "at {}: ", self.stage.as_str())?;
+        write!(f, "at {}: ", self.stage)?;
         match (&self.reply, &self.error) {
             (Some(reply), _) => write!(f, "{reply}"),
             (None, Some(error)) => write!(f, "{error}"),
@@ -448,7 +366,7 @@ impl Connection {
             Some(text) => step(Stage::Message, t, self.conn.command(Content(text))).await?,
             None => step(Stage::Message, t, self.conn.message(&letter.bytes)).await?,
         };
-        Ok(Reply::from_response(&response))
+        Ok(Reply::from(&response))
     }
 
     /// RSET after a clean negative reply, so the session can carry the next letter. Returns the
@@ -512,15 +430,6 @@ fn error_chain(e: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Keeps a server's text printable: control characters become spaces, lines are joined by `\n`.
-fn sanitise(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() && c != '\n' { ' ' } else { c })
-        .collect::<String>()
-        .trim()
-        .to_owned()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -763,25 +672,11 @@ fn previous_outbox(target: &Path) -> anyhow::Result<Option<Vec<std::ffi::OsStrin
 
 #[cfg(test)]
 mod tests {
-    use super::Reply;
 
     #[test]
     fn only_a_line_that_starts_with_a_dot_needs_stuffing() {
         assert!(super::needs_dot_stuffing(b".hidden"));
         assert!(super::needs_dot_stuffing(b"a\r\n.\r\nMAIL FROM"));
         assert!(!super::needs_dot_stuffing(b"a.b\r\nc. d\r\n"));
-    }
-
-    #[test]
-    fn enhanced_codes_are_split_off() {
-        let r = Reply::parse_text(550, "5.1.1 <x@y.example>: Recipient address rejected");
-        assert_eq!(r.enhanced.as_deref(), Some("5.1.1"));
-        assert_eq!(r.text, "<x@y.example>: Recipient address rejected");
-        let r = Reply::parse_text(250, "Ok: queued as 4AB2");
-        assert_eq!((r.enhanced, r.text.as_str()), (None, "Ok: queued as 4AB2"));
-        assert_eq!(
-            Reply::parse_text(451, "4.7.1\u{7}greylisted").text,
-            "4.7.1 greylisted"
-        );
     }
 }

@@ -6,6 +6,7 @@
 #[macro_use]
 mod report;
 
+mod archive;
 mod audit;
 mod cli;
 mod clock;
@@ -13,6 +14,7 @@ mod config;
 mod delivery_log;
 mod dispatch;
 mod init;
+mod ledger;
 mod merge;
 mod message;
 mod order;
@@ -20,6 +22,7 @@ mod private_fs;
 mod problem;
 mod recipients;
 mod send;
+mod smtp;
 
 use clap::Parser;
 
@@ -73,12 +76,41 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             )?;
             send::send(&config, &options)
         }
-        Command::Log(args) => {
-            let source = match args.log {
-                Some(file) => audit::Source::file(&file)?,
-                None => audit::Source::campaign(&load()?),
+        Command::Log(args) => log(args, load),
+    }
+}
+
+/// `letterpost log …`: the auditor's commands, on the campaign's log or on `--log FILE`.
+fn log(
+    args: cli::LogArgs,
+    load: impl FnOnce() -> anyhow::Result<Config>,
+) -> anyhow::Result<ExitCode> {
+    use cli::LogCommand;
+    // A checkpoint that cannot be a hash is a typing mistake: say so before anything is read.
+    if let LogCommand::Verify {
+        checkpoint: Some(text),
+    } = &args.command
+    {
+        audit::checkpoint_hash(text)?;
+    }
+    let source = match args.log {
+        Some(file) => audit::Source::file(&file)?,
+        None => audit::Source::campaign(&load()?),
+    };
+    match args.command {
+        LogCommand::Verify { checkpoint } => audit::verify(&source, checkpoint.as_deref()),
+        LogCommand::Summary { json } => audit::summary(&source, json),
+        LogCommand::List { status, since } => {
+            audit::list(&source, status.as_deref(), since.as_deref())
+        }
+        LogCommand::Show { key } => audit::show(&source, &key),
+        LogCommand::Export { json, output, .. } => {
+            let format = if json {
+                audit::Format::Json
+            } else {
+                audit::Format::Csv
             };
-            audit::run(&source, args.command)
+            audit::export(&source, format, output.as_deref())
         }
     }
 }

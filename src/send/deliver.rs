@@ -23,9 +23,13 @@ use super::queue::{self, Next, Queue, Turn};
 use super::{Options, describe_options, operator};
 use crate::clock;
 use crate::config::Rate;
-use crate::delivery_log::{self, Entry, Kind, Log, Subject};
+use crate::delivery_log::{
+    self, Body, Counts, Letter, Log, Mode, Outcome, RunFinished, RunStarted,
+};
 use crate::dispatch::{self, Failure, FailureKind, Relay};
+use crate::ledger::Open;
 use crate::report::{self, ExitCode, Progress, Stopped};
+use crate::smtp::Stage;
 
 pub(super) struct Delivery<'a> {
     pub(super) pipeline: &'a Pipeline<'a>,
@@ -38,7 +42,7 @@ pub(super) struct Delivery<'a> {
     pub(super) pending: u64,
     pub(super) letters: tokio::sync::mpsc::Receiver<Work>,
     pub(super) stop: StopSignal,
-    pub(super) open: Vec<Entry>,
+    pub(super) open: Vec<Open>,
     pub(super) chain: delivery_log::Chain,
     pub(super) sent_times: Vec<SystemTime>,
 }
@@ -77,7 +81,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         retries: config.sending.retries,
         retry_delay: config.sending.retry_delay,
         from: config.from.email.clone(),
-        tally: Mutex::new(Tally::default()),
+        tally: Mutex::new(Counts::default()),
         progress: Mutex::new(Progress::new(jobs as u64, d.options.quiet)),
         connected_once: std::sync::atomic::AtomicBool::new(false),
     });
@@ -104,67 +108,56 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     shared.progress.lock().expect("progress").finish();
     let stopped = stop.reason();
     let tally = shared.tally.lock().expect("tally").clone();
-    let counts = delivery_log::Counts {
-        accepted: tally.accepted,
-        rejected: tally.rejected,
+    let counts = Counts {
         deferred: tally.deferred + still_waiting,
-        unknown: tally.unknown,
         skipped: d.skipped,
         pending: d.pending + (jobs as u64).saturating_sub(tally.settled() + still_waiting),
+        ..tally
     };
-    let finished = log
-        .append(Entry {
-            kind: Kind::RunFinished,
-            counts: Some(counts.clone()),
+    let head = log
+        .append(Body::RunFinished(RunFinished {
+            counts: counts.clone(),
             stopped: stopped.clone(),
-            ..Entry::default()
-        })
+        }))
         .await
         .map_err(|e| Stopped(format!("{e:#}")))?;
     Ok(Delivered {
-        head: finished.hash.unwrap_or_default(),
+        head,
         stopped,
         counts,
     })
 }
 
 /// The `run_started` record: who sends, from where, with which inputs and options.
-fn run_started(d: &Delivery<'_>) -> Entry {
+fn run_started(d: &Delivery<'_>) -> Body {
     let config = d.pipeline.config;
-    let inputs = d.pipeline.inputs().into_iter().collect();
-    Entry {
-        kind: Kind::RunStarted,
-        mode: Some(if d.redirect { "test" } else { "send" }.to_owned()),
-        campaign: Some(config.id.clone()),
-        operator: Some(operator()),
-        host: Some(gethostname::gethostname().to_string_lossy().into_owned()),
-        tool: Some(format!("letterpost {}", env!("CARGO_PKG_VERSION"))),
-        inputs: Some(inputs),
-        options: Some(describe_options(d.options)),
+    Body::RunStarted(RunStarted {
+        mode: if d.redirect { Mode::Test } else { Mode::Send },
+        campaign: config.id.clone(),
+        operator: operator(),
+        host: gethostname::gethostname().to_string_lossy().into_owned(),
+        tool: format!("letterpost {}", env!("CARGO_PKG_VERSION")),
+        inputs: d.pipeline.inputs().into_iter().collect(),
+        options: describe_options(d.options),
         key_source: Some(d.pipeline.key_source.to_string()),
         source_date_epoch: config.source_date_epoch,
-        ..Entry::default()
-    }
+    })
 }
 
 /// Closes the attempts an earlier run left open: `unknown` if the message may have been sent
 /// (it had `data`), else `deferred`.
-async fn close_left_open(log: &Log, open: &[Entry]) -> anyhow::Result<()> {
-    for entry in open {
-        let Some(subject) = Subject::of(entry) else {
-            continue;
-        };
-        let sent = entry.kind == Kind::Data;
-        let mut closing = Entry::about(if sent { Kind::Unknown } else { Kind::Deferred }, &subject);
-        closing.stage = Some("interrupted".to_owned());
-        closing.error = Some(if sent {
-            format!(
-                "run {} stopped after the message was sent and before the server's reply",
-                entry.run
-            )
+async fn close_left_open(log: &Log, open: &[Open]) -> anyhow::Result<()> {
+    for attempt in open {
+        let (outcome, error) = if attempt.data {
+            let why = "stopped after the message was sent and before the server's reply";
+            (Outcome::Unknown, format!("run {} {why}", attempt.run))
         } else {
-            format!("run {} stopped before the message was sent", entry.run)
-        });
+            let why = "stopped before the message was sent";
+            (Outcome::Deferred, format!("run {} {why}", attempt.run))
+        };
+        let closing = attempt
+            .letter
+            .ended(outcome, Stage::Interrupted, None, Some(error));
         log.append(closing)
             .await
             .map_err(|e| Stopped(format!("{e:#}")))?;
@@ -181,34 +174,9 @@ struct Shared {
     retries: u32,
     retry_delay: Duration,
     from: Address,
-    tally: Mutex<Tally>,
+    tally: Mutex<Counts>,
     progress: Mutex<Progress>,
     connected_once: std::sync::atomic::AtomicBool,
-}
-
-#[derive(Debug, Default, Clone)]
-struct Tally {
-    accepted: u64,
-    rejected: u64,
-    deferred: u64,
-    unknown: u64,
-}
-
-impl Tally {
-    fn settled(&self) -> u64 {
-        self.accepted + self.rejected + self.deferred + self.unknown
-    }
-}
-
-/// How one letter ended in this run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Settled {
-    Accepted,
-    Rejected,
-    Deferred,
-    Unknown,
-    /// Not attempted: the run stopped first.
-    NotAttempted,
 }
 
 /// A retry waiting longer than this lets its worker close the idle connection first: relays
@@ -252,12 +220,11 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>) {
                 );
                 show_waiting(&shared, &queue);
             }
-            Tried::Settled(settled) => {
-                count(&shared, settled);
-                if settled != Settled::NotAttempted {
-                    let note = format!("{} {}", turn.work.letter.key, settled_name(settled));
-                    shared.progress.lock().expect("progress").advance(&note);
-                }
+            Tried::Ended(None) => {}
+            Tried::Ended(Some(outcome)) => {
+                shared.tally.lock().expect("tally").add(outcome);
+                let note = format!("{} {outcome}", turn.work.letter.key);
+                shared.progress.lock().expect("progress").advance(&note);
             }
         }
     }
@@ -312,31 +279,10 @@ fn report_waiting(w: queue::Waiting) -> report::Waiting {
     }
 }
 
-fn count(shared: &Shared, settled: Settled) {
-    let mut tally = shared.tally.lock().expect("tally");
-    match settled {
-        Settled::Accepted => tally.accepted += 1,
-        Settled::Rejected => tally.rejected += 1,
-        Settled::Deferred => tally.deferred += 1,
-        Settled::Unknown => tally.unknown += 1,
-        Settled::NotAttempted => {}
-    }
-}
-
-fn settled_name(s: Settled) -> &'static str {
-    match s {
-        Settled::Accepted => "accepted",
-        Settled::Rejected => "rejected",
-        Settled::Deferred => "deferred",
-        Settled::Unknown => "unknown",
-        Settled::NotAttempted => "not attempted",
-    }
-}
-
 /// What every record about try `attempt` of `work` shares.
-fn subject_of(work: &Work, attempt: u32) -> Subject {
+fn letter_of(work: &Work, attempt: u32) -> Letter {
     let letter = &work.letter;
-    Subject {
+    Letter {
         key: letter.key.clone(),
         row: letter.line,
         to: letter.envelope.iter().map(ToString::to_string).collect(),
@@ -348,34 +294,19 @@ fn subject_of(work: &Work, attempt: u32) -> Subject {
     }
 }
 
-/// The `attempt` record of try `tries` of `work`.
-fn attempt_entry(work: &Work, subject: &Subject, tries: u32) -> Entry {
-    let mut attempt = Entry::about(Kind::Attempt, subject);
-    attempt.organisation = Some(work.letter.organisation.clone());
-    attempt.reason = if tries == 1 {
-        work.reason.map(str::to_owned)
-    } else {
-        None
-    };
-    attempt
-}
-
 /// What one try of a letter came to.
 enum Tried {
-    /// Settled for this run.
-    Settled(Settled),
+    /// Done for this run: how it ended, or `None` when it was not attempted (the run stopped
+    /// first).
+    Ended(Option<Outcome>),
     /// Deferred, with tries left in this run: it waits for its retry.
     Again,
 }
 
 /// A letter this run cannot try now (stopped, or the relay is gone): not attempted if this was
 /// to be its first try, else still deferred by its last one, whose outcome is recorded.
-fn untried(tries: u32) -> Settled {
-    if tries == 1 {
-        Settled::NotAttempted
-    } else {
-        Settled::Deferred
-    }
+fn untried(tries: u32) -> Option<Outcome> {
+    (tries > 1).then_some(Outcome::Deferred)
 }
 
 /// Try number `tries` (in this run) of one letter. Every network step is preceded by its
@@ -388,43 +319,41 @@ async fn try_once(
     work: &Work,
     tries: u32,
 ) -> Tried {
-    let (mut conn, subject) = match open_attempt(shared, connection, work, tries).await {
+    let (mut conn, letter) = match open_attempt(shared, connection, work, tries).await {
         Ok(opened) => opened,
-        Err(settled) => return Tried::Settled(settled),
+        Err(untried) => return Tried::Ended(untried),
     };
     if let Err(failure) = conn.begin(&shared.from, &work.letter.envelope).await {
         *connection = keep(conn, &failure).await;
-        return refused_before_data(shared, &subject, &failure, tries);
+        return refused_before_data(shared, &letter, &failure, tries);
     }
-    if !record(shared, Entry::about(Kind::Data, &subject)).await {
+    if !record(shared, Body::Data(letter.clone())).await {
         // Nothing was sent; the server drops the transaction at its own timeout.
-        return Tried::Settled(Settled::NotAttempted);
+        return Tried::Ended(None);
     }
     match conn.finish(&work.letter).await {
         Ok(reply) => {
-            let mut accepted = Entry::about(Kind::Accepted, &subject);
-            accepted.stage = Some("message".to_owned());
-            accepted.smtp = Some(to_log_reply(&reply));
             *connection = Some(conn);
+            let accepted = letter.ended(Outcome::Accepted, Stage::Message, Some(reply), None);
             shared.log.enqueue(accepted);
-            Tried::Settled(Settled::Accepted)
+            Tried::Ended(Some(Outcome::Accepted))
         }
         Err(failure) => {
-            let kind = match failure.kind {
-                FailureKind::Permanent => Kind::Rejected,
-                FailureKind::Transient => Kind::Deferred,
-                _ => Kind::Unknown,
+            let outcome = match failure.kind {
+                FailureKind::Permanent => Outcome::Rejected,
+                FailureKind::Transient => Outcome::Deferred,
+                _ => Outcome::Unknown,
             };
             *connection = keep(conn, &failure).await;
-            record_outcome(shared, &subject, kind, &failure);
-            if kind == Kind::Unknown {
+            record_outcome(shared, &letter, outcome, &failure);
+            if outcome == Outcome::Unknown {
                 shared.progress.lock().expect("progress").println(&format!(
                     "warning: {}: the connection was lost after the letter was sent ({failure}); it may \
                      have arrived, so it will not be sent again automatically",
                     work.letter.key
                 ));
             }
-            again_or(shared, kind, tries)
+            again_or(shared, outcome, tries)
         }
     }
 }
@@ -436,7 +365,7 @@ async fn open_attempt(
     connection: &mut Option<dispatch::Connection>,
     work: &Work,
     tries: u32,
-) -> Result<(dispatch::Connection, Subject), Settled> {
+) -> Result<(dispatch::Connection, Letter), Option<Outcome>> {
     if shared.stop.reason().is_some() {
         return Err(untried(tries));
     }
@@ -448,48 +377,41 @@ async fn open_attempt(
         *connection = Some(conn);
         return Err(untried(tries));
     }
-    let subject = subject_of(work, tries);
-    if !record(shared, attempt_entry(work, &subject, tries)).await {
+    let letter = letter_of(work, tries);
+    // The reason the operator gave is for the first try; a retry in the same run is routine.
+    let reason = if tries == 1 { work.reason } else { None };
+    if !record(shared, letter.attempt(&work.letter.organisation, reason)).await {
         *connection = Some(conn);
-        return Err(Settled::NotAttempted);
+        return Err(None);
     }
-    Ok((conn, subject))
+    Ok((conn, letter))
 }
 
 /// MAIL FROM, an RCPT or DATA was refused (or failed): nothing was sent.
-fn refused_before_data(shared: &Shared, subject: &Subject, failure: &Failure, tries: u32) -> Tried {
+fn refused_before_data(shared: &Shared, letter: &Letter, failure: &Failure, tries: u32) -> Tried {
     // A relay that demands or refuses our credentials says nothing about the recipient: the
     // letter stays deferred (sent by the next run) and the run stops.
     let fatal = failure.is_authentication();
-    let kind = match failure.kind {
-        FailureKind::Permanent if !fatal => Kind::Rejected,
-        _ => Kind::Deferred,
+    let outcome = match failure.kind {
+        FailureKind::Permanent if !fatal => Outcome::Rejected,
+        _ => Outcome::Deferred,
     };
-    record_outcome(shared, subject, kind, failure);
+    record_outcome(shared, letter, outcome, failure);
     if fatal {
         shared.stop.request(format!(
             "the relay refused to accept mail from us: {failure}"
         ));
-        return Tried::Settled(settled_of(kind));
+        return Tried::Ended(Some(outcome));
     }
-    again_or(shared, kind, tries)
+    again_or(shared, outcome, tries)
 }
 
-/// A deferred letter with tries left in this run waits for a retry; anything else is settled.
-fn again_or(shared: &Shared, kind: Kind, tries: u32) -> Tried {
-    if kind == Kind::Deferred && tries <= shared.retries {
+/// A deferred letter with tries left in this run waits for a retry; anything else is done.
+fn again_or(shared: &Shared, outcome: Outcome, tries: u32) -> Tried {
+    if outcome == Outcome::Deferred && tries <= shared.retries {
         Tried::Again
     } else {
-        Tried::Settled(settled_of(kind))
-    }
-}
-
-fn settled_of(kind: Kind) -> Settled {
-    match kind {
-        Kind::Accepted => Settled::Accepted,
-        Kind::Rejected => Settled::Rejected,
-        Kind::Deferred => Settled::Deferred,
-        _ => Settled::Unknown,
+        Tried::Ended(Some(outcome))
     }
 }
 
@@ -549,8 +471,8 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
     Err(())
 }
 
-async fn record(shared: &Shared, entry: Entry) -> bool {
-    match shared.log.append(entry).await {
+async fn record(shared: &Shared, body: Body) -> bool {
+    match shared.log.append(body).await {
         Ok(_) => true,
         Err(e) => {
             shared.stop.request(format!(
@@ -564,20 +486,14 @@ async fn record(shared: &Shared, entry: Entry) -> bool {
 /// Records an outcome without waiting for the disk: nothing for this recipient follows it in
 /// this run except a retry, whose `attempt` is awaited and, the log keeping order, makes this
 /// record durable first. A write failure shows at that next record.
-fn record_outcome(shared: &Shared, subject: &Subject, kind: Kind, failure: &Failure) {
-    let mut entry = Entry::about(kind, subject);
-    entry.stage = Some(failure.stage.as_str().to_owned());
-    entry.smtp = failure.reply.as_ref().map(to_log_reply);
-    entry.error = failure.error.clone();
-    shared.log.enqueue(entry);
-}
-
-fn to_log_reply(reply: &dispatch::Reply) -> delivery_log::Reply {
-    delivery_log::Reply {
-        code: reply.code,
-        enhanced: reply.enhanced.clone(),
-        text: reply.text.clone(),
-    }
+fn record_outcome(shared: &Shared, letter: &Letter, outcome: Outcome, failure: &Failure) {
+    let body = letter.ended(
+        outcome,
+        failure.stage,
+        failure.reply.clone(),
+        failure.error.clone(),
+    );
+    shared.log.enqueue(body);
 }
 
 /// The delay before try `n + 1`: `base * 2^(n-1)`, with ±25 % jitter, at most 15 minutes.

@@ -27,10 +27,12 @@ use anyhow::{Context, bail};
 use self::deliver::{Delivery, StopSignal, deliver};
 use self::lock::Lock;
 use self::plan::{Pipeline, Planned, Work, cores, produce};
+use crate::archive::Archive;
 use crate::clock;
 use crate::config::{Config, Rate};
-use crate::delivery_log::{self, Archive, Kind, Ledger, State};
+use crate::delivery_log::{self, Body, Reason};
 use crate::dispatch::{Directory, Relay};
+use crate::ledger::{Ledger, State};
 use crate::merge;
 use crate::message::{self, Redirect};
 use crate::problem::Problem;
@@ -264,17 +266,15 @@ pub fn send(config: &Config, options: &Options) -> anyhow::Result<ExitCode> {
     // Letters went out: from here on a failure means "stopped early", not "could not start".
     let mut ledger = Ledger::for_sending();
     let mut settled_now = HashSet::new();
-    let replayed = delivery_log::replay(&log_path, |_, entry| {
-        ledger.add(entry);
-        if entry.run == run
-            && let Some(key) = &entry.key
-        {
-            match entry.kind {
-                Kind::Accepted | Kind::Rejected | Kind::Unknown => {
-                    settled_now.insert(key.clone());
+    let replayed = delivery_log::replay(&log_path, |_, record| {
+        ledger.add(record);
+        if record.run == run {
+            match &record.body {
+                Body::Accepted(e) | Body::Rejected(e) | Body::Unknown(e) => {
+                    settled_now.insert(e.key.clone());
                 }
-                Kind::Deferred => {
-                    settled_now.remove(key);
+                Body::Deferred(e) => {
+                    settled_now.remove(&e.key);
                 }
                 _ => {}
             }
@@ -595,7 +595,7 @@ struct Job {
     key: String,
     /// Attempts made in earlier runs.
     attempts: u32,
-    reason: Option<&'static str>,
+    reason: Option<Reason>,
     /// The Message-ID earlier attempts carried: every later try keeps it.
     message_id: Option<String>,
 }
@@ -627,10 +627,10 @@ fn select(
             .map(|_| ledger.recipients.get(*key).map(|r| r.state));
         match state {
             None => bail!("--resend-unknown: no recipient has the key `{key}`"),
-            Some(Some(State::Unknown | State::Open { data: true })) => {}
+            Some(Some(State::Unknown)) => {}
             Some(other) => bail!(
                 "--resend-unknown `{key}`: its delivery is not unknown (it is {}); nothing was sent",
-                other.map_or("not attempted yet", State::name)
+                other.map_or("not attempted yet", State::as_str)
             ),
         }
     }
@@ -652,19 +652,15 @@ fn select(
         };
         let attempts = history.map_or(0, |r| r.attempts);
         let reason = match history.map(|r| r.state) {
-            None | Some(State::Deferred | State::Open { data: false }) => None,
+            None | Some(State::Deferred | State::Interrupted) => None,
             Some(State::Accepted) => {
                 selection.accepted_before += 1;
                 selection.skipped += 1;
                 continue;
             }
-            Some(State::Rejected) if options.retry_failed => Some("retry_failed"),
-            Some(State::Unknown | State::Open { data: true })
-                if resend.contains(p.key.as_str()) =>
-            {
-                Some("resend_unknown")
-            }
-            Some(State::Rejected | State::Unknown | State::Open { data: true }) => {
+            Some(State::Rejected) if options.retry_failed => Some(Reason::RetryFailed),
+            Some(State::Unknown) if resend.contains(p.key.as_str()) => Some(Reason::ResendUnknown),
+            Some(State::Rejected | State::Unknown) => {
                 selection.skipped += 1;
                 continue;
             }
@@ -673,9 +669,7 @@ fn select(
             selection.pending += 1;
             continue;
         }
-        let message_id = history
-            .and_then(|r| r.last_attempt.as_ref())
-            .and_then(|e| e.message_id.clone());
+        let message_id = history.map(|r| r.message_id.clone());
         selection.jobs.push(Job {
             key: p.key.clone(),
             attempts,
@@ -688,9 +682,10 @@ fn select(
 
 /// Names what changed since the last run, from the fingerprints in its `run_started`.
 fn changed_inputs(pipeline: &Pipeline, ledger: &Ledger) -> Vec<String> {
-    let Some(last) = ledger.last_run.as_ref().and_then(|e| e.inputs.as_ref()) else {
+    let Some(Body::RunStarted(last)) = ledger.last_run.as_ref().map(|r| &r.body) else {
         return Vec::new();
     };
+    let last = &last.inputs;
     let mut changed = Vec::new();
     for (name, input) in pipeline.inputs() {
         match last.get(&name) {
@@ -787,20 +782,20 @@ fn final_report(
     if !problems.is_empty() {
         say!("Not accepted:");
         for (p, r) in &problems {
-            let last = r.last.as_deref();
-            let reply = last
-                .and_then(|l| l.smtp.as_ref())
-                .map(|s| format!("{} {}", s.code, s.text.replace('\n', " / ")))
-                .or_else(|| last.and_then(|l| l.error.clone()))
+            let reply = r
+                .last
+                .as_deref()
+                .and_then(|l| l.body.outcome())
+                .map(|(_, e)| e.reply_or_error())
                 .unwrap_or_default();
             say!(
                 "  {} (line {}, {}): {} — {}. {}",
                 p.key,
                 p.line,
                 p.organisation,
-                r.state.name(),
+                r.state,
                 reply,
-                next_action(r.state, &p.key)
+                r.state.next_action(&p.key)
             );
         }
     }
@@ -830,22 +825,6 @@ fn test_report(counts: &delivery_log::Counts, jobs: usize, stopped: bool) -> Exi
         ExitCode::Partial
     } else {
         ExitCode::Success
-    }
-}
-
-/// What the operator can do about a recipient in `state`.
-pub fn next_action(state: State, key: &str) -> String {
-    match state {
-        State::Accepted => "Nothing to do".to_owned(),
-        State::Rejected => format!(
-            "Fix the address in the list (or ask the organisation), then `letterpost send --retry-failed --only {key}`"
-        ),
-        State::Deferred | State::Open { data: false } => {
-            "The next `letterpost send` tries it again".to_owned()
-        }
-        State::Unknown | State::Open { data: true } => format!(
-            "Ask the organisation whether it arrived; if not, `letterpost send --resend-unknown {key}` (same Message-ID)"
-        ),
     }
 }
 

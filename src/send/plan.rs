@@ -13,9 +13,10 @@ use anyhow::bail;
 
 use super::Job;
 use super::deliver::StopSignal;
+use crate::archive::Archive;
 use crate::clock;
 use crate::config::Config;
-use crate::delivery_log::{self, Archive};
+use crate::delivery_log::{self, Reason};
 use crate::merge::{self, Templates};
 use crate::message::{self, Letter, Redirect, Sender};
 use crate::order::InOrder;
@@ -392,6 +393,6 @@ pub(super) struct Work {
     /// Where the producer stored the letter's bytes (relative to the campaign folder).
     pub(super) archive: String,
     pub(super) attempts: u32,
-    pub(super) reason: Option<&'static str>,
+    pub(super) reason: Option<Reason>,
     pub(super) test: bool,
 }

@@ -256,7 +256,7 @@ fn summary_list_and_show_answer_who_received_what() {
         .stdout_has("inputs: campaign.toml ")
         .stdout_has("Recipients in the log: 5 — accepted 4, rejected 1")
         .stdout_has("b (=HYPERLINK(")
-        .stdout_has("550 User unknown")
+        .stdout_has("550 5.1.1 User unknown")
         .stdout_has("next: Fix the address");
     let json: serde_json::Value =
         serde_json::from_str(&c.run(&["log", "summary", "--json"]).stdout).unwrap();

@@ -219,7 +219,7 @@ fn a_permanent_reply_to_the_dot_is_rejected_and_not_retried() {
     let c = campaign(&server);
     c.run(&["send", "--yes"])
         .code(1)
-        .stdout_has("a (line 2, Sở A): rejected — 554 Message refused by policy");
+        .stdout_has("a (line 2, Sở A): rejected — 554 5.7.1 Message refused by policy");
     assert_eq!(outcomes(&c.log())[0], ("a".into(), "rejected".into()));
     c.run(&["send", "--yes"])
         .code(1)

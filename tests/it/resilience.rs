@@ -812,7 +812,7 @@ fn ctrl_c_while_only_a_retry_waits_ends_the_run_at_once_and_the_letter_stays_def
         "{printed}"
     );
     assert!(
-        stdout.contains("org-001 (line 2, Cơ quan số 1): deferred — 451 Greylisted"),
+        stdout.contains("org-001 (line 2, Cơ quan số 1): deferred — 451 4.7.1 Greylisted"),
         "{stdout}"
     );
 

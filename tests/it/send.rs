@@ -154,9 +154,9 @@ fn rejected_and_deferred_recipients_are_recorded_and_the_exit_code_says_so() {
     let run = c.run(&["send", "--yes"]);
     run.code(1)
         .stdout_has("1 of 3 recipients accepted")
-        .stdout_has("b (line 3, Sở B, Phòng Hợp tác): rejected — 550 <b2@b.example>: Recipient address rejected")
+        .stdout_has("b (line 3, Sở B, Phòng Hợp tác): rejected — 550 5.1.1 <b2@b.example>: Recipient address rejected")
         .stdout_has("--retry-failed --only b")
-        .stdout_has("c (line 4, Sở C): deferred — 451 Try again later");
+        .stdout_has("c (line 4, Sở C): deferred — 451 4.3.0 Try again later");
     assert_eq!(
         server.received().len(),
         1,

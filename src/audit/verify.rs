@@ -1,0 +1,372 @@
+//! `letterpost log verify`: the chain, the rules each organisation's history keeps, the archived
+//! messages, and a kept checkpoint.
+//!
+//! `Audit` is a pure fold over typed records: a record that parsed is well formed, so the rules
+//! here are about order (an outcome only after its attempt, at most one acceptance unless a
+//! resend was asked for), never about which members a record has.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use anyhow::bail;
+use indexmap::IndexMap;
+
+use super::{Source, archived_sha256};
+use crate::delivery_log::{self, Attempt, Body, Broken, Letter, Line, Outcome, Reason, Record};
+use crate::report::ExitCode;
+
+/// One finding of `verify`: where, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub line: u64,
+    pub seq: Option<u64>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Finding {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}", self.line)?;
+        if let Some(seq) = self.seq {
+            write!(f, " (seq {seq})")?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+/// An attempt not yet closed by an outcome, and whether its `data` was written.
+struct OpenAttempt {
+    attempt: Attempt,
+    seq: u64,
+    data: bool,
+}
+
+/// The per-recipient rules, checked record by record.
+#[derive(Default)]
+pub struct Audit {
+    /// (key, test) → the open attempt, if any.
+    open: HashMap<(String, bool), OpenAttempt>,
+    last_attempt: HashMap<String, u32>,
+    accepted: HashMap<String, u32>,
+    message_ids: HashMap<String, String>,
+    run: Option<String>,
+    runs: usize,
+    /// Every archived message a record names, with the SHA-256 its records give it.
+    archives: IndexMap<String, String>,
+}
+
+impl Audit {
+    /// Checks one record that passed the chain rule; returns what is wrong with it, if anything.
+    pub fn check(&mut self, record: &Record) -> Option<String> {
+        let starts = matches!(record.body, Body::RunStarted(_));
+        if record.seq == 0 && !starts {
+            return Some("the log does not begin with run_started".into());
+        }
+        if starts {
+            self.run = Some(record.run.clone());
+            self.runs += 1;
+            return None;
+        }
+        if self.run.as_deref() != Some(record.run.as_str()) {
+            return Some(format!("run `{}` has no run_started before it", record.run));
+        }
+        match &record.body {
+            Body::RunStarted(_) | Body::RunFinished(_) => None,
+            Body::Attempt(attempt) => self.attempt(attempt, record.seq),
+            Body::Data(letter) => self.data(letter),
+            body => {
+                let (outcome, ending) = body.outcome()?;
+                let has_reason = ending.smtp.is_some() || ending.error.is_some();
+                self.ending(outcome, &ending.letter(), has_reason)
+            }
+        }
+    }
+
+    fn attempt(&mut self, attempt: &Attempt, seq: u64) -> Option<String> {
+        let key = &attempt.key;
+        let slot = (key.clone(), attempt.test);
+        if let Some(open) = self.open.get(&slot) {
+            return Some(format!(
+                "a new attempt for `{key}` while attempt {} (seq {}) has no outcome",
+                open.attempt.attempt, open.seq
+            ));
+        }
+        if !attempt.test {
+            let expected = self.last_attempt.get(key).map_or(1, |n| n + 1);
+            if attempt.attempt != expected {
+                return Some(format!(
+                    "attempt {} for `{key}`, but attempt {expected} was next",
+                    attempt.attempt
+                ));
+            }
+            self.last_attempt.insert(key.clone(), attempt.attempt);
+            let id = self
+                .message_ids
+                .entry(key.clone())
+                .or_insert_with(|| attempt.message_id.clone());
+            if *id != attempt.message_id {
+                return Some(format!(
+                    "`{key}` changed its Message-ID from {id} to {}",
+                    attempt.message_id
+                ));
+            }
+        }
+        self.archives
+            .insert(attempt.archive.clone(), attempt.sha256.clone());
+        let open = OpenAttempt {
+            attempt: attempt.clone(),
+            seq,
+            data: false,
+        };
+        self.open.insert(slot, open);
+        None
+    }
+
+    fn data(&mut self, letter: &Letter) -> Option<String> {
+        let key = &letter.key;
+        match self.open.get_mut(&(key.clone(), letter.test)) {
+            None => Some(format!("data for `{key}` without an attempt")),
+            Some(open) if open.data => Some(format!("a second data record for `{key}`")),
+            Some(open) => {
+                open.data = true;
+                same_attempt(open, letter, "data")
+            }
+        }
+    }
+
+    fn ending(&mut self, outcome: Outcome, letter: &Letter, has_reason: bool) -> Option<String> {
+        let key = &letter.key;
+        let Some(open) = self.open.remove(&(key.clone(), letter.test)) else {
+            return Some(format!("{outcome} for `{key}` without an attempt"));
+        };
+        if let Some(m) = same_attempt(&open, letter, outcome.as_str()) {
+            return Some(m);
+        }
+        if matches!(outcome, Outcome::Accepted | Outcome::Unknown) && !open.data {
+            return Some(format!(
+                "{outcome} for `{key}`, but the message was never sent (no data record)"
+            ));
+        }
+        if !has_reason {
+            return Some(format!(
+                "{outcome} for `{key}` with neither the server's reply nor an error"
+            ));
+        }
+        if outcome == Outcome::Accepted && !letter.test {
+            let n = self.accepted.entry(key.clone()).or_insert(0);
+            *n += 1;
+            if *n > 1 && open.attempt.reason != Some(Reason::ResendUnknown) {
+                return Some(format!(
+                    "`{key}` accepted a second time without a requested resend"
+                ));
+            }
+        }
+        None
+    }
+}
+
+fn same_attempt(open: &OpenAttempt, letter: &Letter, what: &str) -> Option<String> {
+    let a = &open.attempt;
+    let same = a.attempt == letter.attempt
+        && a.sha256 == letter.sha256
+        && a.message_id == letter.message_id
+        && a.archive == letter.archive;
+    (!same).then(|| {
+        format!(
+            "{what} for `{}` does not match its attempt {} (seq {})",
+            letter.key, a.attempt, open.seq
+        )
+    })
+}
+
+/// A `--checkpoint` as the log writes hashes: 64 hex digits, lowercase (uppercase is accepted).
+/// Anything else is a typing mistake, not evidence against the log (exit 2, nothing read).
+pub fn checkpoint_hash(text: &str) -> anyhow::Result<String> {
+    if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(text.to_ascii_lowercase());
+    }
+    bail!(
+        "--checkpoint `{text}` is not a head hash: it must be the 64 hexadecimal digits a run \
+         printed after `Log head:`; the log was not checked"
+    )
+}
+
+/// What one pass over the log found.
+#[derive(Default)]
+struct Pass {
+    audit: Audit,
+    finding: Option<Finding>,
+    records: u64,
+    checkpoint_seq: Option<u64>,
+    /// Where each archived message is first named: (line, seq).
+    named_at: HashMap<String, (u64, u64)>,
+}
+
+/// `letterpost log verify [--checkpoint HASH]`.
+pub fn verify(source: &Source, checkpoint: Option<&str>) -> anyhow::Result<ExitCode> {
+    let checkpoint = checkpoint.map(checkpoint_hash).transpose()?;
+    let path = source.existing_log()?;
+    let shown = source.show(path);
+    let mut pass = Pass::default();
+    let chain = delivery_log::replay(path, |line: &Line, record: &Record| {
+        pass.records += 1;
+        if pass.finding.is_none()
+            && let Some(message) = pass.audit.check(record)
+        {
+            pass.finding = Some(Finding {
+                line: line.number,
+                seq: Some(record.seq),
+                message,
+            });
+        }
+        if let Some(letter) = record.body.letter() {
+            pass.named_at
+                .entry(letter.archive)
+                .or_insert((line.number, record.seq));
+        }
+        if checkpoint.as_deref() == Some(record.hash.as_str()) {
+            pass.checkpoint_seq = Some(record.seq);
+        }
+    })?;
+    let head = match chain {
+        Ok(chain) => chain.head,
+        Err(broken) => {
+            say!(
+                "{shown}: FAILED at {broken}{}",
+                where_the_order_breaks(path, &broken)
+            );
+            say!(
+                "The records before line {} hold; nothing after it can be trusted.",
+                broken.line
+            );
+            return Ok(ExitCode::Partial);
+        }
+    };
+    if let Some(f) = &pass.finding {
+        say!("{shown}: FAILED at {f}");
+        return Ok(ExitCode::Partial);
+    }
+    if !archives_hold(source, &shown, &pass) || !checkpoint_holds(&shown, &pass, &checkpoint) {
+        return Ok(ExitCode::Partial);
+    }
+    say!(
+        "{shown}: OK: {} records in {} run(s); the hash chain holds; every recipient's history is in order; \
+         {} archived messages match their records.",
+        pass.records,
+        pass.audit.runs,
+        pass.audit.archives.len()
+    );
+    say!("Head: {head}");
+    Ok(ExitCode::Success)
+}
+
+/// Whether every archived message is there and hashes to its records; says where not.
+fn archives_hold(source: &Source, shown: &str, pass: &Pass) -> bool {
+    let mut problems = Vec::new();
+    for (archive, sha256) in &pass.audit.archives {
+        match archived_sha256(&source.root, archive) {
+            Ok(actual) if &actual == sha256 => {}
+            Ok(_) => problems.push((
+                archive,
+                "does not hash to its record's sha256: it was replaced or changed".to_owned(),
+            )),
+            Err(why) => problems.push((archive, why)),
+        }
+    }
+    let Some((archive, why)) = problems.first() else {
+        return true;
+    };
+    let (line, seq) = pass.named_at.get(*archive).copied().unwrap_or((0, 0));
+    say!("{shown}: FAILED at line {line} (seq {seq}): the archived message {archive} {why}");
+    if problems.len() > 1 {
+        say!(
+            "({} archived messages in all fail this check)",
+            problems.len()
+        );
+    }
+    false
+}
+
+/// Whether the kept checkpoint is still in the log; says where it is, or that it is gone.
+fn checkpoint_holds(shown: &str, pass: &Pass, checkpoint: &Option<String>) -> bool {
+    let Some(cp) = checkpoint else {
+        return true;
+    };
+    match pass.checkpoint_seq {
+        Some(seq) => {
+            say!(
+                "The checkpoint {cp} is the record with seq {seq}; {} records follow it.",
+                pass.records - seq - 1
+            );
+            true
+        }
+        None => {
+            say!(
+                "{shown}: FAILED: no record has the checkpoint hash {cp}: the log was rewritten or cut \
+                 short since that checkpoint was taken"
+            );
+            false
+        }
+    }
+}
+
+/// For a `seq` out of place, says where the expected record went, from a second look at the file:
+/// later in the file (reordered), nowhere (removed), or earlier (a line inserted or repeated).
+fn where_the_order_breaks(path: &Path, broken: &Broken) -> String {
+    let expected = match broken.damage {
+        delivery_log::Damage::Missing { expected }
+        | delivery_log::Damage::OutOfOrder { expected } => expected,
+        _ => return String::new(),
+    };
+    let Some(found) = broken.seq else {
+        return String::new();
+    };
+    let mut first_line: HashMap<u64, u64> = HashMap::new();
+    if let Ok(lines) = delivery_log::lines(path) {
+        for line in lines.map_while(Result::ok) {
+            let seq = serde_json::from_str::<serde_json::Value>(&line.text)
+                .ok()
+                .and_then(|v| v.get("seq").and_then(serde_json::Value::as_u64));
+            if let Some(seq) = seq {
+                first_line.entry(seq).or_insert(line.number);
+            }
+        }
+    }
+    if found > expected {
+        match first_line.get(&expected) {
+            Some(line) if *line > broken.line => format!(
+                "; the record with seq {expected} is further down, on line {line}: the lines were reordered"
+            ),
+            _ => format!("; no line holds seq {expected}: lines were deleted"),
+        }
+    } else {
+        match first_line.get(&found) {
+            Some(line) if *line < broken.line => {
+                format!(
+                    "; seq {found} was already on line {line}: a line was inserted or repeated before this one"
+                )
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn checkpoints_are_64_hex_digits_in_either_case() {
+        let head = "ca5930758ead4f75208c20aee9716d6cfe8dfbc02634f295ca07de8d765e726c";
+        assert_eq!(checkpoint_hash(head).unwrap(), head);
+        assert_eq!(checkpoint_hash(&head.to_uppercase()).unwrap(), head);
+        for bad in [
+            "",
+            "deadbeef",
+            &head[1..],
+            &format!("{head}0"),
+            &head.replace('c', "g"),
+        ] {
+            assert!(checkpoint_hash(bad).is_err(), "{bad}");
+        }
+    }
+}

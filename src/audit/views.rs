@@ -1,0 +1,471 @@
+//! What the auditor reads: `summary` (per run, then every organisation not accepted), `list`,
+//! `show` (one organisation's whole history with its archived evidence) and `export` (one row
+//! per organisation, formula-safe).
+//!
+//! Each view is computed from the ledger the log folds into; none checks the log's rules (that
+//! is `verify`) or writes to the campaign.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::{Source, archived_sha256, damaged_code};
+use crate::delivery_log::{Body, Counts, Input, Record};
+use crate::ledger::{Ledger, Recipient, State};
+use crate::report::ExitCode;
+
+/// One run, as the summary tells it.
+#[derive(Debug, Serialize)]
+struct RunSummary {
+    run: String,
+    mode: String,
+    operator: String,
+    host: String,
+    tool: String,
+    started: String,
+    finished: Option<String>,
+    stopped: Option<String>,
+    inputs: IndexMap<String, Input>,
+    counts: Counts,
+}
+
+/// One organisation, as the list and the export tell it.
+#[derive(Debug, Serialize)]
+struct RecipientRow {
+    key: String,
+    organisation: String,
+    to: Vec<String>,
+    state: State,
+    time: String,
+    message_id: String,
+    smtp_code: Option<u16>,
+    smtp_enhanced: Option<String>,
+    smtp_text: Option<String>,
+    error: Option<String>,
+    attempts: u32,
+    archive: String,
+    sha256: String,
+    next_action: String,
+}
+
+fn runs(records: &[Record]) -> Vec<RunSummary> {
+    let mut runs: Vec<RunSummary> = Vec::new();
+    for r in records {
+        if let Body::RunStarted(s) = &r.body {
+            runs.push(RunSummary {
+                run: r.run.clone(),
+                mode: s.mode.to_string(),
+                operator: s.operator.clone(),
+                host: s.host.clone(),
+                tool: s.tool.clone(),
+                started: r.time.clone(),
+                finished: None,
+                stopped: None,
+                inputs: s.inputs.clone(),
+                counts: Counts::default(),
+            });
+            continue;
+        }
+        let Some(run) = runs.last_mut().filter(|run| run.run == r.run) else {
+            continue;
+        };
+        if let Some((outcome, _)) = r.body.outcome() {
+            run.counts.add(outcome);
+        } else if let Body::RunFinished(f) = &r.body {
+            run.finished = Some(r.time.clone());
+            run.stopped.clone_from(&f.stopped);
+            run.counts.skipped = f.counts.skipped;
+            run.counts.pending = f.counts.pending;
+        }
+    }
+    runs
+}
+
+fn ledger(records: &[Record]) -> Ledger {
+    let mut ledger = Ledger::default();
+    for r in records {
+        ledger.add(r);
+    }
+    ledger
+}
+
+fn row(key: &str, r: &Recipient) -> RecipientRow {
+    // A full ledger (the auditor's) keeps the last record and attempt of every key.
+    let last = r
+        .last
+        .as_deref()
+        .expect("a full ledger keeps the last record");
+    let attempt = r
+        .last_attempt
+        .as_deref()
+        .expect("a full ledger keeps the last attempt");
+    let ending = last.body.outcome().map(|(_, e)| e);
+    let smtp = ending.and_then(|e| e.smtp.as_ref());
+    RecipientRow {
+        key: key.to_owned(),
+        organisation: attempt.organisation.clone(),
+        to: attempt.to.clone(),
+        state: r.state,
+        time: last.time.clone(),
+        message_id: attempt.message_id.clone(),
+        smtp_code: smtp.map(|s| s.code),
+        smtp_enhanced: smtp.and_then(|s| s.enhanced.clone()),
+        smtp_text: smtp.map(|s| s.text.clone()),
+        error: ending.and_then(|e| e.error.clone()),
+        attempts: r.attempts,
+        archive: attempt.archive.clone(),
+        sha256: attempt.sha256.clone(),
+        next_action: r.state.next_action(key),
+    }
+}
+
+fn rows(ledger: &Ledger) -> Vec<RecipientRow> {
+    ledger.recipients.iter().map(|(k, r)| row(k, r)).collect()
+}
+
+/// The reply or error of a row, on one line.
+fn what_happened(r: &RecipientRow) -> String {
+    match (&r.smtp_code, &r.smtp_text, &r.error) {
+        (Some(code), Some(text), _) => {
+            let enhanced = r
+                .smtp_enhanced
+                .as_deref()
+                .map(|e| format!("{e} "))
+                .unwrap_or_default();
+            format!("{code} {enhanced}{}", text.replace('\n', " / "))
+        }
+        (_, _, Some(error)) => error.clone(),
+        _ => String::new(),
+    }
+}
+
+/// `letterpost log summary [--json]`.
+pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
+    let (records, broken) = source.read()?;
+    let runs = runs(&records);
+    let rows = rows(&ledger(&records));
+    let mut totals: IndexMap<State, u64> = State::ALL.into_iter().map(|s| (s, 0)).collect();
+    for row in &rows {
+        *totals.entry(row.state).or_insert(0) += 1;
+    }
+    let not_accepted: Vec<&RecipientRow> =
+        rows.iter().filter(|r| r.state != State::Accepted).collect();
+    if json {
+        #[derive(Serialize)]
+        struct Summary<'a> {
+            campaign: &'a str,
+            log: String,
+            runs: &'a [RunSummary],
+            recipients: usize,
+            states: IndexMap<&'static str, u64>,
+            not_accepted: &'a [&'a RecipientRow],
+            damaged: Option<String>,
+        }
+        let out = Summary {
+            campaign: &source.id,
+            log: source.show(&source.log),
+            runs: &runs,
+            recipients: rows.len(),
+            states: totals.iter().map(|(s, n)| (s.as_str(), *n)).collect(),
+            not_accepted: &not_accepted,
+            damaged: broken.as_ref().map(ToString::to_string),
+        };
+        say!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(damaged_code(&broken));
+    }
+    say!(
+        "Campaign {} — delivery log {}",
+        source.id,
+        source.show(&source.log)
+    );
+    say!();
+    for r in &runs {
+        say_run(r);
+    }
+    say!();
+    let states: Vec<String> = totals
+        .iter()
+        .filter(|(_, n)| **n > 0)
+        .map(|(s, n)| format!("{s} {n}"))
+        .collect();
+    say!(
+        "Recipients in the log: {} — {}",
+        rows.len(),
+        states.join(", ")
+    );
+    if !not_accepted.is_empty() {
+        say!();
+        say!("Not accepted:");
+        for r in &not_accepted {
+            let reply = what_happened(r);
+            say!(
+                "  {} ({}): {} at {} — {reply}",
+                r.key,
+                r.organisation,
+                r.state,
+                r.time
+            );
+            say!("      next: {}", r.next_action);
+        }
+    }
+    Ok(damaged_code(&broken))
+}
+
+fn say_run(r: &RunSummary) {
+    let end = match (&r.finished, &r.stopped) {
+        (Some(t), None) => format!("finished {t}"),
+        (Some(t), Some(why)) => format!("stopped {t}: {why}"),
+        (None, _) => "did not finish (the process ended without closing the run)".to_owned(),
+    };
+    say!(
+        "Run {} ({}) by {} on {}, {}",
+        r.run,
+        r.mode,
+        r.operator,
+        r.host,
+        r.tool
+    );
+    say!("  started {}, {end}", r.started);
+    let c = &r.counts;
+    say!(
+        "  accepted {}, rejected {}, deferred {}, unknown {}, skipped (settled before) {}, not attempted {}",
+        c.accepted,
+        c.rejected,
+        c.deferred,
+        c.unknown,
+        c.skipped,
+        c.pending
+    );
+    let inputs: Vec<String> = r
+        .inputs
+        .values()
+        .map(|i| format!("{} {}", i.file, &i.sha256[..i.sha256.len().min(12)]))
+        .collect();
+    say!("  inputs: {}", inputs.join(", "));
+}
+
+/// `letterpost log list [--status S] [--since T]`.
+pub fn list(
+    source: &Source,
+    status: Option<&str>,
+    since: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let status = status
+        .map(|s| {
+            s.parse::<State>()
+                .map_err(|e| anyhow::anyhow!("--status {e}"))
+        })
+        .transpose()?;
+    let since = since
+        .map(|s| {
+            crate::clock::parse_rfc3339(s)
+                .or_else(|| crate::clock::parse_rfc3339(&format!("{s}T00:00:00Z")))
+                .with_context(|| {
+                    format!(
+                        "--since `{s}` is not a time such as 2026-11-26T08:00:00Z or 2026-11-26"
+                    )
+                })
+        })
+        .transpose()?;
+    let (records, broken) = source.read()?;
+    let rows = rows(&ledger(&records));
+    let mut shown = 0;
+    for r in rows.iter() {
+        if status.is_some_and(|s| s != r.state) {
+            continue;
+        }
+        if let Some(since) = since
+            && crate::clock::parse_rfc3339(&r.time).is_none_or(|t| t < since)
+        {
+            continue;
+        }
+        shown += 1;
+        say!(
+            "{:<11} {}  {}  attempts {}  {}  {}",
+            r.state.as_str(),
+            r.time,
+            r.key,
+            r.attempts,
+            r.message_id,
+            r.to.join(", ")
+        );
+    }
+    eprintln!("{shown} of {} recipients", rows.len());
+    Ok(damaged_code(&broken))
+}
+
+/// `letterpost log show KEY`.
+pub fn show(source: &Source, key: &str) -> anyhow::Result<ExitCode> {
+    let (records, broken) = source.read()?;
+    let history: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.body.key() == Some(key))
+        .collect();
+    if history.is_empty() {
+        bail!("the log has no record about `{key}`");
+    }
+    let ledger = ledger(&records);
+    if let Some(r) = ledger.recipients.get(key) {
+        let row = row(key, r);
+        say!("{key}: {} — {}", r.state, row.next_action);
+        say!("organisation: {}", row.organisation);
+        say!("to: {}", row.to.join(", "));
+        say!("Message-ID: {}", row.message_id);
+        say!();
+    }
+    for record in history {
+        say_history_line(source, record);
+    }
+    Ok(damaged_code(&broken))
+}
+
+fn say_history_line(source: &Source, record: &Record) {
+    let Some(letter) = record.body.letter() else {
+        return;
+    };
+    let test = if letter.test { " (test)" } else { "" };
+    let mut line = format!(
+        "seq {:<6} {}  {:<9} attempt {}{test}",
+        record.seq,
+        record.time,
+        record.body.name(),
+        letter.attempt
+    );
+    if let Some((_, ending)) = record.body.outcome() {
+        let happened = ending.reply_or_error();
+        if !happened.is_empty() {
+            line.push_str(&format!("  {happened}"));
+        }
+        line.push_str(&format!("  [at {}]", ending.stage));
+    }
+    say!("{line}");
+    if let Body::Attempt(a) = &record.body {
+        let check = match archived_sha256(&source.root, &a.archive) {
+            Ok(actual) if actual == a.sha256 => "matches".to_owned(),
+            Ok(_) => "DOES NOT MATCH".to_owned(),
+            Err(why) => why,
+        };
+        say!(
+            "           message {}  sha256 {}  ({check})",
+            a.archive,
+            a.sha256
+        );
+    }
+}
+
+/// How `export` writes its rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// UTF-8 with a BOM, every cell quoted and formula-safe.
+    Csv,
+    /// JSON Lines.
+    Json,
+}
+
+/// The export's columns, in order. They never change with the language of the interface.
+const COLUMNS: [&str; 14] = [
+    "key",
+    "organisation",
+    "to",
+    "state",
+    "time",
+    "message_id",
+    "smtp_code",
+    "smtp_enhanced",
+    "smtp_text",
+    "error",
+    "attempts",
+    "archive",
+    "sha256",
+    "next_action",
+];
+
+/// `letterpost log export [--csv | --json] [-o FILE]`.
+pub fn export(source: &Source, format: Format, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (records, broken) = source.read()?;
+    let rows = rows(&ledger(&records));
+    let mut out: Box<dyn Write> = match output {
+        Some(file) => Box::new(
+            std::fs::File::create(file)
+                .with_context(|| format!("cannot create {}", file.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    match format {
+        Format::Json => {
+            for row in &rows {
+                serde_json::to_writer(&mut out, row)?;
+                out.write_all(b"\n")?;
+            }
+        }
+        Format::Csv => write_csv(out, &rows)?,
+    }
+    if let Some(file) = output {
+        eprintln!("wrote {} recipients to {}", rows.len(), file.display());
+    }
+    Ok(damaged_code(&broken))
+}
+
+fn write_csv(mut out: Box<dyn Write>, rows: &[RecipientRow]) -> anyhow::Result<()> {
+    out.write_all("\u{feff}".as_bytes())?;
+    let mut writer = csv::WriterBuilder::new()
+        .quote_style(csv::QuoteStyle::Always)
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    writer.write_record(COLUMNS)?;
+    for r in rows {
+        let record = [
+            r.key.clone(),
+            r.organisation.clone(),
+            r.to.join("; "),
+            r.state.to_string(),
+            r.time.clone(),
+            r.message_id.clone(),
+            r.smtp_code.map(|c| c.to_string()).unwrap_or_default(),
+            r.smtp_enhanced.clone().unwrap_or_default(),
+            r.smtp_text.clone().unwrap_or_default(),
+            r.error.clone().unwrap_or_default(),
+            r.attempts.to_string(),
+            r.archive.clone(),
+            r.sha256.clone(),
+            r.next_action.clone(),
+        ];
+        writer.write_record(record.iter().map(|cell| neutralise(cell)))?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// OWASP CSV injection: a cell a spreadsheet would read as a formula gets a leading `'`.
+pub fn neutralise(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_cells_are_neutralised() {
+        for cell in [
+            "=HYPERLINK(\"http://x\",\"y\")",
+            "+1",
+            "-2",
+            "@SUM(A1)",
+            "\t=1",
+            "\r=1",
+            "\n=1",
+        ] {
+            assert_eq!(neutralise(cell), format!("'{cell}"));
+        }
+        assert_eq!(neutralise("Sở Y tế"), "Sở Y tế");
+        assert_eq!(neutralise("a=b"), "a=b");
+    }
+}

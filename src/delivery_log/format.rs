@@ -1,0 +1,497 @@
+//! The wire format of one record: the typed records (one struct per `type`, so a record that
+//! parses is well formed), how a record becomes a line (members in the documented order, sealed
+//! by the chain rule), and how a line becomes a record again.
+//!
+//! No I/O here: `write` appends what `seal` makes, `read` checks lines with `parse`.
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::smtp::{Reply, Stage};
+
+/// The format version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The `prev` of the first record.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// One record as read back: the members every record has, and what its `type` says.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    pub seq: u64,
+    pub time: String,
+    pub run: String,
+    pub prev: String,
+    pub hash: String,
+    pub body: Body,
+}
+
+/// What a record says, by its `type`. Each variant's members are written in the order of its
+/// struct's fields, after `type` and `prev`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Body {
+    RunStarted(RunStarted),
+    /// Before the first SMTP command for a message (MAIL FROM).
+    Attempt(Attempt),
+    /// After the server's 354, before the first byte of the message.
+    Data(Letter),
+    Accepted(Ending),
+    Rejected(Ending),
+    Deferred(Ending),
+    Unknown(Ending),
+    RunFinished(RunFinished),
+}
+
+/// How one attempt at a letter ended: the outcome records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// The server answered 2xx to the message.
+    Accepted,
+    /// 5xx: not retried.
+    Rejected,
+    /// 4xx, or a failure before the message was sent: safe to try again.
+    Deferred,
+    /// The connection was lost after the message was sent: maybe delivered.
+    Unknown,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Accepted => "accepted",
+            Outcome::Rejected => "rejected",
+            Outcome::Deferred => "deferred",
+            Outcome::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `mode` of a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    Send,
+    /// A test send (`--redirect-to`): its letters never count as delivered.
+    Test,
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Mode::Send => "send",
+            Mode::Test => "test",
+        })
+    }
+}
+
+/// `reason` of an attempt the operator asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    ResendUnknown,
+    RetryFailed,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunStarted {
+    pub mode: Mode,
+    pub campaign: String,
+    pub operator: String,
+    pub host: String,
+    pub tool: String,
+    pub inputs: IndexMap<String, Input>,
+    pub options: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_date_epoch: Option<u64>,
+}
+
+/// A fingerprinted input file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    pub file: String,
+    pub sha256: String,
+}
+
+/// The members every record about one try at one letter shares (and all a `data` record has).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Letter {
+    pub key: String,
+    pub row: u64,
+    pub to: Vec<String>,
+    pub message_id: String,
+    pub sha256: String,
+    pub archive: String,
+    pub attempt: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub test: bool,
+}
+
+/// An `attempt`: the letter's members, with the organisation between `to` and `message_id` and
+/// the reason last, as the format has always written them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attempt {
+    pub key: String,
+    pub row: u64,
+    pub to: Vec<String>,
+    pub organisation: String,
+    pub message_id: String,
+    pub sha256: String,
+    pub archive: String,
+    pub attempt: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub test: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+}
+
+/// An outcome record: the letter's members, where it ended, and the server's reply or what went
+/// wrong where there was none.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Ending {
+    pub key: String,
+    pub row: u64,
+    pub to: Vec<String>,
+    pub message_id: String,
+    pub sha256: String,
+    pub archive: String,
+    pub attempt: u32,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub test: bool,
+    pub stage: Stage,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smtp: Option<Reply>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunFinished {
+    pub counts: Counts,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped: Option<String>,
+}
+
+/// What a run did, by outcome: `skipped` were settled before it, `pending` were not attempted.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Counts {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub deferred: u64,
+    pub unknown: u64,
+    pub skipped: u64,
+    pub pending: u64,
+}
+
+impl Counts {
+    /// Counts one more letter that ended so.
+    pub fn add(&mut self, outcome: Outcome) {
+        *match outcome {
+            Outcome::Accepted => &mut self.accepted,
+            Outcome::Rejected => &mut self.rejected,
+            Outcome::Deferred => &mut self.deferred,
+            Outcome::Unknown => &mut self.unknown,
+        } += 1;
+    }
+
+    /// Letters that ended one way or another.
+    pub fn settled(&self) -> u64 {
+        self.accepted + self.rejected + self.deferred + self.unknown
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+impl Letter {
+    /// The `attempt` record of this try.
+    pub fn attempt(&self, organisation: &str, reason: Option<Reason>) -> Body {
+        Body::Attempt(Attempt {
+            key: self.key.clone(),
+            row: self.row,
+            to: self.to.clone(),
+            organisation: organisation.to_owned(),
+            message_id: self.message_id.clone(),
+            sha256: self.sha256.clone(),
+            archive: self.archive.clone(),
+            attempt: self.attempt,
+            test: self.test,
+            reason,
+        })
+    }
+
+    /// The outcome record of this try.
+    pub fn ended(
+        &self,
+        outcome: Outcome,
+        stage: Stage,
+        reply: Option<Reply>,
+        error: Option<String>,
+    ) -> Body {
+        let ending = Ending {
+            key: self.key.clone(),
+            row: self.row,
+            to: self.to.clone(),
+            message_id: self.message_id.clone(),
+            sha256: self.sha256.clone(),
+            archive: self.archive.clone(),
+            attempt: self.attempt,
+            test: self.test,
+            stage,
+            smtp: reply,
+            error,
+        };
+        match outcome {
+            Outcome::Accepted => Body::Accepted(ending),
+            Outcome::Rejected => Body::Rejected(ending),
+            Outcome::Deferred => Body::Deferred(ending),
+            Outcome::Unknown => Body::Unknown(ending),
+        }
+    }
+}
+
+impl Attempt {
+    /// The members every record of this try shares.
+    pub fn letter(&self) -> Letter {
+        Letter {
+            key: self.key.clone(),
+            row: self.row,
+            to: self.to.clone(),
+            message_id: self.message_id.clone(),
+            sha256: self.sha256.clone(),
+            archive: self.archive.clone(),
+            attempt: self.attempt,
+            test: self.test,
+        }
+    }
+}
+
+impl Ending {
+    /// The server's reply, or what went wrong where there was none, on one line.
+    pub fn reply_or_error(&self) -> String {
+        match (&self.smtp, &self.error) {
+            (Some(reply), _) => reply.to_string(),
+            (None, Some(error)) => error.clone(),
+            (None, None) => String::new(),
+        }
+    }
+
+    pub fn letter(&self) -> Letter {
+        Letter {
+            key: self.key.clone(),
+            row: self.row,
+            to: self.to.clone(),
+            message_id: self.message_id.clone(),
+            sha256: self.sha256.clone(),
+            archive: self.archive.clone(),
+            attempt: self.attempt,
+            test: self.test,
+        }
+    }
+}
+
+impl Body {
+    /// The `type` member.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Body::RunStarted(_) => "run_started",
+            Body::Attempt(_) => "attempt",
+            Body::Data(_) => "data",
+            Body::Accepted(_) => "accepted",
+            Body::Rejected(_) => "rejected",
+            Body::Deferred(_) => "deferred",
+            Body::Unknown(_) => "unknown",
+            Body::RunFinished(_) => "run_finished",
+        }
+    }
+
+    /// The outcome and its record, for the four outcome types.
+    pub fn outcome(&self) -> Option<(Outcome, &Ending)> {
+        match self {
+            Body::Accepted(e) => Some((Outcome::Accepted, e)),
+            Body::Rejected(e) => Some((Outcome::Rejected, e)),
+            Body::Deferred(e) => Some((Outcome::Deferred, e)),
+            Body::Unknown(e) => Some((Outcome::Unknown, e)),
+            _ => None,
+        }
+    }
+
+    /// The letter a per-recipient record is about.
+    pub fn letter(&self) -> Option<Letter> {
+        match self {
+            Body::Attempt(a) => Some(a.letter()),
+            Body::Data(l) => Some(l.clone()),
+            other => other.outcome().map(|(_, e)| e.letter()),
+        }
+    }
+
+    /// The recipient key of a per-recipient record.
+    pub fn key(&self) -> Option<&str> {
+        match self {
+            Body::Attempt(a) => Some(&a.key),
+            Body::Data(l) => Some(&l.key),
+            other => other.outcome().map(|(_, e)| e.key.as_str()),
+        }
+    }
+}
+
+/// `hex(SHA-256(prev || bytes))`: the chain rule.
+pub fn chain_hash(prev: &str, bytes: &[u8]) -> String {
+    let mut h = Sha256::new();
+    h.update(prev.as_bytes());
+    h.update(bytes);
+    hex::encode(h.finalize())
+}
+
+/// Splits a line into the hashed bytes `B` and its `hash`, if it ends as the format says.
+pub fn split_hash(line: &str) -> Option<(String, &str)> {
+    const TAIL: usize = ",\"hash\":\"".len() + 64 + "\"}".len();
+    if line.len() < TAIL + 1 || !line.is_char_boundary(line.len() - TAIL) {
+        return None;
+    }
+    let (body, tail) = line.split_at(line.len() - TAIL);
+    let hash = tail.strip_prefix(",\"hash\":\"")?.strip_suffix("\"}")?;
+    if !hash
+        .bytes()
+        .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    {
+        return None;
+    }
+    Some((format!("{body}}}"), hash))
+}
+
+/// The line (without `\n`) of a record with these chain members, and its hash: the members in
+/// the documented order (`v`, `seq`, `time`, `run`, `type`, `prev`, the type's own, `hash`).
+pub fn seal(seq: u64, time: &str, run: &str, prev: &str, body: &Body) -> (String, String) {
+    let json = |s: &str| serde_json::to_string(s).expect("strings serialise");
+    let typed = serde_json::to_string(body).expect("records always serialise");
+    // `typed` is `{"type":"<name>"` followed by `}` or by `,` and the type's own members.
+    let own = &typed[r#"{"type":""#.len() + body.name().len() + 1..];
+    let mut line = format!(
+        r#"{{"v":{VERSION},"seq":{seq},"time":{},"run":{},"type":"{}","prev":{}"#,
+        json(time),
+        json(run),
+        body.name(),
+        json(prev),
+    );
+    line.push_str(own);
+    let hash = chain_hash(prev, line.as_bytes());
+    line.truncate(line.len() - 1);
+    line.push_str(&format!(r#","hash":"{hash}"}}"#));
+    (line, hash)
+}
+
+/// A line parsed into a record, or why it is not one (its `v` is checked first, by the caller).
+pub fn parse(value: serde_json::Value) -> Result<Record, String> {
+    let serde_json::Value::Object(mut members) = value else {
+        return Err("it is not a JSON object".into());
+    };
+    let mut take = |name: &str| {
+        members
+            .remove(name)
+            .ok_or_else(|| format!("it has no `{name}`"))
+    };
+    let _v = take("v")?;
+    let seq = take("seq")?
+        .as_u64()
+        .ok_or("`seq` is not a number".to_owned())?;
+    let mut text = |name: &str| -> Result<String, String> {
+        match take(name)? {
+            serde_json::Value::String(s) => Ok(s),
+            _ => Err(format!("`{name}` is not text")),
+        }
+    };
+    let (time, run, prev, hash) = (text("time")?, text("run")?, text("prev")?, text("hash")?);
+    let body =
+        serde_json::from_value(serde_json::Value::Object(members)).map_err(|e| e.to_string())?;
+    Ok(Record {
+        seq,
+        time,
+        run,
+        prev,
+        hash,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn letter() -> Letter {
+        Letter {
+            key: "so-y-te".into(),
+            row: 2,
+            to: vec!["vanthu@soyte.example".into()],
+            message_id: "<x@y>".into(),
+            sha256: "ab".into(),
+            archive: "archive/x/so-y-te.ab.eml".into(),
+            attempt: 1,
+            test: false,
+        }
+    }
+
+    #[test]
+    fn members_come_in_the_documented_order_and_the_hash_recomputes() {
+        let (line, hash) = seal(
+            7,
+            "2026-11-26T08:00:00.000Z",
+            "r",
+            GENESIS,
+            &letter().attempt("Sở Y tế", Some(Reason::RetryFailed)),
+        );
+        assert_eq!(
+            line,
+            format!(
+                r#"{{"v":1,"seq":7,"time":"2026-11-26T08:00:00.000Z","run":"r","type":"attempt","prev":"{GENESIS}","key":"so-y-te","row":2,"to":["vanthu@soyte.example"],"organisation":"Sở Y tế","message_id":"<x@y>","sha256":"ab","archive":"archive/x/so-y-te.ab.eml","attempt":1,"reason":"retry_failed","hash":"{hash}"}}"#
+            )
+        );
+        let (body, split) = split_hash(&line).unwrap();
+        assert_eq!(split, hash);
+        assert_eq!(chain_hash(GENESIS, body.as_bytes()), hash);
+    }
+
+    #[test]
+    fn a_record_reads_back_as_written_and_strangers_are_refused() {
+        let body = letter().ended(
+            Outcome::Rejected,
+            Stage::Rcpt,
+            Some(Reply::parse_text(550, "5.1.1 no")),
+            None,
+        );
+        let (line, _) = seal(3, "t", "r", GENESIS, &body);
+        let record = parse(serde_json::from_str(&line).unwrap()).unwrap();
+        assert_eq!(record.body, body);
+        assert_eq!(record.seq, 3);
+        let finished = RunFinished {
+            counts: Counts::default(),
+            stopped: None,
+        };
+        let (line, _) = seal(4, "t", "r", GENESIS, &Body::RunFinished(finished));
+        assert!(line.contains(r#""type":"run_finished","prev":"#));
+        for bad in [
+            line.replace(r#""counts""#, r#""tally""#),
+            line.replace(r#""type":"run_finished""#, r#""type":"run_paused""#),
+            line.replace(r#""counts":"#, r#""extra":1,"counts":"#),
+        ] {
+            assert!(parse(serde_json::from_str(&bad).unwrap()).is_err(), "{bad}");
+        }
+    }
+}

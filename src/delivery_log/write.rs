@@ -1,0 +1,169 @@
+//! Writing the delivery log: one thread owns the file and commits records in groups, each group
+//! with one `write` and one `fdatasync`; nobody is told a record is written before its fsync
+//! returned.
+//!
+//! It seals records (the chain members and the hash, `format`) and appends them; it does not
+//! decide which records to write (that is `send`) and never reads the log back (`read`).
+
+use std::fs::File;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use super::format::{Body, seal};
+use super::read::Chain;
+use crate::clock;
+use crate::private_fs;
+
+/// A handle on the log's writer thread; clone it into every worker.
+#[derive(Clone)]
+pub struct Log {
+    requests: mpsc::Sender<Request>,
+}
+
+/// A record to append, and where to say once it is on disk (with its hash) or why not.
+struct Request {
+    body: Body,
+    done: tokio::sync::oneshot::Sender<Result<String, String>>,
+}
+
+/// What the writer needs to continue a log: where, which run, and the chain so far.
+pub struct Opening {
+    pub path: PathBuf,
+    pub run: String,
+    pub chain: Chain,
+}
+
+impl Log {
+    /// Opens (or creates) the log for appending and starts its writer thread.
+    pub fn open(opening: Opening) -> anyhow::Result<Log> {
+        use anyhow::Context;
+        let dir = opening.path.parent().unwrap_or(Path::new("."));
+        private_fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let created = std::fs::symlink_metadata(&opening.path).is_err();
+        // Never through a link: records appended to a planted link would land outside.
+        let file = private_fs::append(&opening.path).with_context(|| {
+            format!(
+                "cannot open the delivery log {} for writing",
+                opening.path.display()
+            )
+        })?;
+        if created {
+            // The new file's name must survive a crash too.
+            File::open(dir)
+                .and_then(|d| d.sync_all())
+                .with_context(|| format!("cannot sync {}", dir.display()))?;
+        }
+        let (requests, receiver) = mpsc::channel::<Request>();
+        let len = file
+            .metadata()
+            .with_context(|| format!("cannot read {}", opening.path.display()))?
+            .len();
+        let mut writer = Writer {
+            file,
+            len,
+            run: opening.run,
+            chain: opening.chain,
+            failed: None,
+        };
+        std::thread::Builder::new()
+            .name("delivery-log".into())
+            .spawn(move || writer.serve(receiver))
+            .context("cannot start the log writer")?;
+        Ok(Log { requests })
+    }
+
+    /// Appends `entry` without waiting for it: for an outcome, whose durability nothing waits
+    /// on but the next record (the writer keeps order, so any later record that is awaited makes
+    /// this one durable too). A failure shows in the next `append`.
+    pub fn enqueue(&self, body: Body) {
+        let (done, _) = tokio::sync::oneshot::channel();
+        let _ = self.requests.send(Request { body, done });
+    }
+
+    /// Appends a record (the writer fills in the chain members) and returns its hash once it is
+    /// on disk.
+    pub async fn append(&self, body: Body) -> anyhow::Result<String> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.requests
+            .send(Request { body, done })
+            .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
+        let written = wait
+            .await
+            .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
+        written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))
+    }
+}
+
+struct Writer {
+    file: File,
+    /// The file's length after the last acknowledged batch.
+    len: u64,
+    run: String,
+    chain: Chain,
+    failed: Option<String>,
+}
+
+impl Writer {
+    fn serve(&mut self, receiver: mpsc::Receiver<Request>) {
+        while let Ok(first) = receiver.recv() {
+            let mut batch = vec![first];
+            batch.extend(receiver.try_iter());
+            self.commit(batch);
+        }
+    }
+
+    /// Writes a batch with one write and one fsync, then answers each request.
+    fn commit(&mut self, batch: Vec<Request>) {
+        if let Some(why) = &self.failed {
+            for request in batch {
+                let _ = request.done.send(Err(why.clone()));
+            }
+            return;
+        }
+        let saved = self.chain.clone();
+        let mut bytes = Vec::with_capacity(batch.len() * 512);
+        let mut sealed = Vec::with_capacity(batch.len());
+        for Request { body, done } in batch {
+            let time = clock::rfc3339(clock::now());
+            let (line, hash) = seal(
+                self.chain.next_seq,
+                &time,
+                &self.run,
+                &self.chain.head,
+                &body,
+            );
+            bytes.extend_from_slice(line.as_bytes());
+            bytes.push(b'\n');
+            self.chain.next_seq += 1;
+            self.chain.head.clone_from(&hash);
+            sealed.push((hash, done));
+        }
+        let written = self
+            .file
+            .write_all(&bytes)
+            .and_then(|()| self.file.sync_data());
+        match written {
+            Ok(()) => {
+                self.len += bytes.len() as u64;
+                for (hash, done) in sealed {
+                    let _ = done.send(Ok(hash));
+                }
+            }
+            Err(e) => {
+                // Nothing of this batch was acknowledged; take back whatever part of it reached
+                // the file, so the log does not end in a torn line. Then refuse every later
+                // append: after a failed fsync the kernel may have dropped the data.
+                let _ = self.file.set_len(self.len);
+                let _ = self.file.sync_data();
+                self.chain = saved;
+                let why = e.to_string();
+                self.failed = Some(why.clone());
+                for (_, done) in sealed {
+                    let _ = done.send(Err(why.clone()));
+                }
+            }
+        }
+    }
+}
