@@ -1,7 +1,8 @@
 //! One validated campaign: `campaign.toml`, the global flags and the `LETTERPOST_SMTP_*`
 //! environment, resolved into plain settings types once, at start.
 //!
-//! This is the only module that reads `campaign.toml` or the environment. The settings types it
+//! This is the only module that reads `campaign.toml` or the environment (and, for the name of
+//! the operator a send records, the process's user). The settings types it
 //! fills belong to the stages that use them (`recipients::Settings`, `merge::Settings`,
 //! `dispatch::SmtpSettings`), so no stage ever sees a clap type or a TOML table. It does not open
 //! the recipient list or the templates: it only names them.
@@ -10,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
+use lettre::Address;
 use lettre::message::Mailbox;
 use secrecy::SecretString;
 use serde::Deserialize;
@@ -276,6 +278,25 @@ impl Config {
     }
 }
 
+/// What the operator asked of `send`, flags resolved against `[sending]`.
+#[derive(Debug, Clone, Default)]
+pub struct SendOptions {
+    pub dry_run: bool,
+    pub yes: bool,
+    pub limit: Option<usize>,
+    /// The keys of `--only`, or of `--resend-unknown` when `--only` is not given.
+    pub only: Vec<String>,
+    /// A test send's mailbox (`--redirect-to`).
+    pub redirect_to: Option<Address>,
+    pub retry_failed: bool,
+    pub resend_unknown: Vec<String>,
+    pub concurrency: usize,
+    pub rate: Rate,
+    pub quiet: bool,
+    /// How the operator named the campaign and list, to print the command that resumes.
+    pub resume_args: Vec<String>,
+}
+
 /// The `send` flags resolved against `[sending]`, plus how to print the command that resumes.
 pub fn send_options(
     config: &Config,
@@ -283,7 +304,7 @@ pub fn send_options(
     campaign: Option<&Path>,
     recipients: Option<&Path>,
     quiet: bool,
-) -> anyhow::Result<crate::send::Options> {
+) -> anyhow::Result<SendOptions> {
     let rate = match &args.rate {
         Some(text) => Rate::parse(text).context("--rate")?,
         None => config.sending.rate,
@@ -305,12 +326,22 @@ pub fn send_options(
     } else {
         args.only
     };
-    Ok(crate::send::Options {
+    let redirect_to = args
+        .redirect_to
+        .map(|addr| {
+            recipients::parse_addresses(&addr)
+                .ok()
+                .filter(|list| list.len() == 1)
+                .map(|mut list| list.remove(0))
+                .with_context(|| format!("--redirect-to `{addr}` is not one email address"))
+        })
+        .transpose()?;
+    Ok(SendOptions {
         dry_run: args.dry_run,
         yes: args.yes,
         limit: args.limit,
         only,
-        redirect_to: args.redirect_to,
+        redirect_to,
         retry_failed: args.retry_failed,
         resend_unknown: args.resend_unknown,
         concurrency,
@@ -334,6 +365,31 @@ fn source_date_epoch(text: &str) -> anyhow::Result<u64> {
                  seconds since 1970-01-01 (at most {LATEST}, the end of the year 9999), or unset it"
             )
         })
+}
+
+/// The login name of whoever runs letterpost: `$USER`/`$LOGNAME`, else the name of the process's
+/// user id in /etc/passwd, else `uid N`.
+pub fn operator() -> String {
+    if let Some(name) = ["USER", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|s| !s.is_empty()))
+    {
+        return name;
+    }
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let Some(uid) = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().next())
+    else {
+        return "unknown".to_owned();
+    };
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    passwd
+        .lines()
+        .map(|l| l.split(':').collect::<Vec<_>>())
+        .find(|f| f.len() > 2 && f[2] == uid)
+        .map_or_else(|| format!("uid {uid}"), |f| f[0].to_owned())
 }
 
 /// The SMTP password: `LETTERPOST_SMTP_PASSWORD`, else the file named by

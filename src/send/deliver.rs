@@ -15,47 +15,87 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use anyhow::Context;
 use lettre::Address;
 use tokio::sync::watch;
 
+use super::plan::produce;
 use super::plan::{Pipeline, Work};
 use super::queue::{self, Next, Queue, Turn};
-use super::{Options, describe_options, operator};
+use super::select::{Destination, Selection};
+use super::summary::describe_options;
+use crate::archive::Archive;
 use crate::clock;
 use crate::config::Rate;
-use crate::delivery_log::{
-    self, Body, Counts, Letter, Log, Mode, Outcome, RunFinished, RunStarted,
-};
+use crate::config::{SendOptions, operator};
+use crate::delivery_log::{self, Body, Counts, Letter, Log, Outcome, RunFinished, RunStarted};
 use crate::dispatch::{self, Failure, FailureKind, Relay};
 use crate::ledger::Open;
 use crate::report::{self, ExitCode, Progress, Stopped};
 use crate::smtp::Stage;
 
+/// Everything the SMTP phase needs: what to send, where, and the log's state.
 pub(super) struct Delivery<'a> {
     pub(super) pipeline: &'a Pipeline<'a>,
     pub(super) relay: Relay,
-    pub(super) options: &'a Options,
+    pub(super) options: &'a SendOptions,
     pub(super) run: String,
-    pub(super) redirect: bool,
-    pub(super) jobs: usize,
-    pub(super) skipped: u64,
-    pub(super) pending: u64,
-    pub(super) letters: tokio::sync::mpsc::Receiver<Work>,
-    pub(super) stop: StopSignal,
+    pub(super) destination: Destination,
+    pub(super) selection: &'a Selection,
+    /// Attempts earlier runs left open, closed first.
     pub(super) open: Vec<Open>,
     pub(super) chain: delivery_log::Chain,
     pub(super) sent_times: Vec<SystemTime>,
 }
 
 pub(super) struct Delivered {
+    pub(super) run: String,
     pub(super) head: String,
     pub(super) stopped: Option<String>,
     /// What this run did, as its `run_finished` record says.
     pub(super) counts: delivery_log::Counts,
 }
 
+/// The SMTP phase of a send: the producer threads build and archive the chosen letters while
+/// the async workers deliver them.
+pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
+    let config = d.pipeline.config;
+    let concurrency = d.options.concurrency;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(concurrency.clamp(1, 4))
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
+        .map_err(|e| Stopped(format!("{e:#}")))?;
+    let stop = StopSignal::new();
+    let (letters, received) = tokio::sync::mpsc::channel::<Work>(concurrency * 4);
+    let (pipeline, jobs) = (d.pipeline, &d.selection.jobs);
+    let redirect = d.destination.redirect().cloned();
+    let redirect = redirect.as_ref();
+    std::thread::scope(|scope| {
+        let (archive, producer_stop) = (&archive, stop.clone());
+        scope.spawn(move || {
+            produce(
+                pipeline,
+                concurrency,
+                archive,
+                jobs,
+                redirect,
+                &producer_stop,
+                letters,
+            )
+        });
+        runtime.block_on(deliver(d, received, stop))
+    })
+}
+
 /// The SMTP phase: run_started, close what earlier runs left open, the workers, run_finished.
-pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
+async fn deliver(
+    d: Delivery<'_>,
+    letters: tokio::sync::mpsc::Receiver<Work>,
+    stop: StopSignal,
+) -> anyhow::Result<Delivered> {
     let config = d.pipeline.config;
     let started = run_started(&d);
     let log = Log::open(delivery_log::Opening {
@@ -64,7 +104,6 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         chain: d.chain,
     })
     .map_err(|e| Stopped(format!("{e:#}")))?;
-    let stop = d.stop.clone();
     stop.listen_for_signals();
 
     log.append(started)
@@ -72,7 +111,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         .map_err(|e| Stopped(format!("{e:#}")))?;
     close_left_open(&log, &d.open).await?;
 
-    let jobs = d.jobs;
+    let jobs = d.selection.jobs.len();
     let shared = Arc::new(Shared {
         log: log.clone(),
         relay: d.relay,
@@ -88,7 +127,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
 
     // Letters come from the producer threads (the rows are streamed again) through `letters`,
     // and deferred letters wait in the same queue for their retry.
-    let queue = Arc::new(Queue::new(d.letters));
+    let queue = Arc::new(Queue::new(letters));
     let mut workers = Vec::new();
     for _ in 0..d.options.concurrency.min(jobs.max(1)) {
         let shared = shared.clone();
@@ -110,8 +149,9 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     let tally = shared.tally.lock().expect("tally").clone();
     let counts = Counts {
         deferred: tally.deferred + still_waiting,
-        skipped: d.skipped,
-        pending: d.pending + (jobs as u64).saturating_sub(tally.settled() + still_waiting),
+        skipped: d.selection.skipped,
+        pending: d.selection.pending
+            + (jobs as u64).saturating_sub(tally.settled() + still_waiting),
         ..tally
     };
     let head = log
@@ -122,6 +162,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         .await
         .map_err(|e| Stopped(format!("{e:#}")))?;
     Ok(Delivered {
+        run: d.run,
         head,
         stopped,
         counts,
@@ -132,7 +173,7 @@ pub(super) async fn deliver(d: Delivery<'_>) -> anyhow::Result<Delivered> {
 fn run_started(d: &Delivery<'_>) -> Body {
     let config = d.pipeline.config;
     Body::RunStarted(RunStarted {
-        mode: if d.redirect { Mode::Test } else { Mode::Send },
+        mode: d.destination.mode(),
         campaign: config.id.clone(),
         operator: operator(),
         host: gethostname::gethostname().to_string_lossy().into_owned(),

@@ -9,10 +9,10 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use anyhow::bail;
+use anyhow::{anyhow, bail};
 
-use super::Job;
 use super::deliver::StopSignal;
+use super::select::Job;
 use crate::archive::Archive;
 use crate::clock;
 use crate::config::Config;
@@ -276,6 +276,100 @@ pub(super) struct Chosen<'r> {
     pub(super) chosen: bool,
 }
 
+/// Where built letters go, position by position in list order: the dry-run folder, or the
+/// archive and the queue of the SMTP workers. One interface, so the same pass over the list
+/// (`Pipeline::fill`) feeds both.
+pub(super) trait Outbox: Sync {
+    /// The Message-ID the delivery log already holds for a key: every later try keeps it.
+    fn logged_id(&self, _key: &str) -> Option<&str> {
+        None
+    }
+
+    /// Settles position `index` of the list: its letter, or `None` when the row was not chosen
+    /// (or its letter could not be built).
+    fn put(&self, index: usize, letter: Option<Letter>) -> anyhow::Result<()>;
+}
+
+impl Pipeline<'_> {
+    /// Reads every row and builds the chosen ones' letters on `threads` threads, handing every
+    /// position to `outbox`; every problem is collected, as in the plan. With `check_all`, the
+    /// rows not chosen are built too (and dropped), so a pass that is also the check (the dry
+    /// run) finds every problem.
+    pub(super) fn fill(
+        &self,
+        table: &mut Table,
+        threads: usize,
+        choose: impl FnMut(&Recipient) -> bool + Send,
+        check_all: bool,
+        redirect: Option<&Redirect>,
+        outbox: &dyn Outbox,
+    ) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
+        self.each_row(table, threads, false, choose, |row| {
+            if !row.chosen && !check_all {
+                outbox.put(row.index, None)?;
+                return Ok(Ok(()));
+            }
+            let logged_id = outbox.logged_id(&row.recipient.key);
+            match self.letter(row.recipient, redirect, logged_id) {
+                Ok(letter) => {
+                    outbox.put(row.index, row.chosen.then_some(letter))?;
+                    Ok(Ok(()))
+                }
+                Err(problem) => {
+                    outbox.put(row.index, None)?;
+                    Ok(Err(problem))
+                }
+            }
+        })
+    }
+}
+
+/// The SMTP side of `Outbox`: each letter stored in the archive, put back in list order, made
+/// durable in batches by the archiver, then handed to the workers with what the log says of
+/// its earlier tries.
+struct ToRelay<'a> {
+    jobs: HashMap<&'a str, &'a Job>,
+    archive: &'a Archive,
+    order: InOrder<Work>,
+    stored: std::sync::mpsc::SyncSender<Work>,
+    stop: &'a StopSignal,
+    test: bool,
+    /// Jobs whose letter was not built yet.
+    remaining: Mutex<HashSet<&'a str>>,
+}
+
+impl Outbox for ToRelay<'_> {
+    fn logged_id(&self, key: &str) -> Option<&str> {
+        self.jobs.get(key)?.message_id.as_deref()
+    }
+
+    fn put(&self, index: usize, letter: Option<Letter>) -> anyhow::Result<()> {
+        let queue = |work: Work| self.stored.send(work).map_err(|_| anyhow!("stopped"));
+        let Some(letter) = letter else {
+            return self.order.settle(index, None, queue);
+        };
+        if self.stop.reason().is_some() {
+            bail!("stopped");
+        }
+        let job = self.jobs[letter.key.as_str()];
+        self.remaining
+            .lock()
+            .expect("remaining")
+            .remove(job.key.as_str());
+        let archive = self
+            .archive
+            .store(&letter.key, &letter.sha256, &letter.bytes)?;
+        let work = Work {
+            letter,
+            archive,
+            attempts: job.attempts,
+            reason: job.reason,
+            test: self.test,
+        };
+        self.order.settle(index, Some(work), queue)
+    }
+}
+
 /// Reads the rows again (the same bytes the plan checked) and builds the selected letters on
 /// every core, handing them to the workers. The plan built every one of them already, so
 /// nothing should go wrong here; if anything does, the run stops.
@@ -288,8 +382,6 @@ pub(super) fn produce(
     stop: &StopSignal,
     letters: tokio::sync::mpsc::Sender<Work>,
 ) {
-    let wanted: HashMap<&str, &Job> = jobs.iter().map(|j| (j.key.as_str(), j)).collect();
-    let remaining = Mutex::new(wanted.keys().copied().collect::<HashSet<&str>>());
     let changed = |what: String| {
         stop.request(format!(
             "a letter that was checked could not be built again: {what}"
@@ -299,11 +391,16 @@ pub(super) fn produce(
         Ok(table) => table,
         Err(problems) => return changed(problems[0].to_string()),
     };
-    // Letters are built and stored on every core, put back in list order, made durable in
-    // batches by the archiver, then handed to the workers.
-    let order = InOrder::new();
     let (stored, to_sync) = std::sync::mpsc::sync_channel::<Work>(64);
-    let queue = move |work: Work| stored.send(work).map_err(|_| anyhow::anyhow!("stopped"));
+    let outbox = ToRelay {
+        jobs: jobs.iter().map(|j| (j.key.as_str(), j)).collect(),
+        archive,
+        order: InOrder::new(),
+        stored,
+        stop,
+        test: redirect.is_some(),
+        remaining: Mutex::new(jobs.iter().map(|j| j.key.as_str()).collect()),
+    };
     // Storing the archive waits on the file system more than on the processor: a few more
     // threads than cores keep the workers fed when the disk is busy. Not many more: each holds
     // letters being built, and with glibc each thread's freed memory stays with its arena
@@ -311,46 +408,14 @@ pub(super) fn produce(
     let threads = cores().max(workers.min(4));
     let result = std::thread::scope(|scope| {
         scope.spawn(|| archiver(archive, to_sync, &letters, stop));
-        let result = pipeline.each_row(
-            &mut table,
-            threads,
-            false,
-            |r| wanted.contains_key(r.key.as_str()),
-            |row| {
-                if !row.chosen {
-                    order.settle(row.index, None, &queue)?;
-                    return Ok(Ok(()));
-                }
-                if stop.reason().is_some() {
-                    bail!("stopped");
-                }
-                let job = wanted[row.recipient.key.as_str()];
-                let letter =
-                    match pipeline.letter(row.recipient, redirect, job.message_id.as_deref()) {
-                        Ok(letter) => letter,
-                        Err(problem) => return Ok(Err(problem)),
-                    };
-                remaining
-                    .lock()
-                    .expect("remaining")
-                    .remove(job.key.as_str());
-                let archive = archive.store(&letter.key, &letter.sha256, &letter.bytes)?;
-                let work = Work {
-                    letter,
-                    archive,
-                    attempts: job.attempts,
-                    reason: job.reason,
-                    test: redirect.is_some(),
-                };
-                order.settle(row.index, Some(work), &queue)?;
-                Ok(Ok(()))
-            },
-        );
-        drop(queue); // the archiver ends once it has passed on what was queued
-        result
+        let choose = |r: &Recipient| outbox.jobs.contains_key(r.key.as_str());
+        let result = pipeline.fill(&mut table, threads, choose, false, redirect, &outbox);
+        // The archiver ends once it has passed on what was queued.
+        drop(outbox.stored);
+        (result, outbox.remaining)
     });
     match result {
-        Ok(Ok(_)) => {
+        (Ok(Ok(_)), remaining) => {
             let missing = remaining.into_inner().expect("remaining").len();
             if missing > 0 {
                 changed(format!(
@@ -358,9 +423,9 @@ pub(super) fn produce(
                 ));
             }
         }
-        Ok(Err(problems)) => changed(problems[0].to_string()),
-        Err(e) if stop.reason().is_none() => stop.request(format!("{e:#}")),
-        Err(_) => {}
+        (Ok(Err(problems)), _) => changed(problems[0].to_string()),
+        (Err(e), _) if stop.reason().is_none() => stop.request(format!("{e:#}")),
+        (Err(_), _) => {}
     }
 }
 

@@ -1,0 +1,514 @@
+//! Which letters a run sends: the operator's choice (`--only`, `--limit`, `--retry-failed`,
+//! `--resend-unknown`), where a test send goes, and the resume decisions taken from the ledger,
+//! with the two guards that keep a letter from going twice when keys change (`same_key_source`,
+//! `no_second_letter`).
+//!
+//! Pure: it reads the plan and the ledger and decides; it reads no file, sends nothing and
+//! prints nothing.
+
+use std::collections::{HashMap, HashSet};
+
+use anyhow::bail;
+
+use super::plan::Planned;
+use crate::config::SendOptions;
+use crate::delivery_log::{Mode, Reason};
+use crate::ledger::{Ledger, State};
+use crate::message::Redirect;
+use crate::recipients::KeySource;
+
+/// Where a run's letters go: to the organisations, or (a test send) all to one test mailbox,
+/// marked as tests and never counted as delivered.
+#[derive(Debug, Clone)]
+pub(super) enum Destination {
+    Campaign,
+    Test(Redirect),
+}
+
+impl Destination {
+    pub(super) fn of(options: &SendOptions, run: &str) -> Destination {
+        match &options.redirect_to {
+            None => Destination::Campaign,
+            Some(to) => Destination::Test(Redirect {
+                to: to.clone(),
+                run: run.to_owned(),
+            }),
+        }
+    }
+
+    /// The test mailbox the letters are redirected to, if this is a test send.
+    pub(super) fn redirect(&self) -> Option<&Redirect> {
+        match self {
+            Destination::Campaign => None,
+            Destination::Test(redirect) => Some(redirect),
+        }
+    }
+
+    /// The `mode` its `run_started` records.
+    pub(super) fn mode(&self) -> Mode {
+        match self {
+            Destination::Campaign => Mode::Send,
+            Destination::Test(_) => Mode::Test,
+        }
+    }
+}
+
+/// The operator's choice of rows as the rows come: the `--only` keys (all rows when none) and
+/// at most `--limit` of them. The dry run asks it row by row; `select` asks it after the log's
+/// own decisions.
+pub(super) struct Choice<'o> {
+    only: HashSet<&'o str>,
+    limit: Option<usize>,
+    taken: usize,
+}
+
+impl<'o> Choice<'o> {
+    pub(super) fn new(options: &'o SendOptions) -> Choice<'o> {
+        Choice {
+            only: options.only.iter().map(String::as_str).collect(),
+            limit: options.limit,
+            taken: 0,
+        }
+    }
+
+    /// Whether the operator named this key (or named none).
+    pub(super) fn named(&self, key: &str) -> bool {
+        self.only.is_empty() || self.only.contains(key)
+    }
+
+    /// Whether the limit leaves room for one more letter; if so, that letter is taken.
+    pub(super) fn take(&mut self) -> bool {
+        let room = self.limit.is_none_or(|n| self.taken < n);
+        self.taken += usize::from(room);
+        room
+    }
+
+    /// The `--only` keys that are not in the list: a typing mistake to report, not to ignore.
+    pub(super) fn unknown_keys(&self, keys: &HashSet<&str>) -> anyhow::Result<()> {
+        let mut missing: Vec<&str> = self
+            .only
+            .iter()
+            .copied()
+            .filter(|k| !keys.contains(k))
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort_unstable();
+        let keys: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+        bail!("--only: no recipient has the key {}", keys.join(", "))
+    }
+}
+
+/// What a run will send, decided from the log.
+#[derive(Debug)]
+pub(super) struct Selection {
+    pub(super) jobs: Vec<Job>,
+    /// Letters settled before this run (accepted, or waiting for the operator's decision).
+    pub(super) skipped: u64,
+    /// Letters chosen but left for a later run by `--limit`.
+    pub(super) pending: u64,
+    pub(super) accepted_before: u64,
+    pub(super) total: usize,
+}
+
+/// One letter to send, with what the log says of its earlier tries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Job {
+    pub(super) key: String,
+    /// Attempts made in earlier runs.
+    pub(super) attempts: u32,
+    pub(super) reason: Option<Reason>,
+    /// The Message-ID earlier attempts carried: every later try keeps it.
+    pub(super) message_id: Option<String>,
+}
+
+impl Selection {
+    pub(super) fn describe(&self) -> String {
+        format!(
+            "{} of {} recipients already accepted, {} left for an operator's decision",
+            self.accepted_before,
+            self.total,
+            self.skipped - self.accepted_before
+        )
+    }
+}
+
+/// Decides what a run sends. A test send ignores the log (tests never count); a real one sends
+/// what was never sent, deferred or interrupted, plus what the operator asked for by flag.
+pub(super) fn select(
+    planned: &[Planned],
+    ledger: &Ledger,
+    options: &SendOptions,
+    destination: &Destination,
+) -> anyhow::Result<Selection> {
+    let mut choice = Choice::new(options);
+    choice.unknown_keys(&planned.iter().map(|p| p.key.as_str()).collect())?;
+    let resend: HashSet<&str> = options.resend_unknown.iter().map(String::as_str).collect();
+    for key in &resend {
+        let state = ledger.recipients.get(*key).map(|r| r.state);
+        if !planned.iter().any(|p| p.key == *key) {
+            bail!("--resend-unknown: no recipient has the key `{key}`");
+        }
+        if state != Some(State::Unknown) {
+            bail!(
+                "--resend-unknown `{key}`: its delivery is not unknown (it is {}); nothing was sent",
+                state.map_or("not attempted yet", State::as_str)
+            );
+        }
+    }
+    let mut selection = Selection {
+        jobs: Vec::new(),
+        skipped: 0,
+        pending: 0,
+        accepted_before: 0,
+        total: planned.len(),
+    };
+    for p in planned {
+        if !choice.named(&p.key) && !resend.contains(p.key.as_str()) {
+            continue;
+        }
+        let history = match destination {
+            Destination::Campaign => ledger.recipients.get(&p.key),
+            Destination::Test(_) => None,
+        };
+        let reason = match history.map(|r| r.state) {
+            None | Some(State::Deferred | State::Interrupted) => None,
+            Some(State::Rejected) if options.retry_failed => Some(Reason::RetryFailed),
+            Some(State::Unknown) if resend.contains(p.key.as_str()) => Some(Reason::ResendUnknown),
+            Some(state) => {
+                selection.skipped += 1;
+                selection.accepted_before += u64::from(state == State::Accepted);
+                continue;
+            }
+        };
+        if !choice.take() {
+            selection.pending += 1;
+            continue;
+        }
+        selection.jobs.push(Job {
+            key: p.key.clone(),
+            attempts: history.map_or(0, |r| r.attempts),
+            reason,
+            message_id: history.map(|r| r.message_id.clone()),
+        });
+    }
+    Ok(selection)
+}
+
+/// Refuses a list whose keys come from somewhere else than the keys in the log: a renamed or
+/// deleted `id` column would give every organisation a new key, and resume matches letters by
+/// key, so every letter already accepted would go out again.
+pub(super) fn same_key_source(csv: &str, now: &KeySource, ledger: &Ledger) -> anyhow::Result<()> {
+    let Some(logged) = ledger.key_source.as_deref().map(KeySource::parse) else {
+        return Ok(()); // A log from before key sources were recorded: the address check remains.
+    };
+    if now.same_as(&logged) {
+        return Ok(());
+    }
+    let (was, is, fix) = match (&logged, now) {
+        (KeySource::Column(old), KeySource::FirstAddress) => (
+            format!("by the column `{old}`"),
+            format!("{csv} has no such column, so each row's key would be its first address"),
+            format!(
+                "put the column `{old}` back in {csv} (any letter case will do), or name the column \
+                 that holds those keys in campaign.toml: [recipients.columns] id = \"…\""
+            ),
+        ),
+        (KeySource::FirstAddress, KeySource::Column(new)) => (
+            "by each row's first address (the list had no `id` column)".to_owned(),
+            format!("{csv} now takes its keys from the column `{new}`"),
+            format!(
+                "remove or rename the column `{new}` so that the keys stay the first addresses"
+            ),
+        ),
+        (KeySource::Column(old), new) => (
+            format!("by the column `{old}`"),
+            format!("{csv} now takes its keys from the column `{new}`"),
+            format!(
+                "give the key column back its name `{old}`, or map it in campaign.toml: \
+                 [recipients.columns] id = \"{old}\""
+            ),
+        ),
+        (KeySource::FirstAddress, KeySource::FirstAddress) => unreachable!("same source"),
+    };
+    bail!(
+        "the delivery log knows each organisation {was}, but {is}. The keys would not match the \
+         letters already sent, so organisations could get the letter twice; nothing was sent. To \
+         go on, {fix}."
+    )
+}
+
+/// Refuses to send a letter to an address that already accepted this campaign's letter under
+/// another key (a key changed by hand, a row pasted with a new id): the organisation would get
+/// the letter twice. An address that several rows of the list share (a common Cc) says nothing
+/// about who a row is, and does not count. `--only KEY` sends such a letter on purpose.
+pub(super) fn no_second_letter(
+    csv: &str,
+    planned: &[Planned],
+    ledger: &Ledger,
+    selection: &Selection,
+    options: &SendOptions,
+) -> anyhow::Result<()> {
+    let conflicts = second_letters(planned, ledger, selection, options);
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    let n = conflicts.len();
+    let mut lines: Vec<String> = conflicts
+        .iter()
+        .take(10)
+        .map(|c| {
+            format!(
+                "  line {} (key `{}`): {} already accepted the letter under the key `{}`",
+                c.line, c.key, c.address, c.earlier
+            )
+        })
+        .collect();
+    if n > 10 {
+        lines.push(format!("  … and {} more", n - 10));
+    }
+    bail!(
+        "{n} letter{} would go to an address that already has this campaign's letter, under \
+         another key; nothing was sent:\n{}\nIf a row is the organisation that got the letter, give \
+         it back its old key in {csv}. If it really is another organisation that shares the \
+         address, send its letter on purpose with `letterpost send --only KEY`.",
+        if n == 1 { "" } else { "s" },
+        lines.join("\n"),
+    )
+}
+
+/// A planned letter whose address accepted the letter under another key.
+#[derive(Debug, PartialEq, Eq)]
+struct Conflict {
+    line: u64,
+    key: String,
+    address: String,
+    earlier: String,
+}
+
+fn second_letters(
+    planned: &[Planned],
+    ledger: &Ledger,
+    selection: &Selection,
+    options: &SendOptions,
+) -> Vec<Conflict> {
+    let mut accepted_by: HashMap<String, &str> = HashMap::new();
+    for (key, r) in &ledger.recipients {
+        if r.state == State::Accepted {
+            for address in &r.addresses {
+                accepted_by.insert(address.to_lowercase(), key);
+            }
+        }
+    }
+    let mut uses: HashMap<&str, u32> = HashMap::new();
+    for address in planned.iter().flat_map(|p| &p.addresses) {
+        *uses.entry(address).or_default() += 1;
+    }
+    let by_key: HashMap<&str, &Planned> = planned.iter().map(|p| (p.key.as_str(), p)).collect();
+    let named: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let mut conflicts = Vec::new();
+    for job in &selection.jobs {
+        let p = by_key[job.key.as_str()];
+        if named.contains(p.key.as_str()) {
+            continue;
+        }
+        let earlier = p.addresses.iter().find_map(|a| {
+            let other = *accepted_by.get(a)?;
+            (uses[a.as_str()] == 1 && other != p.key).then_some((a, other))
+        });
+        if let Some((address, other)) = earlier {
+            conflicts.push(Conflict {
+                line: p.line,
+                key: p.key.clone(),
+                address: address.clone(),
+                earlier: other.to_owned(),
+            });
+        }
+    }
+    conflicts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delivery_log::{Body, Letter, Outcome, Record};
+    use crate::smtp::{Reply, Stage};
+
+    fn planned(key: &str, addresses: &[&str]) -> Planned {
+        Planned {
+            key: key.into(),
+            line: 2,
+            organisation: format!("Sở {key}"),
+            addresses: addresses.iter().map(|a| (*a).to_owned()).collect(),
+        }
+    }
+
+    /// A ledger in which each key ended its one attempt so (`None`: attempted, no outcome).
+    fn ledger(history: &[(&str, &str, Option<Outcome>)]) -> Ledger {
+        let mut ledger = Ledger::for_sending();
+        for (seq, (key, address, outcome)) in history.iter().enumerate() {
+            let letter = Letter {
+                key: (*key).into(),
+                row: 2,
+                to: vec![(*address).into()],
+                message_id: format!("<{key}@x>"),
+                sha256: "ab".into(),
+                archive: "a.eml".into(),
+                attempt: 1,
+                test: false,
+            };
+            let mut add = |body| {
+                ledger.add(&Record {
+                    seq: seq as u64,
+                    time: "2026-11-26T08:00:00.000Z".into(),
+                    run: "r".into(),
+                    prev: String::new(),
+                    hash: String::new(),
+                    body,
+                })
+            };
+            add(letter.attempt("Sở", None));
+            if let Some(outcome) = outcome {
+                add(Body::Data(letter.clone()));
+                let reply = Some(Reply::parse_text(250, "ok"));
+                add(letter.ended(*outcome, Stage::Message, reply, None));
+            }
+        }
+        ledger
+    }
+
+    fn options(only: &[&str], limit: Option<usize>, retry_failed: bool) -> SendOptions {
+        SendOptions {
+            only: only.iter().map(|k| (*k).to_owned()).collect(),
+            limit,
+            retry_failed,
+            ..SendOptions::default()
+        }
+    }
+
+    fn keys(selection: &Selection) -> Vec<&str> {
+        selection.jobs.iter().map(|j| j.key.as_str()).collect()
+    }
+
+    #[test]
+    fn the_log_and_the_flags_decide_what_is_sent() {
+        let plan = [
+            planned("a", &["a@x"]),
+            planned("b", &["b@x"]),
+            planned("c", &["c@x"]),
+            planned("d", &["d@x"]),
+            planned("e", &["e@x"]),
+        ];
+        let log = ledger(&[
+            ("a", "a@x", Some(Outcome::Accepted)),
+            ("b", "b@x", Some(Outcome::Rejected)),
+            ("c", "c@x", Some(Outcome::Deferred)),
+            ("d", "d@x", None),
+        ]);
+        let test = Destination::Test(Redirect {
+            to: "t@x.example".parse().unwrap(),
+            run: "r".into(),
+        });
+        for (options, destination, expected, skipped, pending) in [
+            (
+                options(&[], None, false),
+                Destination::Campaign,
+                vec!["c", "d", "e"],
+                2,
+                0,
+            ),
+            (
+                options(&[], None, true),
+                Destination::Campaign,
+                vec!["b", "c", "d", "e"],
+                1,
+                0,
+            ),
+            (
+                options(&[], Some(1), false),
+                Destination::Campaign,
+                vec!["c"],
+                2,
+                2,
+            ),
+            (
+                options(&["a", "e"], None, false),
+                Destination::Campaign,
+                vec!["e"],
+                1,
+                0,
+            ),
+            (
+                options(&[], Some(2), false),
+                test.clone(),
+                vec!["a", "b"],
+                0,
+                3,
+            ),
+        ] {
+            let s = select(&plan, &log, &options, &destination).unwrap();
+            assert_eq!(keys(&s), expected, "{options:?}");
+            assert_eq!((s.skipped, s.pending), (skipped, pending), "{options:?}");
+        }
+        let retry = select(
+            &plan,
+            &log,
+            &options(&["b"], None, true),
+            &Destination::Campaign,
+        );
+        let job = &retry.unwrap().jobs[0];
+        assert_eq!(job.reason, Some(Reason::RetryFailed));
+        assert_eq!(
+            (job.attempts, job.message_id.as_deref()),
+            (1, Some("<b@x>"))
+        );
+        let typo = select(
+            &plan,
+            &log,
+            &options(&["zz"], None, false),
+            &Destination::Campaign,
+        );
+        assert!(typo.unwrap_err().to_string().contains("`zz`"));
+    }
+
+    #[test]
+    fn an_address_accepted_under_another_key_is_a_second_letter_unless_shared_or_named() {
+        let plan = [
+            planned("a2", &["a@x", "office@x"]),
+            planned("b", &["b@x", "office@x"]),
+            planned("c", &["c@x"]),
+        ];
+        let log = ledger(&[
+            ("a", "a@x", Some(Outcome::Accepted)),
+            ("z", "office@x", Some(Outcome::Accepted)),
+        ]);
+        let all = options(&[], None, false);
+        let s = select(&plan, &log, &all, &Destination::Campaign).unwrap();
+        let found = second_letters(&plan, &log, &s, &all);
+        assert_eq!(
+            found,
+            [Conflict {
+                line: 2,
+                key: "a2".into(),
+                address: "a@x".into(),
+                earlier: "a".into(),
+            }],
+            "office@x is shared by two rows and says nothing"
+        );
+        let named = options(&["a2"], None, false);
+        let s = select(&plan, &log, &named, &Destination::Campaign).unwrap();
+        assert!(second_letters(&plan, &log, &s, &named).is_empty());
+    }
+
+    #[test]
+    fn a_choice_takes_named_keys_up_to_the_limit() {
+        let options = options(&["a", "b", "c"], Some(2), false);
+        let mut choice = Choice::new(&options);
+        let taken: Vec<&str> = ["a", "x", "b", "c"]
+            .into_iter()
+            .filter(|k| choice.named(k) && choice.take())
+            .collect();
+        assert_eq!(taken, ["a", "b"]);
+    }
+}

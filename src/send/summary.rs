@@ -1,0 +1,206 @@
+//! What a send tells the operator: the notes before it starts (inputs changed since the last
+//! run), the end-of-run summary of the whole campaign from the log, a test send's own summary,
+//! and the exact command that resumes a stopped run.
+//!
+//! It decides nothing about what is sent; it reads the plan, the ledger and this run's counts.
+
+use std::collections::HashSet;
+
+use super::plan::{Pipeline, Planned};
+use super::select::Choice;
+use crate::config::{Config, SendOptions};
+use crate::delivery_log::{Body, Counts};
+use crate::ledger::{Ledger, State};
+use crate::report::{self, ExitCode};
+
+/// Names what changed since the last run, from the fingerprints in its `run_started`.
+pub(super) fn changed_inputs(pipeline: &Pipeline, ledger: &Ledger) -> Vec<String> {
+    let Some(Body::RunStarted(last)) = ledger.last_run.as_ref().map(|r| &r.body) else {
+        return Vec::new();
+    };
+    let last = &last.inputs;
+    let mut changed = Vec::new();
+    for (name, input) in pipeline.inputs() {
+        match last.get(&name) {
+            Some(before) if before.sha256 != input.sha256 => changed.push(format!(
+                "{} changed since the last run ({}); letters already accepted are not sent again",
+                input.file,
+                last_run_time(ledger)
+            )),
+            _ => {}
+        }
+    }
+    changed
+}
+
+fn last_run_time(ledger: &Ledger) -> String {
+    ledger
+        .last_run
+        .as_ref()
+        .map_or_else(String::new, |e| format!("run {} at {}", e.run, e.time))
+}
+
+/// The summary at the end: the whole campaign's state from the log (whatever this run chose),
+/// what this run did, and every organisation not accepted with the reply and what to do. The
+/// exit code speaks for what the operator asked of this run: the `--only` keys, else the list.
+pub(super) fn final_report(
+    config: &Config,
+    planned: &[Planned],
+    ledger: &Ledger,
+    this_run: Option<&Counts>,
+    options: &SendOptions,
+    stopped: bool,
+) -> ExitCode {
+    let choice = Choice::new(options);
+    let asked = |p: &Planned| choice.named(&p.key);
+    let (mut accepted, mut not_yet) = (0, 0);
+    let mut problems = Vec::new();
+    let mut asked_ok = true;
+    for p in planned {
+        match ledger.recipients.get(&p.key) {
+            Some(r) if r.state == State::Accepted => accepted += 1,
+            None => {
+                not_yet += 1;
+                asked_ok &= !asked(p);
+            }
+            Some(r) => {
+                problems.push((p, r));
+                asked_ok &= !asked(p);
+            }
+        }
+    }
+    say!(
+        "Campaign {}: {accepted} of {} recipients accepted, {} not accepted, {not_yet} not sent yet.",
+        config.id,
+        planned.len(),
+        problems.len()
+    );
+    if let Some(c) = this_run {
+        say!(
+            "This run: {} accepted, {} rejected, {} deferred, {} unknown.",
+            c.accepted,
+            c.rejected,
+            c.deferred,
+            c.unknown
+        );
+    }
+    if !problems.is_empty() {
+        say!("Not accepted:");
+        for (p, r) in &problems {
+            let reply = r
+                .last
+                .as_deref()
+                .and_then(|l| l.body.outcome())
+                .map(|(_, e)| e.reply_or_error())
+                .unwrap_or_default();
+            say!(
+                "  {} (line {}, {}): {} — {}. {}",
+                p.key,
+                p.line,
+                p.organisation,
+                r.state,
+                reply,
+                r.state.next_action(&p.key)
+            );
+        }
+    }
+    if stopped {
+        ExitCode::Stopped
+    } else if asked_ok {
+        ExitCode::Success
+    } else {
+        ExitCode::Partial
+    }
+}
+
+/// The end of a test send: what the relay did with the test letters of this run, which count
+/// for nothing in the campaign.
+pub(super) fn test_report(counts: &Counts, jobs: usize, stopped: bool) -> ExitCode {
+    say!(
+        "Test send: {} of {jobs} test letters accepted by the relay ({} rejected, {} deferred, {} unknown); \
+         test letters never count as delivered.",
+        counts.accepted,
+        counts.rejected,
+        counts.deferred,
+        counts.unknown
+    );
+    if stopped {
+        ExitCode::Stopped
+    } else if counts.accepted < jobs as u64 {
+        ExitCode::Partial
+    } else {
+        ExitCode::Success
+    }
+}
+
+/// The command that finishes what a stopped run was asked to do, and nothing more. A plain
+/// selection is recomputed from the log by the next run, so its flags are enough; a run cut by
+/// `--limit`, a test send (which the log never counts) or a resend names exactly the letters it
+/// did not settle. `None` when nothing is left.
+pub(super) fn resume_command(options: &SendOptions, remaining: &[&str]) -> Option<String> {
+    let exact = options.limit.is_some()
+        || options.redirect_to.is_some()
+        || !options.resend_unknown.is_empty();
+    if exact && remaining.is_empty() {
+        return None;
+    }
+    let mut words = vec!["letterpost".to_owned()];
+    words.extend(options.resume_args.iter().cloned());
+    words.push("send".to_owned());
+    if let Some(to) = &options.redirect_to {
+        words.extend(["--redirect-to".to_owned(), to.to_string()]);
+    }
+    if exact {
+        let resend: HashSet<&str> = options.resend_unknown.iter().map(String::as_str).collect();
+        let (again, only): (Vec<&str>, Vec<&str>) =
+            remaining.iter().partition(|k| resend.contains(**k));
+        if !only.is_empty() {
+            words.push("--only".to_owned());
+            words.extend(only.iter().map(|k| (*k).to_owned()));
+        }
+        if !again.is_empty() {
+            words.push("--resend-unknown".to_owned());
+            words.extend(again.iter().map(|k| (*k).to_owned()));
+        }
+    } else if !options.only.is_empty() {
+        words.push("--only".to_owned());
+        words.extend(options.only.iter().cloned());
+    }
+    if options.retry_failed {
+        words.push("--retry-failed".to_owned());
+    }
+    words.extend(["--concurrency".to_owned(), options.concurrency.to_string()]);
+    words.extend(["--rate".to_owned(), options.rate.to_string()]);
+    Some(
+        words
+            .iter()
+            .map(|w| report::shell_quote(w))
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
+}
+
+pub(super) fn describe_options(options: &SendOptions) -> String {
+    let mut parts = Vec::new();
+    if let Some(n) = options.limit {
+        parts.push(format!("--limit {n}"));
+    }
+    if !options.only.is_empty() {
+        parts.push(format!("--only {}", options.only.join(" ")));
+    }
+    if let Some(to) = &options.redirect_to {
+        parts.push(format!("--redirect-to {to}"));
+    }
+    if options.retry_failed {
+        parts.push("--retry-failed".to_owned());
+    }
+    if !options.resend_unknown.is_empty() {
+        parts.push(format!(
+            "--resend-unknown {}",
+            options.resend_unknown.join(" ")
+        ));
+    }
+    parts.push(format!("--concurrency {}", options.concurrency));
+    parts.push(format!("--rate {}", options.rate));
+    parts.join(" ")
+}
