@@ -70,16 +70,55 @@ pub fn load(
         .parent()
         .unwrap_or(Path::new("."))
         .to_path_buf();
+    let names = names(settings, &dir, show)?;
+    let (sources, files) = read_sources(settings, &dir, show)?;
+    let mut problems = Vec::new();
+    // All at once: a template may include another that comes later in the folder.
+    let mut tera = Tera::default();
+    if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
+        problems.push(problem_from_tera(&e, &|name| show(&dir.join(name))));
+    }
+    if let Err(e) = tera.add_raw_template(SUBJECT, subject) {
+        problems.push(problem_from_tera(&e, &|_| SUBJECT_PLACE.to_owned()));
+    }
+    if problems.is_empty() {
+        let file_of = |name: &str| -> String {
+            if name == SUBJECT {
+                SUBJECT_PLACE.to_owned()
+            } else {
+                show(&dir.join(name))
+            }
+        };
+        problems = undefined_variables(&tera, &names, settings, columns, &file_of);
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    for (key, value) in &settings.vars {
+        tera.global_context().insert(key.clone(), value);
+    }
+    Ok(Templates { tera, names, files })
+}
+
+/// Where the subject template is, for problems.
+const SUBJECT_PLACE: &str = "campaign.toml [campaign] subject";
+
+/// The Tera names of the three templates: their paths inside the letter template's folder.
+fn names(
+    settings: &Settings,
+    dir: &Path,
+    show: &dyn Fn(&Path) -> String,
+) -> Result<Names, Vec<Problem>> {
     let mut problems = Vec::new();
     let mut name_of = |path: &Path| -> String {
-        match path.strip_prefix(&dir) {
+        match path.strip_prefix(dir) {
             Ok(rel) => rel.to_string_lossy().replace('\\', "/"),
             Err(_) => {
                 problems.push(Problem::new(
                     show(path),
                     format!(
                         "templates must all be in {} (or a folder inside it)",
-                        show(&dir)
+                        show(dir)
                     ),
                 ));
                 String::new()
@@ -91,34 +130,41 @@ pub fn load(
         letter_text: name_of(&settings.letter_text),
         appendix: name_of(&settings.appendix),
     };
-    if !problems.is_empty() {
-        return Err(problems);
+    if problems.is_empty() {
+        Ok(names)
+    } else {
+        Err(problems)
     }
+}
 
+/// Every template file in the folder, read once: (Tera name, text) and (path, SHA-256 of its
+/// bytes), the fingerprints a send records.
+#[allow(clippy::type_complexity)]
+fn read_sources(
+    settings: &Settings,
+    dir: &Path,
+    show: &dyn Fn(&Path) -> String,
+) -> Result<(Vec<(String, String)>, Vec<(PathBuf, String)>), Vec<Problem>> {
     let mut files = Vec::new();
-    collect_template_files(&dir, &mut files)
-        .map_err(|e| vec![Problem::new(show(&dir), format!("cannot list: {e}"))])?;
-    for required in [
+    collect_template_files(dir, &mut files)
+        .map_err(|e| vec![Problem::new(show(dir), format!("cannot list: {e}"))])?;
+    let mut problems: Vec<Problem> = [
         &settings.letter_html,
         &settings.letter_text,
         &settings.appendix,
-    ] {
-        if !required.is_file() {
-            problems.push(Problem::new(
-                show(required),
-                "the template file does not exist",
-            ));
-        }
-    }
+    ]
+    .into_iter()
+    .filter(|required| !required.is_file())
+    .map(|required| Problem::new(show(required), "the template file does not exist"))
+    .collect();
     if !problems.is_empty() {
         return Err(problems);
     }
-
     let mut sources = Vec::with_capacity(files.len());
     let mut fingerprints = Vec::with_capacity(files.len());
     for path in &files {
         let name = path
-            .strip_prefix(&dir)
+            .strip_prefix(dir)
             .expect("listed inside dir")
             .to_string_lossy()
             .replace('\\', "/");
@@ -138,30 +184,23 @@ pub fn load(
             Err(e) => problems.push(Problem::new(show(path), format!("cannot read: {e}"))),
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    if problems.is_empty() {
+        Ok((sources, fingerprints))
+    } else {
+        Err(problems)
     }
-    // All at once: a template may include another that comes later in the folder.
-    let mut tera = Tera::default();
-    if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
-        problems.push(problem_from_tera(&e, &|name| show(&dir.join(name))));
-    }
-    if let Err(e) = tera.add_raw_template(SUBJECT, subject) {
-        problems.push(problem_from_tera(&e, &|_| {
-            "campaign.toml [campaign] subject".to_owned()
-        }));
-    }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
+}
 
-    let template_file = |name: &str| -> String {
-        if name == SUBJECT {
-            "campaign.toml [campaign] subject".to_owned()
-        } else {
-            show(&dir.join(name))
-        }
-    };
+/// Every variable a template uses that is neither a column nor a `[vars]` value, and every
+/// `[vars]` value that a column's name would hide.
+fn undefined_variables(
+    tera: &Tera,
+    names: &Names,
+    settings: &Settings,
+    columns: &[String],
+    file_of: &dyn Fn(&str) -> String,
+) -> Vec<Problem> {
+    let mut problems = Vec::new();
     for column in columns {
         if settings.vars.contains_key(column) {
             problems.push(Problem::new(
@@ -179,7 +218,7 @@ pub fn load(
         let used = match tera.get_template_variables(name) {
             Ok(used) => used.into_iter().collect::<BTreeSet<_>>(),
             Err(e) => {
-                problems.push(problem_from_tera(&e, &template_file));
+                problems.push(problem_from_tera(&e, file_of));
                 continue;
             }
         };
@@ -187,7 +226,7 @@ pub fn load(
             if !columns.iter().any(|c| c == var) && !settings.vars.contains_key(var) {
                 problems.push(
                     Problem::new(
-                        template_file(name),
+                        file_of(name),
                         format!(
                             "uses `{var}`, which is neither a column of the recipient list nor a value \
                              under [vars] in campaign.toml"
@@ -198,18 +237,7 @@ pub fn load(
             }
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-
-    for (key, value) in &settings.vars {
-        tera.global_context().insert(key.clone(), value);
-    }
-    Ok(Templates {
-        tera,
-        names,
-        files: fingerprints,
-    })
+    problems
 }
 
 impl Templates {

@@ -14,7 +14,7 @@ use lettre::address::Envelope;
 use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
-use lettre::message::{Attachment, Body, Mailbox, MultiPart, SinglePart};
+use lettre::message::{Attachment, Body, Mailbox, MessageBuilder, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
@@ -69,78 +69,30 @@ pub fn build(
 ) -> anyhow::Result<Letter> {
     let seed = letter_seed(&sender.campaign, &recipient.key);
     let domain = sender.from.email.domain();
-    let mut message_id = match logged_id {
-        Some(id) => id.to_owned(),
-        None => format!("<{}.{}@{domain}>", sender.campaign, &seed[..24]),
+    let message_id = match (redirect, logged_id) {
+        (Some(redirect), _) => format!(
+            "<{}.{}.test-{}@{domain}>",
+            sender.campaign,
+            &seed[..24],
+            redirect.run
+        ),
+        (None, Some(id)) => id.to_owned(),
+        (None, None) => format!("<{}.{}@{domain}>", sender.campaign, &seed[..24]),
     };
-    let mut builder = Message::builder()
+    let builder = Message::builder()
         .from(sender.from.clone())
         .date(sender.date)
         .user_agent(format!("letterpost {}", env!("CARGO_PKG_VERSION")));
-    let envelope: Vec<Address>;
-    match redirect {
-        None => {
-            let to = recipient
-                .to
-                .iter()
-                .map(|a| Mailbox::new(Some(recipient.organisation.clone()), a.clone()))
-                .collect();
-            builder = builder
-                .subject(one_space(&rendered.subject))
-                .header(AddressList::<TO>(to));
-            if !recipient.cc.is_empty() {
-                let cc = recipient.cc.iter().map(|a| Mailbox::new(None, a.clone()));
-                builder = builder.header(AddressList::<CC>(cc.collect()));
-            }
-            envelope = recipient.to.iter().chain(&recipient.cc).cloned().collect();
-        }
-        Some(redirect) => {
-            message_id = format!(
-                "<{}.{}.test-{}@{domain}>",
-                sender.campaign,
-                &seed[..24],
-                redirect.run
-            );
-            let real = recipient
-                .to
-                .iter()
-                .chain(&recipient.cc)
-                .map(ToString::to_string)
-                .collect::<Vec<_>>();
-            let to = Mailbox::new(Some(recipient.organisation.clone()), redirect.to.clone());
-            builder = builder
-                .subject(format!("{TEST_PREFIX}{}", one_space(&rendered.subject)))
-                .header(AddressList::<TO>(vec![to]))
-                .header(TestRedirect(real.join(", ")));
-            envelope = vec![redirect.to.clone()];
-        }
-    }
+    let (builder, envelope) = addressed(builder, recipient, &rendered.subject, redirect);
+    let builder = builder.message_id(Some(message_id.clone()));
     // The envelope is given, not derived from the headers: the To and Cc headers are ours.
-    builder = builder.envelope(Envelope::new(
+    let builder = builder.envelope(Envelope::new(
         Some(sender.from.email.clone()),
         envelope.clone(),
     )?);
-    let part = |content_type: ContentType, text: &[u8]| {
-        SinglePart::builder()
-            .header(content_type)
-            .body(base64_body(text))
-    };
-    let body = MultiPart::mixed()
-        .boundary(format!("=_mixed_{}", &seed[24..48]))
-        .multipart(
-            MultiPart::alternative()
-                .boundary(format!("=_alt_{}", &seed[40..64]))
-                .singlepart(part(ContentType::TEXT_PLAIN, &rendered.text))
-                .singlepart(part(ContentType::TEXT_HTML, &rendered.html)),
-        )
-        .singlepart(Attachment::new(sender.appendix_filename.clone()).body(
-            base64_body(&rendered.appendix),
-            ContentType::parse("text/html; charset=utf-8").expect("valid"),
-        ));
-    let message = builder
-        .message_id(Some(message_id.clone()))
-        .multipart(body)?;
-    let bytes = message.formatted();
+    let bytes = builder
+        .multipart(body(sender, rendered, &seed))?
+        .formatted();
     if let Some(longest) = longest_line(&bytes).filter(|&n| n > MAX_LINE) {
         anyhow::bail!(
             "a line of the message would be {longest} octets long, more than the {MAX_LINE} that mail \
@@ -157,6 +109,72 @@ pub fn build(
         bytes,
         sha256,
     })
+}
+
+/// The subject and address headers, and the envelope: the organisation's addresses, or for a
+/// test send the test mailbox, with the real addressees named in `X-Letterpost-Test`.
+fn addressed(
+    builder: MessageBuilder,
+    recipient: &Recipient,
+    subject: &str,
+    redirect: Option<&Redirect>,
+) -> (MessageBuilder, Vec<Address>) {
+    let name = Some(recipient.organisation.clone());
+    match redirect {
+        None => {
+            let to = recipient
+                .to
+                .iter()
+                .map(|a| Mailbox::new(name.clone(), a.clone()));
+            let mut builder = builder
+                .subject(one_space(subject))
+                .header(AddressList::<TO>(to.collect()));
+            if !recipient.cc.is_empty() {
+                let cc = recipient.cc.iter().map(|a| Mailbox::new(None, a.clone()));
+                builder = builder.header(AddressList::<CC>(cc.collect()));
+            }
+            let envelope = recipient.to.iter().chain(&recipient.cc).cloned().collect();
+            (builder, envelope)
+        }
+        Some(redirect) => {
+            let real: Vec<String> = recipient
+                .to
+                .iter()
+                .chain(&recipient.cc)
+                .map(ToString::to_string)
+                .collect();
+            let builder = builder
+                .subject(format!("{TEST_PREFIX}{}", one_space(subject)))
+                .header(AddressList::<TO>(vec![Mailbox::new(
+                    name,
+                    redirect.to.clone(),
+                )]))
+                .header(TestRedirect(real.join(", ")));
+            (builder, vec![redirect.to.clone()])
+        }
+    }
+}
+
+/// multipart/mixed: multipart/alternative (text, HTML) and the appendix as an attachment, with
+/// boundaries from the letter's seed so the same letter is the same bytes.
+fn body(sender: &Sender, rendered: &Rendered, seed: &str) -> MultiPart {
+    let part = |content_type: ContentType, text: &[u8]| {
+        SinglePart::builder()
+            .header(content_type)
+            .body(base64_body(text))
+    };
+    MultiPart::mixed()
+        .boundary(format!("=_mixed_{}", &seed[24..48]))
+        .multipart(
+            MultiPart::alternative()
+                .boundary(format!("=_alt_{}", &seed[40..64]))
+                .singlepart(part(ContentType::TEXT_PLAIN, &rendered.text))
+                .singlepart(part(ContentType::TEXT_HTML, &rendered.html)),
+        )
+        .singlepart(Attachment::new(sender.appendix_filename.clone()).body(
+            base64_body(&rendered.appendix),
+            ContentType::parse("text/html; charset=utf-8").expect("valid"),
+        ))
 }
 
 /// Runs of spaces as one space, for header text: RFC 2047 decoders drop the whitespace between

@@ -260,7 +260,6 @@ fn clean_header(name: &str) -> String {
 
 fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
     let display = source.display.as_str();
-    let problem = |message: String| vec![Problem::new(display, message)];
     let delimiter = settings
         .delimiter
         .unwrap_or_else(|| sniff_delimiter(&source.text[..source.text.len().min(64 * 1024)]));
@@ -270,41 +269,74 @@ fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
         .from_reader(Cursor::new(source.text.clone()));
     let raw_headers = reader
         .byte_headers()
-        .map_err(|e| problem(format!("cannot read the header line: {e}")))?
+        .map_err(|e| {
+            vec![Problem::new(
+                display,
+                format!("cannot read the header line: {e}"),
+            )]
+        })?
         .clone();
+    let (headers, mut problems) = header_names(source, &raw_headers)?;
+    let first_of = distinct_headers(display, &headers, &mut problems);
+    let roles = roles(display, settings, &first_of, &mut problems);
+    match roles {
+        Some(roles) if problems.is_empty() => Ok(Table {
+            source: source.clone(),
+            reader,
+            headers,
+            roles,
+            seen: HashMap::new(),
+            lines: LineCounter::new(source.text.clone()),
+            not_utf8: false,
+            record: csv::ByteRecord::new(),
+        }),
+        _ => Err(problems),
+    }
+}
+
+/// The header line's names, cleaned, with what is wrong with each (too long, blank, a control
+/// character). A header line that is not UTF-8 or is empty stops here.
+fn header_names(
+    source: &Source,
+    raw_headers: &csv::ByteRecord,
+) -> Result<(Vec<String>, Vec<Problem>), Vec<Problem>> {
+    let display = source.display.as_str();
+    let at_header = |message: String| Problem::new(display, message).at_line(1);
     let mut problems = Vec::new();
     let mut headers = Vec::with_capacity(raw_headers.len());
     for (i, raw) in raw_headers.iter().enumerate() {
         let Ok(text) = std::str::from_utf8(raw) else {
-            return Err(vec![
-                Problem::new(display, not_utf8_message(source)).at_line(1),
-            ]);
+            return Err(vec![at_header(not_utf8_message(source))]);
         };
         let header = clean_header(text);
         if header.len() > CELL_CAP {
-            problems.push(
-                Problem::new(display, format!("the name of column {} is too long", i + 1))
-                    .at_line(1),
-            );
+            problems.push(at_header(format!(
+                "the name of column {} is too long",
+                i + 1
+            )));
         } else if header.is_empty() {
-            problems.push(
-                Problem::new(
-                    display,
-                    format!("column {} has no name in the header line", i + 1),
-                )
-                .at_line(1),
-            );
+            problems.push(at_header(format!(
+                "column {} has no name in the header line",
+                i + 1
+            )));
         } else if let Some(c) = first_control(&header, true) {
-            problems.push(
-                Problem::new(display, format!("a header name contains {}", describe(c))).at_line(1),
-            );
+            problems.push(at_header(format!("a header name contains {}", describe(c))));
         }
         headers.push(header);
     }
     if headers.len() == 1 && headers[0].is_empty() {
-        return Err(problem("the header line is empty".into()));
+        return Err(vec![Problem::new(display, "the header line is empty")]);
     }
-    // One pass with a map: a header of a million columns is checked as fast as one of five.
+    Ok((headers, problems))
+}
+
+/// Each header's matching name (`header_key`) and its column, with a problem for every name
+/// given twice. One pass with a map: a million columns are checked as fast as five.
+fn distinct_headers(
+    display: &str,
+    headers: &[String],
+    problems: &mut Vec<Problem>,
+) -> HashMap<String, usize> {
     let mut first_of: HashMap<String, usize> = HashMap::with_capacity(headers.len());
     for (i, h) in headers.iter().enumerate() {
         if h.is_empty() {
@@ -332,7 +364,19 @@ fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
             first_of.insert(header_key(h), i);
         }
     }
+    first_of
+}
+
+/// The columns letterpost itself uses, found by name (or by the names campaign.toml maps), with
+/// a problem for each one that is required or mapped and missing.
+fn roles(
+    display: &str,
+    settings: &Settings,
+    first_of: &HashMap<String, usize>,
+    problems: &mut Vec<Problem>,
+) -> Option<Roles> {
     let find = |name: &str| first_of.get(&header_key(name)).copied();
+    let missing = |message: String| Problem::new(display, message).at_line(1);
     let columns = &settings.columns;
     let role = |role: &'static str, mapped: &Option<String>| -> Option<usize> {
         find(mapped.as_deref().unwrap_or(role))
@@ -347,26 +391,18 @@ fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
     ] {
         if found.is_none() {
             let header = mapped.as_deref().unwrap_or(name);
-            problems.push(
-                Problem::new(
-                    display,
-                    format!("the required column `{header}` is missing from the header line"),
-                )
-                .at_line(1),
-            );
+            problems.push(missing(format!(
+                "the required column `{header}` is missing from the header line"
+            )));
         }
     }
     for (name, mapped) in [("cc", &columns.cc), ("id", &columns.id)] {
         if let Some(header) = mapped
             && find(header).is_none()
         {
-            problems.push(
-                Problem::new(
-                    display,
-                    format!("campaign.toml maps `{name}` to column `{header}`, which is missing"),
-                )
-                .at_line(1),
-            );
+            problems.push(missing(format!(
+                "campaign.toml maps `{name}` to column `{header}`, which is missing"
+            )));
         }
     }
     let mut required = Vec::new();
@@ -380,43 +416,23 @@ fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
         };
         match index {
             Some(i) => required.push(i),
-            None => problems.push(
-                Problem::new(
-                    display,
-                    format!("the required column `{name}` is missing from the header line"),
-                )
-                .at_line(1),
-            ),
+            None => problems.push(missing(format!(
+                "the required column `{name}` is missing from the header line"
+            ))),
         }
     }
-    if !problems.is_empty() {
-        return Err(problems);
-    }
-    let (Some(organisation), Some(email)) = (organisation, email) else {
-        unreachable!("checked above")
-    };
-    let aliases = vec![
-        ("organisation", Some(organisation)),
-        ("email", Some(email)),
-        ("cc", cc),
-        ("id", id),
-    ];
-    Ok(Table {
-        source: source.clone(),
-        reader,
-        headers,
-        roles: Roles {
-            organisation,
-            email,
-            cc,
-            id,
-            required,
-            aliases,
-        },
-        seen: HashMap::new(),
-        lines: LineCounter::new(source.text.clone()),
-        not_utf8: false,
-        record: csv::ByteRecord::new(),
+    Some(Roles {
+        organisation: organisation?,
+        email: email?,
+        cc,
+        id,
+        required,
+        aliases: vec![
+            ("organisation", organisation),
+            ("email", email),
+            ("cc", cc),
+            ("id", id),
+        ],
     })
 }
 

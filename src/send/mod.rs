@@ -76,14 +76,49 @@ pub fn preview(
         Ok(loaded) => loaded,
         Err(problems) => return Ok(refuse(&problems, "nothing was written")),
     };
+    let recipient = match find_row(&mut table, row) {
+        Some(Ok(recipient)) => recipient,
+        Some(Err(problems)) => return Ok(refuse(&problems, "nothing was written")),
+        None => match row {
+            Some(row) => bail!(
+                "no recipient in {} has line number or key `{row}`",
+                pipeline.csv
+            ),
+            None => bail!("{} has no recipients", pipeline.csv),
+        },
+    };
+    let rendered = match pipeline.templates.render(&recipient, &pipeline.csv) {
+        Ok(rendered) => rendered,
+        Err(problem) => return Ok(refuse(&[problem], "nothing was written")),
+    };
+    let letter = message::build(&pipeline.sender, &recipient, &rendered, None, None)?;
+    if let Some(path) = html {
+        std::fs::write(path, &rendered.html)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote the HTML part to {}", path.display());
+    }
+    if let Some(path) = eml {
+        std::fs::write(path, &letter.bytes)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        eprintln!("wrote the message to {}", path.display());
+    }
+    if html.is_none() && eml.is_none() {
+        show_letter(config, &recipient, &rendered, &letter);
+    }
+    Ok(ExitCode::Success)
+}
+
+/// The row `row` names (a line number or a key; the first row when none), or the problems of
+/// that row. Problems of other rows do not matter to a preview.
+fn find_row(table: &mut Table, row: Option<&str>) -> Option<Result<Recipient, Vec<Problem>>> {
     let wanted = |r: &Recipient| match row {
         None => true,
         Some(row) => row.parse::<u64>().is_ok_and(|line| r.line == line) || r.key == row,
     };
     while let Some(next) = table.next_row() {
-        let recipient = match next {
-            Ok(recipient) if wanted(&recipient) => recipient,
-            Ok(_) => continue,
+        match next {
+            Ok(recipient) if wanted(&recipient) => return Some(Ok(recipient)),
+            Ok(_) => {}
             Err(problems) => {
                 let here = row.is_none_or(|row| {
                     problems
@@ -91,69 +126,43 @@ pub fn preview(
                         .any(|p| p.line.map(|l| l.to_string()).as_deref() == Some(row))
                 });
                 if here {
-                    return Ok(refuse(&problems, "nothing was written"));
+                    return Some(Err(problems));
                 }
-                continue;
             }
-        };
-        let rendered = match pipeline.templates.render(&recipient, &pipeline.csv) {
-            Ok(rendered) => rendered,
-            Err(problem) => return Ok(refuse(&[problem], "nothing was written")),
-        };
-        let letter = message::build(&pipeline.sender, &recipient, &rendered, None, None)?;
-        if let Some(path) = html {
-            std::fs::write(path, &rendered.html)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote the HTML part to {}", path.display());
         }
-        if let Some(path) = eml {
-            std::fs::write(path, &letter.bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("wrote the message to {}", path.display());
-        }
-        if html.is_none() && eml.is_none() {
-            let to = recipient
-                .to
-                .iter()
-                .map(|a| format!("{} <{a}>", recipient.organisation))
-                .collect::<Vec<_>>();
-            say!("From:       {}", config.from);
-            say!("To:         {}", to.join(", "));
-            if !recipient.cc.is_empty() {
-                say!(
-                    "Cc:         {}",
-                    recipient
-                        .cc
-                        .iter()
-                        .map(ToString::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                );
-            }
-            say!("Subject:    {}", rendered.subject);
-            say!(
-                "Attachment: {} ({} bytes)",
-                config.templates.appendix_filename,
-                rendered.appendix.len()
-            );
-            say!("Message-ID: {}", letter.message_id);
-            say!("Row:        {} (key {})", recipient.line, recipient.key);
-            say!("{}", "-".repeat(72));
-            print!("{}", String::from_utf8_lossy(&rendered.text));
-        }
-        return Ok(ExitCode::Success);
     }
-    match row {
-        Some(row) => bail!(
-            "no recipient in {} has line number or key `{row}`",
-            pipeline.csv
-        ),
-        None => bail!("{} has no recipients", pipeline.csv),
-    }
+    None
 }
 
-// ---------------------------------------------------------------------------------------------
-// Delivery
+/// A letter at the terminal: its headers as a person reads them, then the plain-text part.
+fn show_letter(
+    config: &Config,
+    recipient: &Recipient,
+    rendered: &merge::Rendered,
+    letter: &message::Letter,
+) {
+    let to: Vec<String> = recipient
+        .to
+        .iter()
+        .map(|a| format!("{} <{a}>", recipient.organisation))
+        .collect();
+    say!("From:       {}", config.from);
+    say!("To:         {}", to.join(", "));
+    if !recipient.cc.is_empty() {
+        let cc: Vec<String> = recipient.cc.iter().map(ToString::to_string).collect();
+        say!("Cc:         {}", cc.join(", "));
+    }
+    say!("Subject:    {}", rendered.subject);
+    say!(
+        "Attachment: {} ({} bytes)",
+        config.templates.appendix_filename,
+        rendered.appendix.len()
+    );
+    say!("Message-ID: {}", letter.message_id);
+    say!("Row:        {} (key {})", recipient.line, recipient.key);
+    say!("{}", "-".repeat(72));
+    print!("{}", String::from_utf8_lossy(&rendered.text));
+}
 
 /// `letterpost send` and `letterpost send --dry-run`, as a list of phases.
 pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> {

@@ -135,85 +135,17 @@ impl<'c> Pipeline<'c> {
         mut choose: impl FnMut(&Recipient) -> bool + Send,
         work: impl Fn(Chosen<'_>) -> anyhow::Result<Result<(), Problem>> + Sync,
     ) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
-        #[derive(Default)]
-        struct Collected {
-            count: usize,
-            planned: Vec<(usize, Planned)>,
-            problems: Vec<Problem>,
-            fatal: Option<anyhow::Error>,
-        }
         let reader = Mutex::new((table, 0usize, &mut choose));
         let collected = Mutex::new(Collected::default());
         std::thread::scope(|scope| {
             for _ in 0..threads {
-                scope.spawn(|| {
-                    loop {
-                        if collected.lock().expect("collected").fatal.is_some() {
-                            return;
-                        }
-                        let (index, row, chosen) = {
-                            let mut guard = reader.lock().expect("reader");
-                            let (table, next, choose) = &mut *guard;
-                            let Some(row) = table.next_row() else { return };
-                            let index = *next;
-                            *next += 1;
-                            let chosen = row.as_ref().is_ok_and(&mut *choose);
-                            (index, row, chosen)
-                        };
-                        let recipient = match row {
-                            Ok(recipient) => recipient,
-                            Err(found) => {
-                                collected.lock().expect("collected").problems.extend(found);
-                                continue;
-                            }
-                        };
-                        let result = work(Chosen {
-                            index,
-                            recipient: &recipient,
-                            chosen,
-                        });
-                        let mut c = collected.lock().expect("collected");
-                        match result {
-                            Err(fatal) => {
-                                c.fatal.get_or_insert(fatal);
-                            }
-                            Ok(Err(problem)) => c.problems.push(problem),
-                            Ok(Ok(())) => {
-                                c.count += 1;
-                                if keep {
-                                    c.planned.push((index, Planned::from(recipient)));
-                                }
-                            }
-                        }
-                    }
-                });
+                scope.spawn(|| work_on_rows(&reader, &collected, keep, &work));
             }
         });
-        let Collected {
-            count,
-            mut planned,
-            mut problems,
-            fatal,
-        } = collected.into_inner().expect("collected");
-        if let Some(fatal) = fatal {
-            return Err(fatal);
-        }
-        planned.sort_by_key(|(index, _)| *index);
-        problems.sort_by_key(|p| p.line.unwrap_or(0));
-        if count == 0 && problems.is_empty() {
-            problems.push(Problem::new(
-                &self.csv,
-                "the list has a header but no recipients",
-            ));
-        }
-        Ok(if problems.is_empty() {
-            Ok(Rows {
-                count,
-                planned: planned.into_iter().map(|(_, p)| p).collect(),
-            })
-        } else {
-            Err(problems)
-        })
+        collected
+            .into_inner()
+            .expect("collected")
+            .into_rows(&self.csv)
     }
 
     /// Reads every row and builds every letter exactly as the send will (the check before any
@@ -253,6 +185,95 @@ impl From<Recipient> for Planned {
             line,
             organisation,
             addresses,
+        }
+    }
+}
+
+/// The rows `each_row` shares between its threads: the table, the next position, and the choice.
+type Reader<'t, C> = Mutex<(&'t mut Table, usize, &'t mut C)>;
+
+/// What `each_row`'s threads found, together.
+#[derive(Default)]
+struct Collected {
+    count: usize,
+    planned: Vec<(usize, Planned)>,
+    problems: Vec<Problem>,
+    fatal: Option<anyhow::Error>,
+}
+
+impl Collected {
+    /// The rows in list order, or every problem in line order (an empty list is one).
+    fn into_rows(self, csv: &str) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
+        let Collected {
+            count,
+            mut planned,
+            mut problems,
+            fatal,
+        } = self;
+        if let Some(fatal) = fatal {
+            return Err(fatal);
+        }
+        planned.sort_by_key(|(index, _)| *index);
+        problems.sort_by_key(|p| p.line.unwrap_or(0));
+        if count == 0 && problems.is_empty() {
+            problems.push(Problem::new(csv, "the list has a header but no recipients"));
+        }
+        Ok(if problems.is_empty() {
+            Ok(Rows {
+                count,
+                planned: planned.into_iter().map(|(_, p)| p).collect(),
+            })
+        } else {
+            Err(problems)
+        })
+    }
+}
+
+/// One of `each_row`'s threads: takes the next row (in list order, asking `choose` about it),
+/// works on it, and collects what came of it, until the rows run out or a fatal error.
+fn work_on_rows<C: FnMut(&Recipient) -> bool>(
+    reader: &Reader<'_, C>,
+    collected: &Mutex<Collected>,
+    keep: bool,
+    work: &(impl Fn(Chosen<'_>) -> anyhow::Result<Result<(), Problem>> + Sync),
+) {
+    loop {
+        if collected.lock().expect("collected").fatal.is_some() {
+            return;
+        }
+        let (index, row, chosen) = {
+            let mut guard = reader.lock().expect("reader");
+            let (table, next, choose) = &mut *guard;
+            let Some(row) = table.next_row() else { return };
+            let index = *next;
+            *next += 1;
+            let chosen = row.as_ref().is_ok_and(&mut **choose);
+            (index, row, chosen)
+        };
+        let recipient = match row {
+            Ok(recipient) => recipient,
+            Err(found) => {
+                collected.lock().expect("collected").problems.extend(found);
+                continue;
+            }
+        };
+        let result = work(Chosen {
+            index,
+            recipient: &recipient,
+            chosen,
+        });
+        let mut c = collected.lock().expect("collected");
+        match result {
+            Err(fatal) => {
+                c.fatal.get_or_insert(fatal);
+            }
+            Ok(Err(problem)) => c.problems.push(problem),
+            Ok(Ok(())) => {
+                c.count += 1;
+                if keep {
+                    c.planned.push((index, Planned::from(recipient)));
+                }
+            }
         }
     }
 }
