@@ -562,11 +562,10 @@ impl Limiter {
     }
 
     /// Takes a slot if one more message fits in the window now; else says how long to wait.
-    fn take(&mut self) -> Result<(), Duration> {
+    fn take(&mut self, now: SystemTime) -> Result<(), Duration> {
         let Rate::Limited { count, per } = self.rate else {
             return Ok(());
         };
-        let now = clock::now();
         while self
             .times
             .front()
@@ -585,7 +584,7 @@ impl Limiter {
     /// Waits until one more message fits in the window and takes its slot. False if stopped.
     async fn acquire(limiter: &Mutex<Limiter>, stop: &StopSignal) -> bool {
         loop {
-            let taken = limiter.lock().expect("limiter").take();
+            let taken = limiter.lock().expect("limiter").take(clock::now());
             match taken {
                 Ok(()) => return true,
                 Err(wait) => {
@@ -670,5 +669,43 @@ impl StopSignal {
             );
             std::process::exit(ExitCode::Stopped as i32);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_rate_limit_counts_the_log_and_this_run_over_a_sliding_window() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let at = |secs: f64| {
+            let d = Duration::from_secs_f64(secs.abs());
+            if secs < 0.0 { t0 - d } else { t0 + d }
+        };
+        let per = Duration::from_secs(60);
+        // Two sends in the log, 50 s and 10 s before now; at most 3 a minute.
+        let mut limiter = Limiter::new(Rate::Limited { count: 3, per }, vec![at(-50.0), at(-10.0)]);
+        for (now, expected) in [
+            (0.0, Ok(())),
+            (1.0, Err(Duration::from_secs(9))),
+            (10.0, Ok(())),
+            (10.5, Err(Duration::from_secs_f64(39.5))),
+            (50.0, Ok(())),
+        ] {
+            assert_eq!(limiter.take(at(now)), expected, "at {now} s");
+        }
+        let mut unlimited = Limiter::new(Rate::Unlimited, vec![at(0.0); 5]);
+        assert_eq!(unlimited.take(at(0.0)), Ok(()));
+    }
+
+    #[test]
+    fn retries_back_off_doubling_with_jitter_and_a_cap() {
+        let base = Duration::from_secs(30);
+        for (n, middle) in [(1, 30.0), (2, 60.0), (3, 120.0)] {
+            let d = backoff(base, n).as_secs_f64();
+            assert!((middle * 0.75..=middle * 1.25).contains(&d), "try {n}: {d}");
+        }
+        assert!(backoff(base, 30) <= Duration::from_secs(900));
     }
 }

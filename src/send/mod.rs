@@ -171,8 +171,8 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
         Ok(loaded) => loaded,
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
-    let _lock = Lock::acquire(config)?;
     if options.dry_run {
+        let _lock = Lock::acquire(config)?;
         return dry_run(&pipeline, &mut table, options);
     }
     let run = run_id(started);
@@ -182,6 +182,9 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
         Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
     };
     drop(table);
+    // Only now, with every row checked: nothing is written, not even the lock file, while any
+    // input problem remains.
+    let _lock = Lock::acquire(config)?;
     let (ledger, chain) = read_log(config)?;
     let selection = choose(&pipeline, &planned, &ledger, options, &destination)?;
     let open = ledger.open_attempts();
