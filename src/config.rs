@@ -49,6 +49,39 @@ pub struct Config {
     pub smtp: SmtpSettings,
     /// How fast and how hard to send.
     pub sending: Sending,
+    /// Where reports come back, and whether to ask for them.
+    pub tracking: Tracking,
+}
+
+/// The `[tracking]` table: the envelope sender reports come back to, whether to ask for
+/// delivery reports (DSN) and read receipts (MDN), and the IMAP mailbox `track` reads.
+#[derive(Debug, Clone)]
+pub struct Tracking {
+    /// The envelope sender (MAIL FROM): `[tracking] return_path`, else the address in `from`.
+    pub return_path: Address,
+    /// Ask for delivery reports when the relay offers DSN.
+    pub dsn: bool,
+    /// Ask for read receipts (`Disposition-Notification-To`).
+    pub mdn: bool,
+    /// How long `track --watch` waits between two looks at the mailbox.
+    pub poll: Duration,
+    /// The mailbox, when `[tracking.imap]` or `LETTERPOST_IMAP_HOST` names one.
+    pub imap: Option<ImapSettings>,
+}
+
+/// The `[tracking.imap]` table, with environment overrides applied.
+#[derive(Debug, Clone)]
+pub struct ImapSettings {
+    pub host: String,
+    pub port: u16,
+    pub security: Security,
+    pub username: String,
+    /// The folder reports arrive in (`INBOX`).
+    pub folder: String,
+    pub password_file: Option<PathBuf>,
+    pub ca_file: Option<PathBuf>,
+    /// The deadline of each IMAP step.
+    pub timeout: Duration,
 }
 
 /// The `[sending]` table.
@@ -225,6 +258,8 @@ impl Config {
             .get("SOURCE_DATE_EPOCH")
             .map(source_date_epoch)
             .transpose()?;
+        let tracking = tracking(file.tracking, &from, &root, env)
+            .with_context(|| format!("{shown}: [tracking]"))?;
 
         let s = file.sending;
         let sending = Sending {
@@ -246,6 +281,7 @@ impl Config {
             templates,
             smtp,
             sending,
+            tracking,
         })
     }
 
@@ -399,20 +435,47 @@ pub fn smtp_password(smtp: &SmtpSettings) -> anyhow::Result<Option<SecretString>
     let Some(username) = &smtp.username else {
         return Ok(None);
     };
-    if let Ok(password) = std::env::var("LETTERPOST_SMTP_PASSWORD") {
-        return Ok(Some(SecretString::from(password)));
+    password("SMTP", smtp.password_file.as_deref(), username, &smtp.host).map(Some)
+}
+
+/// The IMAP password of `[tracking.imap]`, found the same way: `LETTERPOST_IMAP_PASSWORD`, else
+/// `LETTERPOST_IMAP_PASSWORD_FILE` or `[tracking.imap] password_file`, else a prompt.
+pub fn imap_password(imap: &ImapSettings) -> anyhow::Result<SecretString> {
+    password(
+        "IMAP",
+        imap.password_file.as_deref(),
+        &imap.username,
+        &imap.host,
+    )
+}
+
+/// A password from `LETTERPOST_<WHAT>_PASSWORD`, else the password file, else a prompt at a
+/// terminal. Never a flag, so it cannot appear in `ps` or shell history.
+fn password(
+    what: &str,
+    file: Option<&Path>,
+    username: &str,
+    host: &str,
+) -> anyhow::Result<SecretString> {
+    if let Ok(password) = std::env::var(format!("LETTERPOST_{what}_PASSWORD")) {
+        return Ok(SecretString::from(password));
     }
-    if let Some(file) = &smtp.password_file {
-        return read_password_file(file).map(Some);
+    if let Some(file) = file {
+        return read_password_file(what, file);
     }
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        let prompt = format!("SMTP password for {username} at {}: ", smtp.host);
+        let prompt = format!("{what} password for {username} at {host}: ");
         let password = crate::report::ask_secret(&prompt).context("cannot read the password")?;
-        return Ok(Some(SecretString::from(password)));
+        return Ok(SecretString::from(password));
     }
+    let table = if what == "SMTP" {
+        "smtp"
+    } else {
+        "tracking.imap"
+    };
     bail!(
-        "[smtp] username is set but no password was given: set LETTERPOST_SMTP_PASSWORD, or \
-         LETTERPOST_SMTP_PASSWORD_FILE / [smtp] password_file, or run at a terminal to be asked"
+        "[{table}] username is set but no password was given: set LETTERPOST_{what}_PASSWORD, or \
+         LETTERPOST_{what}_PASSWORD_FILE / [{table}] password_file, or run at a terminal to be asked"
     )
 }
 
@@ -423,19 +486,19 @@ const PASSWORD_FILE_MAX: u64 = 4096;
 /// Reads the password file: at most 4 KiB, one trailing line end dropped. A regular file that
 /// other users may read (or write) is used, with a warning on stderr that names the file and its
 /// mode, never its content: msmtp refuses such a file and ssh warns.
-fn read_password_file(file: &Path) -> anyhow::Result<SecretString> {
+fn read_password_file(what: &str, file: &Path) -> anyhow::Result<SecretString> {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
     let shown = file.display();
     let opened = std::fs::File::open(file)
-        .with_context(|| format!("cannot read the SMTP password file {shown}"))?;
+        .with_context(|| format!("cannot read the {what} password file {shown}"))?;
     let meta = opened
         .metadata()
-        .with_context(|| format!("cannot read the SMTP password file {shown}"))?;
+        .with_context(|| format!("cannot read the {what} password file {shown}"))?;
     let mode = meta.permissions().mode() & 0o7777;
     if meta.is_file() && mode & 0o077 != 0 {
         eprintln!(
-            "warning: the SMTP password file {shown} is open to other users (mode {mode:04o}); \
+            "warning: the {what} password file {shown} is open to other users (mode {mode:04o}); \
              make it private: chmod 600 {shown}"
         );
     }
@@ -443,16 +506,16 @@ fn read_password_file(file: &Path) -> anyhow::Result<SecretString> {
     opened
         .take(PASSWORD_FILE_MAX + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read the SMTP password file {shown}"))?;
+        .with_context(|| format!("cannot read the {what} password file {shown}"))?;
     if bytes.len() as u64 > PASSWORD_FILE_MAX {
         bail!(
-            "the SMTP password file {shown} holds more than {} KiB: it should hold the password \
+            "the {what} password file {shown} holds more than {} KiB: it should hold the password \
              alone, on one line",
             PASSWORD_FILE_MAX / 1024
         );
     }
     let mut text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("the SMTP password file {shown} is not UTF-8 text"))?;
+        .map_err(|_| anyhow::anyhow!("the {what} password file {shown} is not UTF-8 text"))?;
     for end in ['\n', '\r'] {
         if text.ends_with(end) {
             text.pop();
@@ -541,6 +604,88 @@ fn smtp_settings(s: SmtpSection, root: &Path, env: &Env) -> anyhow::Result<SmtpS
     })
 }
 
+fn tracking(
+    t: TrackingSection,
+    from: &Mailbox,
+    root: &Path,
+    env: &Env,
+) -> anyhow::Result<Tracking> {
+    let return_path = match &t.return_path {
+        None => from.email.clone(),
+        Some(text) => {
+            let mut list = recipients::parse_addresses(text)
+                .ok()
+                .filter(|list| list.len() == 1)
+                .with_context(|| format!("return_path `{text}` is not one email address"))?;
+            list.remove(0)
+        }
+    };
+    if !(t.poll > 0.0 && t.poll.is_finite()) {
+        bail!("poll must be a positive number of seconds");
+    }
+    let imap = imap_settings(t.imap, &return_path, root, env).context("[tracking.imap]")?;
+    Ok(Tracking {
+        return_path,
+        dsn: t.dsn,
+        mdn: t.mdn,
+        poll: Duration::from_secs_f64(t.poll),
+        imap,
+    })
+}
+
+/// `[tracking.imap]` with `LETTERPOST_IMAP_*` over it; `None` when neither names a host.
+fn imap_settings(
+    section: Option<ImapSection>,
+    return_path: &Address,
+    root: &Path,
+    env: &Env,
+) -> anyhow::Result<Option<ImapSettings>> {
+    let s = section.unwrap_or_default();
+    let text = |var: &str, value: Option<String>| env.get(var).map(str::to_owned).or(value);
+    let Some(host) = text("LETTERPOST_IMAP_HOST", s.host) else {
+        return Ok(None);
+    };
+    let security = match text("LETTERPOST_IMAP_SECURITY", s.security) {
+        Some(v) => parse_security(&v).context("security")?,
+        None => Security::Tls,
+    };
+    let port = match env.get("LETTERPOST_IMAP_PORT") {
+        Some(v) => v
+            .parse()
+            .with_context(|| format!("LETTERPOST_IMAP_PORT `{v}` is not a port number"))?,
+        None => s.port.unwrap_or(match security {
+            Security::Tls => 993,
+            Security::Starttls | Security::None => 143,
+        }),
+    };
+    let timeout = match env.get("LETTERPOST_IMAP_TIMEOUT") {
+        Some(v) => v
+            .parse()
+            .with_context(|| format!("LETTERPOST_IMAP_TIMEOUT `{v}` is not a number of seconds"))?,
+        None => s.timeout.unwrap_or(60.0),
+    };
+    if !(timeout > 0.0 && f64::is_finite(timeout)) {
+        bail!("timeout must be a positive number of seconds");
+    }
+    let path = |var: &str, value: Option<PathBuf>| {
+        env.get(var)
+            .map(PathBuf::from)
+            .or(value)
+            .map(|p| root.join(p))
+    };
+    Ok(Some(ImapSettings {
+        host,
+        port,
+        security,
+        username: text("LETTERPOST_IMAP_USERNAME", s.username)
+            .unwrap_or_else(|| return_path.to_string()),
+        folder: text("LETTERPOST_IMAP_FOLDER", s.folder).unwrap_or_else(|| "INBOX".to_owned()),
+        password_file: path("LETTERPOST_IMAP_PASSWORD_FILE", s.password_file),
+        ca_file: path("LETTERPOST_IMAP_CA_FILE", s.ca_file),
+        timeout: Duration::from_secs_f64(timeout),
+    }))
+}
+
 fn parse_security(v: &str) -> anyhow::Result<Security> {
     match v.trim().to_ascii_lowercase().as_str() {
         "starttls" => Ok(Security::Starttls),
@@ -580,6 +725,43 @@ struct File {
     smtp: SmtpSection,
     #[serde(default)]
     sending: SendingSection,
+    #[serde(default)]
+    tracking: TrackingSection,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct TrackingSection {
+    return_path: Option<String>,
+    dsn: bool,
+    mdn: bool,
+    poll: f64,
+    imap: Option<ImapSection>,
+}
+
+impl Default for TrackingSection {
+    fn default() -> TrackingSection {
+        TrackingSection {
+            return_path: None,
+            dsn: true,
+            mdn: false,
+            poll: 60.0,
+            imap: None,
+        }
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct ImapSection {
+    host: Option<String>,
+    port: Option<u16>,
+    security: Option<String>,
+    username: Option<String>,
+    folder: Option<String>,
+    password_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+    timeout: Option<f64>,
 }
 
 #[derive(Deserialize)]

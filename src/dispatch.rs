@@ -23,14 +23,16 @@ use anyhow::Context;
 use lettre::Address;
 use lettre::transport::smtp::authentication::{Credentials, Mechanism};
 use lettre::transport::smtp::client::{AsyncSmtpConnection, Certificate, TlsParameters};
-use lettre::transport::smtp::commands::{Data, Mail, Rcpt, Rset};
+use lettre::transport::smtp::commands::{Data, Ehlo, Mail, Rcpt, Rset};
 use lettre::transport::smtp::extension::ClientId;
+use lettre::transport::smtp::extension::{MailParameter, RcptParameter};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use crate::message::Letter;
 use crate::order::InOrder;
 use crate::private_fs;
+use crate::smtp::xtext;
 pub use crate::smtp::{Reply, Stage};
 
 /// The `[smtp]` table, with environment overrides applied.
@@ -311,6 +313,18 @@ impl Relay {
             )
             .await?;
         }
+        // lettre keeps only the EHLO keywords it knows, and DSN is not one of them: ask again
+        // (EHLO may be repeated; before AUTH, which some servers do not let it follow).
+        let ehlo = step(
+            Stage::Greeting,
+            timeout,
+            conn.command(Ehlo::new(self.hello.clone())),
+        )
+        .await?;
+        let dsn = ehlo
+            .message()
+            .skip(1)
+            .any(|line| line.split_whitespace().next() == Some("DSN"));
         if let Some(credentials) = &self.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login];
             step(
@@ -320,7 +334,7 @@ impl Relay {
             )
             .await?;
         }
-        Ok(Connection { conn, timeout })
+        Ok(Connection { conn, timeout, dsn })
     }
 }
 
@@ -329,24 +343,53 @@ impl Relay {
 pub struct Connection {
     conn: AsyncSmtpConnection,
     timeout: Duration,
+    /// Whether the server offers delivery status notifications (RFC 3461).
+    dsn: bool,
 }
 
 impl Connection {
     /// MAIL FROM, one RCPT TO per address, DATA: up to the server's 354. Every address must be
     /// accepted; the first refusal ends the transaction.
-    pub async fn begin(&mut self, from: &Address, to: &[Address]) -> Result<(), Failure> {
+    pub async fn begin(
+        &mut self,
+        from: &Address,
+        to: &[Address],
+        envelope_id: Option<&str>,
+    ) -> Result<(), Failure> {
         let t = self.timeout;
+        // Delivery reports (RFC 3461) only from a server that offers them: the headers of the
+        // letter back (not the whole letter), the envelope id that names it, and for every
+        // address a report of success, failure and delay, naming the address as written.
+        let dsn = envelope_id.filter(|_| self.dsn);
+        let param = |keyword: &str, value: String| (keyword.to_owned(), Some(value));
+        let mail: Vec<MailParameter> = dsn
+            .map(|id| [param("RET", "HDRS".into()), param("ENVID", xtext(id))])
+            .into_iter()
+            .flatten()
+            .map(|(keyword, value)| MailParameter::Other { keyword, value })
+            .collect();
         step(
             Stage::Mail,
             t,
-            self.conn.command(Mail::new(Some(from.clone()), vec![])),
+            self.conn.command(Mail::new(Some(from.clone()), mail)),
         )
         .await?;
         for address in to {
+            let rcpt: Vec<RcptParameter> = dsn
+                .map(|_| {
+                    [
+                        param("NOTIFY", "SUCCESS,FAILURE,DELAY".into()),
+                        param("ORCPT", format!("rfc822;{}", xtext(address.as_ref()))),
+                    ]
+                })
+                .into_iter()
+                .flatten()
+                .map(|(keyword, value)| RcptParameter::Other { keyword, value })
+                .collect();
             step(
                 Stage::Rcpt,
                 t,
-                self.conn.command(Rcpt::new(address.clone(), vec![])),
+                self.conn.command(Rcpt::new(address.clone(), rcpt)),
             )
             .await?;
         }
@@ -367,6 +410,11 @@ impl Connection {
             None => step(Stage::Message, t, self.conn.message(&letter.bytes)).await?,
         };
         Ok(Reply::from(&response))
+    }
+
+    /// Whether the server offered delivery status notifications (DSN) in its EHLO.
+    pub fn offers_dsn(&self) -> bool {
+        self.dsn
     }
 
     /// RSET after a clean negative reply, so the session can carry the next letter. Returns the

@@ -10,7 +10,11 @@ use std::time::SystemTime;
 use indexmap::IndexMap;
 
 use crate::clock;
-use crate::delivery_log::{Attempt, Body, Letter, Mode, Outcome, Record};
+use std::collections::HashSet;
+
+use crate::delivery_log::{
+    Arrival, Attempt, Body, Letter, MailboxMark, Mode, Outcome, Record, Tracked,
+};
 
 /// Where one recipient's letter stands, from the log: how its last attempt ended, or
 /// `Interrupted` when a run stopped before that attempt reached the server.
@@ -24,15 +28,30 @@ pub enum State {
     Unknown,
     /// A run stopped after its `attempt` and before the message was sent: safe to send again.
     Interrupted,
+    /// A report says the recipient's server is still trying.
+    Delayed,
+    /// A report says delivery failed after the relay took the letter.
+    Bounced,
+    /// An automatic reply came back: the mailbox exists.
+    AutoReplied,
+    /// A report says the recipient's server delivered it.
+    Delivered,
+    /// A read receipt says it was displayed.
+    Read,
 }
 
 impl State {
-    pub const ALL: [State; 5] = [
+    pub const ALL: [State; 10] = [
         State::Accepted,
         State::Rejected,
         State::Deferred,
         State::Unknown,
         State::Interrupted,
+        State::Delayed,
+        State::Bounced,
+        State::AutoReplied,
+        State::Delivered,
+        State::Read,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -42,7 +61,25 @@ impl State {
             State::Deferred => "deferred",
             State::Unknown => "unknown",
             State::Interrupted => "interrupted",
+            State::Delayed => "delayed",
+            State::Bounced => "bounced",
+            State::AutoReplied => "auto_replied",
+            State::Delivered => "delivered",
+            State::Read => "read",
         }
+    }
+
+    /// Whether the relay took the letter (whatever came after).
+    pub fn accepted(self) -> bool {
+        matches!(
+            self,
+            State::Accepted
+                | State::Delayed
+                | State::Bounced
+                | State::AutoReplied
+                | State::Delivered
+                | State::Read
+        )
     }
 
     /// What the operator can do about a recipient in this state.
@@ -58,7 +95,76 @@ impl State {
             State::Unknown => format!(
                 "Ask the organisation whether it arrived; if not, `letterpost send --resend-unknown {key}` (same Message-ID)"
             ),
+            State::Delayed => {
+                "Wait: the recipient's server is still trying; run `letterpost track` again later"
+                    .to_owned()
+            }
+            State::Bounced => format!(
+                "Check the address with the organisation, then `letterpost send --retry-failed --only {key}`"
+            ),
+            State::AutoReplied => {
+                format!("Nothing to do; read the automatic reply: `letterpost log show {key}`")
+            }
+            State::Delivered | State::Read => "Nothing to do".to_owned(),
         }
+    }
+}
+
+impl From<Arrival> for State {
+    fn from(arrival: Arrival) -> State {
+        match arrival {
+            Arrival::Delayed => State::Delayed,
+            Arrival::Bounced => State::Bounced,
+            Arrival::AutoReplied => State::AutoReplied,
+            Arrival::Delivered => State::Delivered,
+            Arrival::Read => State::Read,
+        }
+    }
+}
+
+/// How much a report says: a letter's state follows its strongest report, so a delay after a
+/// delivery, or a bounce of one address after another delivered, does not undo the delivery.
+fn strength(arrival: Arrival) -> u8 {
+    match arrival {
+        Arrival::Delayed => 1,
+        Arrival::Bounced => 2,
+        Arrival::AutoReplied => 3,
+        Arrival::Delivered => 4,
+        Arrival::Read => 5,
+    }
+}
+
+/// What the reports said about one letter, for the auditor's views.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Reports {
+    /// The strongest report since the last attempt.
+    pub arrival: Option<Arrival>,
+    pub delivered_at: Option<String>,
+    pub delayed_at: Option<String>,
+    pub read_at: Option<String>,
+    pub auto_replied_at: Option<String>,
+    /// The last bounce: when, and what it said.
+    pub bounce: Option<Bounce>,
+    /// Whether a report settled a letter whose delivery was unknown.
+    pub settled_unknown: bool,
+}
+
+/// A bounce, as the views show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bounce {
+    pub at: String,
+    pub recipient: String,
+    pub status: Option<String>,
+    pub diagnostic: Option<String>,
+}
+
+impl Bounce {
+    /// Whether it says the address does not exist (RFC 3463 5.1.x): a letter like that is not
+    /// sent again by `--retry-failed` unless `--only` names it.
+    pub fn no_such_address(&self) -> bool {
+        self.status
+            .as_deref()
+            .is_some_and(|s| s.starts_with("5.1."))
     }
 }
 
@@ -128,6 +234,38 @@ pub struct Recipient {
     /// The envelope addresses of the last attempt, kept even when `last` is dropped: a send
     /// checks that no letter goes to an address that accepted it under another key.
     pub addresses: Vec<String>,
+    /// What reports said after the relay took the letter.
+    pub reports: Reports,
+}
+
+impl Recipient {
+    /// What the last word about this letter was, on one line: the bounce, or the server's reply
+    /// to the last attempt, or what went wrong where there was none. Empty when the records
+    /// that say it were dropped (a ledger for sending, an accepted letter).
+    pub fn what_happened(&self) -> String {
+        if let (State::Bounced, Some(b)) = (self.state, &self.reports.bounce) {
+            let parts = [b.status.as_deref(), b.diagnostic.as_deref()];
+            let said: Vec<&str> = parts.into_iter().flatten().collect();
+            return format!("{} bounced: {}", b.recipient, said.join(" "));
+        }
+        self.last
+            .as_deref()
+            .and_then(|l| l.body.outcome())
+            .map(|(_, e)| e.reply_or_error())
+            .unwrap_or_default()
+    }
+
+    /// What the operator can do about this recipient, knowing what its reports said.
+    pub fn next_action(&self, key: &str) -> String {
+        match &self.reports.bounce {
+            Some(bounce) if self.state == State::Bounced && bounce.no_such_address() => format!(
+                "The address {} does not exist ({}): correct it in the list, then `letterpost send --retry-failed --only {key}`",
+                bounce.recipient,
+                bounce.status.as_deref().unwrap_or("5.1.x")
+            ),
+            _ => self.state.next_action(key),
+        }
+    }
 }
 
 /// Every recipient's state, test sends apart, plus what the rate limit and resume need.
@@ -145,6 +283,14 @@ pub struct Ledger {
     pub key_source: Option<String>,
     /// Test sends (`--redirect-to`) stopped in the middle: the next run closes them too.
     pub open_tests: IndexMap<String, Open>,
+    /// How far the last track run read the return-path folder.
+    pub mailbox: Option<MailboxMark>,
+    /// Every report already recorded, by (its SHA-256, the address it is about): a report read
+    /// again (a folder whose UIDVALIDITY changed, a run killed before it finished) is not
+    /// recorded twice.
+    pub reports_seen: HashSet<(String, String)>,
+    /// Whether the relay offered delivery reports (DSN) at the last real send.
+    pub dsn: Option<bool>,
 }
 
 impl Ledger {
@@ -171,9 +317,28 @@ impl Ledger {
                 if started.mode == Mode::Send && started.key_source.is_some() {
                     self.key_source.clone_from(&started.key_source);
                 }
-                self.last_run = Some(record.clone());
+                if started.mode == Mode::Send && started.dsn.is_some() {
+                    self.dsn = started.dsn;
+                }
+                if started.mode == Mode::Track {
+                    self.mailbox.clone_from(&started.mailbox);
+                } else {
+                    self.last_run = Some(record.clone());
+                }
             }
-            Body::RunFinished(_) => {}
+            Body::RunFinished(finished) => {
+                if finished.mailbox.is_some() {
+                    self.mailbox.clone_from(&finished.mailbox);
+                }
+            }
+            Body::Delivered(t)
+            | Body::Delayed(t)
+            | Body::Bounced(t)
+            | Body::Read(t)
+            | Body::AutoReply(t) => {
+                let (arrival, _) = record.body.tracked().expect("a report record");
+                self.report(record, arrival, t);
+            }
             Body::Attempt(attempt) if attempt.test => self.open_test(record, attempt.letter()),
             Body::Data(letter) if letter.test => self.open_test(record, letter.clone()),
             Body::Attempt(attempt) => self.attempt(record, attempt),
@@ -231,8 +396,11 @@ impl Ledger {
                 attempts: 0,
                 accepted: 0,
                 addresses: Vec::new(),
+                reports: Reports::default(),
             });
         r.state = State::Interrupted;
+        // A new try: its fate is told by its own reports, not by the last one's.
+        r.reports.arrival = None;
         r.open = Some(Open {
             letter: attempt.letter(),
             run: record.run.clone(),
@@ -243,6 +411,49 @@ impl Ledger {
         r.attempts = r.attempts.max(attempt.attempt);
         r.last = Some(Box::new(record.clone()));
         r.last_attempt = Some(Box::new(attempt.clone()));
+    }
+
+    /// A report about a letter: its state follows the strongest report since its last attempt,
+    /// and a letter whose delivery was unknown is settled (the relay had it).
+    fn report(&mut self, record: &Record, arrival: Arrival, tracked: &Tracked) {
+        self.reports_seen.insert((
+            tracked.report.sha256.clone(),
+            tracked.recipient.to_lowercase(),
+        ));
+        let Some(r) = self.recipients.get_mut(&tracked.key) else {
+            return;
+        };
+        let reports = &mut r.reports;
+        let at = Some(record.time.clone());
+        match arrival {
+            Arrival::Delivered => reports.delivered_at = at,
+            Arrival::Delayed => reports.delayed_at = at,
+            Arrival::Read => reports.read_at = at,
+            Arrival::AutoReplied => reports.auto_replied_at = at,
+            Arrival::Bounced => {
+                reports.bounce = Some(Bounce {
+                    at: record.time.clone(),
+                    recipient: tracked.recipient.clone(),
+                    status: tracked.report.status.clone(),
+                    diagnostic: tracked.report.diagnostic.clone(),
+                });
+            }
+        }
+        if reports
+            .arrival
+            .is_none_or(|a| strength(arrival) > strength(a))
+        {
+            reports.arrival = Some(arrival);
+        }
+        if r.state == State::Unknown {
+            reports.settled_unknown = true;
+            r.open = None;
+        }
+        if let Some(best) = reports.arrival
+            && (r.state.accepted() || r.state == State::Unknown)
+        {
+            r.state = best.into();
+        }
     }
 
     fn open_test(&mut self, record: &Record, letter: Letter) {
@@ -313,6 +524,7 @@ mod tests {
                 "finished" => Body::RunFinished(RunFinished {
                     counts: Counts::default(),
                     stopped: None,
+                    mailbox: None,
                 }),
                 outcome => {
                     let outcome = [

@@ -15,6 +15,7 @@ mod delivery_log;
 mod dispatch;
 mod init;
 mod ledger;
+mod lock;
 mod merge;
 mod message;
 mod order;
@@ -23,6 +24,7 @@ mod problem;
 mod recipients;
 mod send;
 mod smtp;
+mod tracking;
 
 use clap::Parser;
 

@@ -30,6 +30,10 @@ pub struct Sender {
     pub appendix_filename: String,
     /// The `Date:` of every message built in this run.
     pub date: SystemTime,
+    /// The envelope sender, where delivery reports come back.
+    pub return_path: Address,
+    /// Whether to ask for a read receipt (`Disposition-Notification-To: <return path>`).
+    pub mdn: bool,
 }
 
 /// A built message, ready for an outbox.
@@ -84,10 +88,13 @@ pub fn build(
         .date(sender.date)
         .user_agent(format!("letterpost {}", env!("CARGO_PKG_VERSION")));
     let (builder, envelope) = addressed(builder, recipient, &rendered.subject, redirect);
-    let builder = builder.message_id(Some(message_id.clone()));
+    let mut builder = builder.message_id(Some(message_id.clone()));
+    if sender.mdn {
+        builder = builder.header(ReadReceiptTo(sender.return_path.clone()));
+    }
     // The envelope is given, not derived from the headers: the To and Cc headers are ours.
     let builder = builder.envelope(Envelope::new(
-        Some(sender.from.email.clone()),
+        Some(sender.return_path.clone()),
         envelope.clone(),
     )?);
     let bytes = builder
@@ -356,6 +363,25 @@ fn letter_seed(campaign: &str, key: &str) -> String {
     hex::encode(h.finalize())
 }
 
+/// `Disposition-Notification-To` (RFC 8098): where the recipient's mail program may send a read
+/// receipt, if its user agrees. The return path, so receipts arrive where `track` reads.
+#[derive(Debug, Clone)]
+struct ReadReceiptTo(Address);
+
+impl Header for ReadReceiptTo {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Disposition-Notification-To")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        Ok(ReadReceiptTo(s.trim_matches(['<', '>', ' ']).parse()?))
+    }
+
+    fn display(&self) -> HeaderValue {
+        HeaderValue::new(Self::name(), format!("<{}>", self.0))
+    }
+}
+
 /// `X-Letterpost-Test`: the addresses a test send stands in for.
 #[derive(Debug, Clone)]
 struct TestRedirect(String);
@@ -398,6 +424,8 @@ mod tests {
                 .unwrap(),
             appendix_filename: "Phụ lục hướng dẫn.html".into(),
             date: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
+            return_path: "baocao@stttt.example".parse().unwrap(),
+            mdn: false,
         }
     }
 

@@ -100,6 +100,51 @@ impl fmt::Display for Reply {
     }
 }
 
+/// The xtext form of an envelope id, as `MAIL FROM … ENVID=` carries it: every byte outside
+/// `!`..`~`, and `+` and `=`, as `+XX` (upper-case hex); non-ASCII text byte by byte in UTF-8.
+pub fn xtext(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if (33..=126).contains(&b) && b != b'+' && b != b'=' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("+{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The text an xtext stands for. A `+` not followed by two hex digits is kept as written (lower
+/// case hex is accepted); bytes that are not UTF-8 become U+FFFD.
+pub fn xtext_decode(xtext: &str) -> String {
+    let bytes = xtext.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = match bytes.get(i..i + 3) {
+            Some(&[b'+', high, low]) => hex_digit(high).zip(hex_digit(low)),
+            _ => None,
+        };
+        match escaped {
+            Some((high, low)) => {
+                out.push(high << 4 | low);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn hex_digit(b: u8) -> Option<u8> {
+    char::from(b)
+        .to_digit(16)
+        .and_then(|d| u8::try_from(d).ok())
+}
+
 /// A server's text made printable: control characters other than `\n` become spaces.
 pub fn printable(text: &str) -> String {
     text.chars()
@@ -134,6 +179,30 @@ mod tests {
                 (enhanced, rest),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn xtext_encodes_and_decodes_leniently() {
+        for (text, encoded) in [
+            ("fanpage-2022.so-y-te", "fanpage-2022.so-y-te"),
+            ("a+b=c d", "a+2Bb+3Dc+20d"),
+            ("Sở Y tế", "S+E1+BB+9F+20Y+20t+E1+BA+BF"),
+            ("\u{7f}\t", "+7F+09"),
+            ("", ""),
+        ] {
+            assert_eq!(xtext(text), encoded, "{text:?}");
+            assert_eq!(xtext_decode(encoded), text, "{encoded:?}");
+        }
+        // Lenient decoding: lower-case hex; a `+` that escapes nothing is kept.
+        for (encoded, text) in [
+            ("a+2bb", "a+b"),
+            ("a+", "a+"),
+            ("a+G1", "a+G1"),
+            ("+-1", "+-1"),
+            ("+FF", "\u{fffd}"),
+        ] {
+            assert_eq!(xtext_decode(encoded), text, "{encoded:?}");
         }
     }
 

@@ -12,7 +12,7 @@ use anyhow::bail;
 use indexmap::IndexMap;
 
 use super::{Source, archived_sha256};
-use crate::delivery_log::{self, Attempt, Body, Broken, Letter, Line, Outcome, Reason, Record};
+use crate::delivery_log::{self, Attempt, Body, Broken, Letter, Line, Outcome, Record};
 use crate::report::ExitCode;
 
 /// One finding of `verify`: where, and what is wrong.
@@ -48,6 +48,9 @@ pub struct Audit {
     last_attempt: HashMap<String, u32>,
     accepted: HashMap<String, u32>,
     message_ids: HashMap<String, String>,
+    /// Keys whose (real) letter reached a server's hands: a `data` record was written. Reports
+    /// can only be about those.
+    sent: HashMap<String, String>,
     run: Option<String>,
     runs: usize,
     /// Every archived message a record names, with the SHA-256 its records give it.
@@ -74,6 +77,9 @@ impl Audit {
             Body::Attempt(attempt) => self.attempt(attempt, record.seq),
             Body::Data(letter) => self.data(letter),
             body => {
+                if let Some((_, tracked)) = body.tracked() {
+                    return self.report(body.name(), tracked);
+                }
                 let (outcome, ending) = body.outcome()?;
                 let has_reason = ending.smtp.is_some() || ending.error.is_some();
                 self.ending(outcome, &ending.letter(), has_reason)
@@ -121,8 +127,36 @@ impl Audit {
         None
     }
 
+    /// A report follows the letter it is about: a real letter of that key was handed to a
+    /// server (`data`), under the same Message-ID. Its archived bytes are checked with the rest.
+    fn report(&mut self, name: &str, tracked: &crate::delivery_log::Tracked) -> Option<String> {
+        let key = &tracked.key;
+        match self.sent.get(key) {
+            None => {
+                return Some(format!(
+                    "a {name} report about `{key}`, whose letter was never handed to a server"
+                ));
+            }
+            Some(id) if *id != tracked.message_id => {
+                return Some(format!(
+                    "a {name} report about `{key}` names the Message-ID {}, but its letter has {id}",
+                    tracked.message_id
+                ));
+            }
+            Some(_) => {}
+        }
+        self.archives.insert(
+            tracked.report.archive.clone(),
+            tracked.report.sha256.clone(),
+        );
+        None
+    }
+
     fn data(&mut self, letter: &Letter) -> Option<String> {
         let key = &letter.key;
+        if !letter.test {
+            self.sent.insert(key.clone(), letter.message_id.clone());
+        }
         match self.open.get_mut(&(key.clone(), letter.test)) {
             None => Some(format!("data for `{key}` without an attempt")),
             Some(open) if open.data => Some(format!("a second data record for `{key}`")),
@@ -154,7 +188,9 @@ impl Audit {
         if outcome == Outcome::Accepted && !letter.test {
             let n = self.accepted.entry(key.clone()).or_insert(0);
             *n += 1;
-            if *n > 1 && open.attempt.reason != Some(Reason::ResendUnknown) {
+            // A second acceptance needs the operator's word: a resend of an unknown letter, or
+            // a retry of one that failed (rejected, or bounced after the relay took it).
+            if *n > 1 && open.attempt.reason.is_none() {
                 return Some(format!(
                     "`{key}` accepted a second time without a requested resend"
                 ));
@@ -218,9 +254,14 @@ pub fn verify(source: &Source, checkpoint: Option<&str>) -> anyhow::Result<ExitC
                 message,
             });
         }
-        if let Some(letter) = record.body.letter() {
+        let archive = record
+            .body
+            .letter()
+            .map(|l| l.archive)
+            .or_else(|| record.body.tracked().map(|(_, t)| t.report.archive.clone()));
+        if let Some(archive) = archive {
             pass.named_at
-                .entry(letter.archive)
+                .entry(archive)
                 .or_insert((line.number, record.seq));
         }
         if checkpoint.as_deref() == Some(record.hash.as_str()) {

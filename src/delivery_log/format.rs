@@ -42,6 +42,16 @@ pub enum Body {
     Deferred(Ending),
     Unknown(Ending),
     RunFinished(RunFinished),
+    /// A delivery report says the letter was delivered (or relayed or expanded onward).
+    Delivered(Tracked),
+    /// A delivery report says delivery is delayed; the relay keeps trying.
+    Delayed(Tracked),
+    /// A delivery report, or an older MTA's bounce, says delivery failed.
+    Bounced(Tracked),
+    /// A read receipt (MDN) says the letter was displayed.
+    Read(Tracked),
+    /// An automatic reply (RFC 3834) came from the recipient's mailbox.
+    AutoReply(Tracked),
 }
 
 /// How one attempt at a letter ended: the outcome records.
@@ -74,6 +84,29 @@ impl std::fmt::Display for Outcome {
     }
 }
 
+/// What a report says happened to a letter after the relay took it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Arrival {
+    Delayed,
+    Bounced,
+    AutoReplied,
+    Delivered,
+    Read,
+}
+
+impl Arrival {
+    /// The record type that says it.
+    pub fn record(self, tracked: Tracked) -> Body {
+        match self {
+            Arrival::Delivered => Body::Delivered(tracked),
+            Arrival::Delayed => Body::Delayed(tracked),
+            Arrival::Bounced => Body::Bounced(tracked),
+            Arrival::Read => Body::Read(tracked),
+            Arrival::AutoReplied => Body::AutoReply(tracked),
+        }
+    }
+}
+
 /// `mode` of a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -81,6 +114,8 @@ pub enum Mode {
     Send,
     /// A test send (`--redirect-to`): its letters never count as delivered.
     Test,
+    /// `letterpost track`: reports read back from the return-path mailbox.
+    Track,
 }
 
 impl std::fmt::Display for Mode {
@@ -88,6 +123,7 @@ impl std::fmt::Display for Mode {
         f.write_str(match self {
             Mode::Send => "send",
             Mode::Test => "test",
+            Mode::Track => "track",
         })
     }
 }
@@ -114,6 +150,72 @@ pub struct RunStarted {
     pub key_source: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source_date_epoch: Option<u64>,
+    /// Whether the relay offered delivery reports (DSN) when the run first connected.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsn: Option<bool>,
+    /// A track run: the folder it reads and where reading starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<MailboxMark>,
+}
+
+/// How far a track run has read a folder: its UIDVALIDITY and the last UID read. IMAP gives
+/// every new message a higher UID, so what follows `last_uid` is new, for as long as the
+/// folder's UIDVALIDITY stays the same.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailboxMark {
+    pub folder: String,
+    pub uidvalidity: u32,
+    pub last_uid: u32,
+}
+
+/// A report about one letter and one of its addresses, read back from the mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tracked {
+    pub key: String,
+    pub message_id: String,
+    /// The address the report is about.
+    pub recipient: String,
+    pub report: Evidence,
+}
+
+/// What a report says, and where its exact bytes are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    pub kind: ReportKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diagnostic: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporting_mta: Option<String>,
+    /// When the report says the letter arrived or was read (RFC 3339), if it says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<String>,
+    /// The report's UID in the folder.
+    pub uid: u32,
+    /// SHA-256 of the report's exact bytes, as IMAP returned them.
+    pub sha256: String,
+    /// The file under `archive/<id>/reports/` that holds those bytes.
+    pub archive: String,
+}
+
+/// The form a report came in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// RFC 3464 delivery status notification.
+    Dsn,
+    /// An older MTA's bounce in free text.
+    Bounce,
+    /// RFC 8098 message disposition notification.
+    Mdn,
+    /// RFC 3834 automatic reply.
+    AutoReply,
 }
 
 /// A fingerprinted input file.
@@ -185,6 +287,9 @@ pub struct RunFinished {
     pub counts: Counts,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped: Option<String>,
+    /// A track run: how far it read the folder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mailbox: Option<MailboxMark>,
 }
 
 /// What a run did, by outcome: `skipped` were settled before it, `pending` were not attempted.
@@ -319,6 +424,23 @@ impl Body {
             Body::Deferred(_) => "deferred",
             Body::Unknown(_) => "unknown",
             Body::RunFinished(_) => "run_finished",
+            Body::Delivered(_) => "delivered",
+            Body::Delayed(_) => "delayed",
+            Body::Bounced(_) => "bounced",
+            Body::Read(_) => "read",
+            Body::AutoReply(_) => "auto_reply",
+        }
+    }
+
+    /// What a report record says, and its members, for the five report types.
+    pub fn tracked(&self) -> Option<(Arrival, &Tracked)> {
+        match self {
+            Body::Delivered(t) => Some((Arrival::Delivered, t)),
+            Body::Delayed(t) => Some((Arrival::Delayed, t)),
+            Body::Bounced(t) => Some((Arrival::Bounced, t)),
+            Body::Read(t) => Some((Arrival::Read, t)),
+            Body::AutoReply(t) => Some((Arrival::AutoReplied, t)),
+            _ => None,
         }
     }
 
@@ -347,7 +469,10 @@ impl Body {
         match self {
             Body::Attempt(a) => Some(&a.key),
             Body::Data(l) => Some(&l.key),
-            other => other.outcome().map(|(_, e)| e.key.as_str()),
+            other => other
+                .outcome()
+                .map(|(_, e)| e.key.as_str())
+                .or_else(|| other.tracked().map(|(_, t)| t.key.as_str())),
         }
     }
 }
@@ -483,6 +608,7 @@ mod tests {
         let finished = RunFinished {
             counts: Counts::default(),
             stopped: None,
+            mailbox: None,
         };
         let (line, _) = seal(4, "t", "r", GENESIS, &Body::RunFinished(finished));
         assert!(line.contains(r#""type":"run_finished","prev":"#));

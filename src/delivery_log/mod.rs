@@ -82,7 +82,8 @@ mod read;
 mod write;
 
 pub use format::{
-    Attempt, Body, Counts, Input, Letter, Mode, Outcome, Reason, Record, RunFinished, RunStarted,
+    Arrival, Attempt, Body, Counts, Evidence, Input, Letter, MailboxMark, Mode, Outcome, Reason,
+    Record, ReportKind, RunFinished, RunStarted, Tracked,
 };
 pub use read::{Broken, Chain, Damage, Line, lines, replay, set_aside_torn_tail};
 pub use write::{Log, Opening};

@@ -270,6 +270,7 @@ mod tests {
         let body = Body::RunFinished(RunFinished {
             counts: Counts::default(),
             stopped: None,
+            mailbox: None,
         });
         let (line, hash) = seal(
             chain.next_seq,

@@ -97,7 +97,6 @@ async fn deliver(
     stop: StopSignal,
 ) -> anyhow::Result<Delivered> {
     let config = d.pipeline.config;
-    let started = run_started(&d);
     let log = Log::open(delivery_log::Opening {
         path: config.log_file(),
         run: d.run.clone(),
@@ -105,12 +104,6 @@ async fn deliver(
     })
     .map_err(|e| Stopped(format!("{e:#}")))?;
     stop.listen_for_signals();
-
-    log.append(started)
-        .await
-        .map_err(|e| Stopped(format!("{e:#}")))?;
-    close_left_open(&log, &d.open).await?;
-
     let jobs = d.selection.jobs.len();
     let shared = Arc::new(Shared {
         log: log.clone(),
@@ -119,20 +112,34 @@ async fn deliver(
         limiter: Mutex::new(Limiter::new(d.options.rate, d.sent_times)),
         retries: config.sending.retries,
         retry_delay: config.sending.retry_delay,
-        from: config.from.email.clone(),
+        from: config.tracking.return_path.clone(),
+        ask_dsn: config.tracking.dsn && d.destination.redirect().is_none(),
         tally: Mutex::new(Counts::default()),
         progress: Mutex::new(Progress::new(jobs as u64, d.options.quiet)),
         connected_once: std::sync::atomic::AtomicBool::new(false),
     });
+    // The first connection is opened before `run_started`, which records whether the relay
+    // offers delivery reports; the first worker then uses it.
+    let mut first = if jobs > 0 {
+        connect(&shared).await.ok()
+    } else {
+        None
+    };
+    let dsn = first.as_ref().map(dispatch::Connection::offers_dsn);
+    log.append(run_started(d.pipeline, d.options, &d.destination, dsn))
+        .await
+        .map_err(|e| Stopped(format!("{e:#}")))?;
+    close_left_open(&log, &d.open).await?;
 
     // Letters come from the producer threads (the rows are streamed again) through `letters`,
     // and deferred letters wait in the same queue for their retry.
     let queue = Arc::new(Queue::new(letters));
     let mut workers = Vec::new();
     for _ in 0..d.options.concurrency.min(jobs.max(1)) {
-        let shared = shared.clone();
-        let queue = queue.clone();
-        workers.push(tokio::spawn(async move { worker(shared, queue).await }));
+        let (shared, queue, connection) = (shared.clone(), queue.clone(), first.take());
+        workers.push(tokio::spawn(async move {
+            worker(shared, queue, connection).await
+        }));
     }
     for w in workers {
         if let Err(e) = w.await {
@@ -158,6 +165,7 @@ async fn deliver(
         .append(Body::RunFinished(RunFinished {
             counts: counts.clone(),
             stopped: stopped.clone(),
+            mailbox: None,
         }))
         .await
         .map_err(|e| Stopped(format!("{e:#}")))?;
@@ -170,18 +178,25 @@ async fn deliver(
 }
 
 /// The `run_started` record: who sends, from where, with which inputs and options.
-fn run_started(d: &Delivery<'_>) -> Body {
-    let config = d.pipeline.config;
+fn run_started(
+    pipeline: &Pipeline<'_>,
+    options: &SendOptions,
+    destination: &Destination,
+    dsn: Option<bool>,
+) -> Body {
+    let config = pipeline.config;
     Body::RunStarted(RunStarted {
-        mode: d.destination.mode(),
+        mode: destination.mode(),
         campaign: config.id.clone(),
         operator: operator(),
         host: gethostname::gethostname().to_string_lossy().into_owned(),
         tool: format!("letterpost {}", env!("CARGO_PKG_VERSION")),
-        inputs: d.pipeline.inputs().into_iter().collect(),
-        options: describe_options(d.options),
-        key_source: Some(d.pipeline.key_source.to_string()),
+        inputs: pipeline.inputs().into_iter().collect(),
+        options: describe_options(options),
+        key_source: Some(pipeline.key_source.to_string()),
         source_date_epoch: config.source_date_epoch,
+        dsn,
+        mailbox: None,
     })
 }
 
@@ -214,7 +229,10 @@ struct Shared {
     limiter: Mutex<Limiter>,
     retries: u32,
     retry_delay: Duration,
+    /// The envelope sender: the campaign's return path, where reports come back.
     from: Address,
+    /// Whether to ask for delivery reports (where the relay offers them; never for a test).
+    ask_dsn: bool,
     tally: Mutex<Counts>,
     progress: Mutex<Progress>,
     connected_once: std::sync::atomic::AtomicBool,
@@ -229,8 +247,8 @@ const IDLE_CLOSE: Duration = Duration::from_secs(5);
 /// is asked).
 const WAITING_TICK: Duration = Duration::from_secs(1);
 
-async fn worker(shared: Arc<Shared>, queue: Arc<Queue>) {
-    let mut connection: Option<dispatch::Connection> = None;
+async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispatch::Connection>) {
+    let mut connection = connection;
     loop {
         if shared.stop.reason().is_some() {
             break;
@@ -364,7 +382,14 @@ async fn try_once(
         Ok(opened) => opened,
         Err(untried) => return Tried::Ended(untried),
     };
-    if let Err(failure) = conn.begin(&shared.from, &work.letter.envelope).await {
+    // The envelope id names the letter in every report: its Message-ID, without the brackets.
+    let envelope_id = shared
+        .ask_dsn
+        .then(|| work.letter.message_id.trim_matches(['<', '>']));
+    if let Err(failure) = conn
+        .begin(&shared.from, &work.letter.envelope, envelope_id)
+        .await
+    {
         *connection = keep(conn, &failure).await;
         return refused_before_data(shared, &letter, &failure, tries);
     }

@@ -14,7 +14,6 @@
 //! them the next letter or a retry that is due; `lock` holds the campaign.
 
 mod deliver;
-mod lock;
 mod plan;
 mod queue;
 mod select;
@@ -27,7 +26,6 @@ use std::time::SystemTime;
 use anyhow::{Context, bail};
 
 use self::deliver::Delivery;
-use self::lock::Lock;
 use self::plan::{Outbox, Pipeline, Planned, cores};
 use self::select::{Choice, Destination, Selection};
 use crate::clock;
@@ -35,6 +33,7 @@ use crate::config::{Config, SendOptions};
 use crate::delivery_log::{self, Body};
 use crate::dispatch::{Directory, Relay};
 use crate::ledger::Ledger;
+use crate::lock::Lock;
 use crate::merge;
 use crate::message;
 use crate::problem::Problem;

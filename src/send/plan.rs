@@ -65,6 +65,8 @@ impl<'c> Pipeline<'c> {
             from: config.from.clone(),
             appendix_filename: config.templates.appendix_filename.clone(),
             date: clock::message_date(started, config.source_date_epoch),
+            return_path: config.tracking.return_path.clone(),
+            mdn: config.tracking.mdn,
         };
         let key_source = table.key_source();
         Ok((

@@ -76,6 +76,11 @@ impl<'o> Choice<'o> {
         self.only.is_empty() || self.only.contains(key)
     }
 
+    /// Whether the operator named this very key with `--only`.
+    pub(super) fn named_explicitly(&self, key: &str) -> bool {
+        self.only.contains(key)
+    }
+
     /// Whether the limit leaves room for one more letter; if so, that letter is taken.
     pub(super) fn take(&mut self) -> bool {
         let room = self.limit.is_none_or(|n| self.taken < n);
@@ -172,13 +177,20 @@ pub(super) fn select(
             Destination::Campaign => ledger.recipients.get(&p.key),
             Destination::Test(_) => None,
         };
+        // A bounce that says the address does not exist is not sent again by `--retry-failed`
+        // alone: the same address would bounce again. Naming the key says it was corrected.
+        let hopeless = history
+            .and_then(|r| r.reports.bounce.as_ref())
+            .is_some_and(|b| b.no_such_address())
+            && !choice.named_explicitly(&p.key);
         let reason = match history.map(|r| r.state) {
             None | Some(State::Deferred | State::Interrupted) => None,
             Some(State::Rejected) if options.retry_failed => Some(Reason::RetryFailed),
+            Some(State::Bounced) if options.retry_failed && !hopeless => Some(Reason::RetryFailed),
             Some(State::Unknown) if resend.contains(p.key.as_str()) => Some(Reason::ResendUnknown),
             Some(state) => {
                 selection.skipped += 1;
-                selection.accepted_before += u64::from(state == State::Accepted);
+                selection.accepted_before += u64::from(state.accepted() && state != State::Bounced);
                 continue;
             }
         };

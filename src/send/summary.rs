@@ -58,7 +58,7 @@ pub(super) fn final_report(
     let mut asked_ok = true;
     for p in planned {
         match ledger.recipients.get(&p.key) {
-            Some(r) if r.state == State::Accepted => accepted += 1,
+            Some(r) if r.state.accepted() && r.state != State::Bounced => accepted += 1,
             None => {
                 not_yet += 1;
                 asked_ok &= !asked(p);
@@ -87,12 +87,7 @@ pub(super) fn final_report(
     if !problems.is_empty() {
         say!("Not accepted:");
         for (p, r) in &problems {
-            let reply = r
-                .last
-                .as_deref()
-                .and_then(|l| l.body.outcome())
-                .map(|(_, e)| e.reply_or_error())
-                .unwrap_or_default();
+            let reply = r.what_happened();
             say!(
                 "  {} (line {}, {}): {} — {}. {}",
                 p.key,
@@ -100,7 +95,7 @@ pub(super) fn final_report(
                 p.organisation,
                 r.state,
                 reply,
-                r.state.next_action(&p.key)
+                r.next_action(&p.key)
             );
         }
     }

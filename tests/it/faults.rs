@@ -316,5 +316,10 @@ fn progress_lines_and_the_hello_name_without_a_terminal() {
     c.run(&["send", "--yes"])
         .code(0)
         .stderr_has("progress: 3/3 letters");
-    assert_eq!(*greeted.lock().unwrap(), ["EHLO may-gui.stttt.example"]);
+    // Twice on the one connection: lettre's EHLO, then letterpost's, which learns whether the
+    // relay offers delivery reports (DSN).
+    assert_eq!(
+        *greeted.lock().unwrap(),
+        ["EHLO may-gui.stttt.example", "EHLO may-gui.stttt.example"]
+    );
 }

@@ -276,6 +276,8 @@ pub struct Record {
     pub options: Option<String>,
     pub key_source: Option<String>,
     pub source_date_epoch: Option<u64>,
+    pub dsn: Option<bool>,
+    pub mailbox: Option<serde_json::Map<String, serde_json::Value>>,
     pub key: Option<String>,
     pub row: Option<u64>,
     pub to: Option<Vec<String>>,
@@ -291,6 +293,8 @@ pub struct Record {
     pub error: Option<String>,
     pub counts: Option<serde_json::Map<String, serde_json::Value>>,
     pub stopped: Option<String>,
+    pub recipient: Option<String>,
+    pub report: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 #[allow(dead_code)]

@@ -13,12 +13,42 @@ use crate::report::Stopped;
 
 /// `logs/<campaign>.lock`, held (an OS file lock) for the whole run; the kernel frees it if the
 /// process dies, so a crash never leaves the campaign locked.
-pub(super) struct Lock {
-    pub(super) _file: File,
+pub struct Lock {
+    _file: File,
 }
 
 impl Lock {
-    pub(super) fn acquire(config: &Config) -> anyhow::Result<Lock> {
+    /// Takes the campaign, or stops (exit 3) naming the run that holds it.
+    pub fn acquire(config: &Config) -> anyhow::Result<Lock> {
+        match Lock::take(config)? {
+            Ok(lock) => Ok(lock),
+            Err(holder) => Err(Stopped(format!(
+                "campaign {} is in use by another letterpost run ({holder}); wait for it to finish",
+                config.id
+            ))
+            .into()),
+        }
+    }
+
+    /// Takes the campaign if it becomes free within `patience` (a track run that appends beside
+    /// a send); otherwise the holder's description.
+    pub fn acquire_within(
+        config: &Config,
+        patience: std::time::Duration,
+    ) -> anyhow::Result<Result<Lock, String>> {
+        let until = std::time::Instant::now() + patience;
+        loop {
+            match Lock::take(config)? {
+                Err(_) if std::time::Instant::now() < until => {
+                    std::thread::sleep(std::time::Duration::from_millis(200));
+                }
+                taken => return Ok(taken),
+            }
+        }
+    }
+
+    /// One try: the lock, or who holds it.
+    fn take(config: &Config) -> anyhow::Result<Result<Lock, String>> {
         use std::io::{Read, Seek, Write};
         let path = config.lock_file();
         let dir = path.parent().expect("logs folder");
@@ -36,12 +66,7 @@ impl Lock {
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                return Err(Stopped(format!(
-                    "campaign {} is in use by another letterpost run ({}); wait for it to finish",
-                    config.id,
-                    holder.trim()
-                ))
-                .into());
+                return Ok(Err(holder.trim().to_owned()));
             }
             Err(std::fs::TryLockError::Error(e)) => {
                 return Err(e).with_context(|| format!("cannot lock {}", path.display()));
@@ -65,6 +90,6 @@ impl Lock {
         file.set_len(0).ok();
         file.seek(std::io::SeekFrom::Start(0)).ok();
         let _ = file.write_all(holder.as_bytes());
-        Ok(Lock { _file: file })
+        Ok(Ok(Lock { _file: file }))
     }
 }
