@@ -2,9 +2,10 @@
 //! SMTP, delivers it into Maildirs, bounces unknown users (RFC 3464 reports) and sends success
 //! DSNs (RFC 3461 `NOTIFY=SUCCESS`), and a Dovecot that serves those Maildirs over IMAP and IMAPS.
 //!
-//! `MailServers::start()` makes a temp folder, writes both configurations into it, starts both
-//! servers and returns once each has greeted a client. Dropping it stops both and removes the
-//! folder. Nothing is installed, started or changed outside that folder: no system service, no
+//! `MailServers::start()` makes a temp folder (`lpmail.*` in /dev/shm, a memory file system, or
+//! in the temp dir when TMPDIR is set or /dev/shm is not there), writes both configurations into
+//! it, starts both servers and returns once each has greeted a client. Dropping it stops both
+//! and removes the folder. Nothing is installed, started or changed outside that folder: no system service, no
 //! file under /etc or /var. What must be installed is Debian's `postfix` and `dovecot-imapd`
 //! (`scripts/mail-servers.sh` installs them without starting anything; `scripts/test.sh` runs
 //! it), plus `unshare` and `bash`, which every Debian system has. Postfix's master runs as root,
@@ -34,7 +35,7 @@
 //! init, and `postfix stop` (which signals the pid in its pid file) is never needed.
 //!
 //! A test process killed outright (SIGKILL) takes its servers with it but leaves its
-//! `lpmail.*` folder in the temp dir.
+//! `lpmail.*` folder.
 //!
 //! Ports: each server's ports are found by binding 127.0.0.1:0 (all at once, so they differ)
 //! and passing the numbers on. Another process may take a port in the few milliseconds between
@@ -185,7 +186,7 @@ impl MailServers {
         );
         let dir = tempfile::Builder::new()
             .prefix("lpmail.")
-            .tempdir()
+            .tempdir_in(scratch())
             .expect("temp dir");
         let key = rcgen::generate_simple_self_signed(vec![
             "127.0.0.1".to_owned(),
@@ -827,6 +828,23 @@ fn children_of(pid: u32) -> Vec<u32> {
         }
     }
     found
+}
+
+/// Where the instances' folders go: a memory file system when there is one (Postfix and
+/// Dovecot sync every queue file, delivery and index to disk, and removing hundreds of Maildir
+/// folders took up to a second on a busy disk), else the temp dir.
+fn scratch() -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let writable = shm.is_dir()
+        && tempfile::Builder::new()
+            .prefix("lpmail-probe.")
+            .tempfile_in(shm)
+            .is_ok();
+    if writable && std::env::var_os("TMPDIR").is_none() {
+        shm.to_owned()
+    } else {
+        std::env::temp_dir()
+    }
 }
 
 /// Free ports on 127.0.0.1, all bound at once so that they differ.
