@@ -28,6 +28,12 @@
 //! listed mailbox into its Maildir and bounces any other user with 5.1.1 ("unknown user"):
 //! the bounce goes to the envelope sender, asynchronously, as a real Postfix bounce.
 //!
+//! Postfix is started as its master daemon in the foreground, `master -c postfix/etc`, not by
+//! `postfix start`: that runs `postfix-script`'s checks (some 140 `postconf` calls, about 1.7 s)
+//! and then detaches the master to the machine's init. The queue and data directories those
+//! checks would make are made here instead, with the owner, group and mode that Postfix's own
+//! `postfix-files` lists. Dovecot runs as `dovecot -F -c dovecot/dovecot.conf`.
+//!
 //! Each server runs in a PID namespace of its own (`unshare --pid --fork`), under a bash that
 //! is the namespace's init and reads this process's pipe: when the pipe closes (on drop, or
 //! when the test process dies however it dies) bash exits, and the kernel kills every process
