@@ -58,7 +58,9 @@
 //! queue timers keep their defaults: a bounce and a success DSN are written as soon as the
 //! delivery attempt ends, so no queue run is waited for.
 //!
-//! Dovecot 2.4 (Debian 13) renamed its settings; `dovecot --version` picks the syntax.
+//! Dovecot 2.4 (Debian 13) renamed its settings; `dovecot --version` picks the syntax. Both have
+//! been run: Postfix 3.7.11 with Dovecot 2.3.19.1 (Debian 12) and Postfix 3.10.13 with Dovecot
+//! 2.4.1 (Debian 13).
 
 use std::collections::BTreeSet;
 use std::ffi::OsString;
