@@ -26,3 +26,6 @@ mod resilience;
 mod send;
 /// End to end against Postfix's smtp-sink and its fault flags.
 mod sink;
+/// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
+/// read back from Dovecot over IMAP and IMAPS.
+mod tracking_servers;
