@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::scripted::{Action, Event, Scripted};
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, Record, csv, feed, outcomes};
+use crate::support::{Campaign, Record, csv, feed, outcomes, ports};
 
 fn list(n: usize) -> String {
     let rows: Vec<String> = (1..=n)
@@ -674,13 +674,9 @@ fn resend_unknown_sends_only_the_letters_named() {
 
 #[test]
 fn the_resume_command_keeps_the_rate() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let down = ports::refused();
     let mut c = Campaign::with_csv(&list(2));
-    c.relay(port);
+    c.relay(down.port);
     c.run(&["send", "--yes", "--rate", "30/minute", "--retry-failed"])
         .code(3)
         .stderr_has(
