@@ -1,3 +1,4 @@
+use crate::support::chain::{hash_of, reseal};
 use crate::support::smtp::{Script, SmtpServer};
 use crate::support::{Campaign, csv, feed, letterpost_in, repo, sha256};
 
@@ -33,30 +34,6 @@ fn write_lines(c: &Campaign, lines: &[String]) {
         "logs/fanpage-2022.jsonl",
         lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
     );
-}
-
-/// Re-seals lines from `from` on with the documented chain rule, as a forger who knows it would.
-fn reseal(lines: &mut [String], from: usize) {
-    let mut prev = if from == 0 {
-        "0".repeat(64)
-    } else {
-        hash_of(&lines[from - 1])
-    };
-    for (i, line) in lines.iter_mut().enumerate().skip(from) {
-        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
-        let map = value.as_object_mut().unwrap();
-        map.remove("hash");
-        map.insert("seq".into(), (i as u64).into());
-        map.insert("prev".into(), prev.clone().into());
-        let body = serde_json::to_string(&value).unwrap();
-        let hash = sha256(format!("{prev}{body}").as_bytes());
-        *line = format!("{},\"hash\":\"{hash}\"}}", &body[..body.len() - 1]);
-        prev = hash;
-    }
-}
-
-fn hash_of(line: &str) -> String {
-    line[line.len() - 66..line.len() - 2].to_owned()
 }
 
 #[test]

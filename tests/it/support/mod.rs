@@ -2,6 +2,7 @@
 //! a hermetic environment, and what it printed and wrote, read back the way a user or an
 //! auditor would read it.
 
+pub mod chain;
 pub mod ports;
 pub mod scripted;
 pub mod smtp;
