@@ -12,7 +12,7 @@ use anyhow::bail;
 use indexmap::IndexMap;
 
 use super::{Source, archived_sha256};
-use crate::delivery_log::{self, Attempt, Body, Broken, Letter, Line, Outcome, Record};
+use crate::delivery_log::{self, Attempt, Body, Broken, Letter, Line, Outcome, Reason, Record};
 use crate::report::ExitCode;
 
 /// One finding of `verify`: where, and what is wrong.
@@ -51,6 +51,8 @@ pub struct Audit {
     /// Keys whose (real) letter reached a server's hands: a `data` record was written. Reports
     /// can only be about those.
     sent: HashMap<String, String>,
+    /// Keys whose accepted letter later bounced: a retry may be accepted once more.
+    bounced: std::collections::HashSet<String>,
     run: Option<String>,
     runs: usize,
     /// Every archived message a record names, with the SHA-256 its records give it.
@@ -77,7 +79,10 @@ impl Audit {
             Body::Attempt(attempt) => self.attempt(attempt, record.seq),
             Body::Data(letter) => self.data(letter),
             body => {
-                if let Some((_, tracked)) = body.tracked() {
+                if let Some((arrival, tracked)) = body.tracked() {
+                    if arrival == crate::delivery_log::Arrival::Bounced {
+                        self.bounced.insert(tracked.key.clone());
+                    }
                     return self.report(body.name(), tracked);
                 }
                 let (outcome, ending) = body.outcome()?;
@@ -189,8 +194,14 @@ impl Audit {
             let n = self.accepted.entry(key.clone()).or_insert(0);
             *n += 1;
             // A second acceptance needs the operator's word: a resend of an unknown letter, or
-            // a retry of one that failed (rejected, or bounced after the relay took it).
-            if *n > 1 && open.attempt.reason.is_none() {
+            // a retry of one that bounced after the relay took it.
+            let bounced = self.bounced.remove(key);
+            let asked = match open.attempt.reason {
+                Some(Reason::ResendUnknown) => true,
+                Some(Reason::RetryFailed) => bounced,
+                None => false,
+            };
+            if *n > 1 && !asked {
                 return Some(format!(
                     "`{key}` accepted a second time without a requested resend"
                 ));

@@ -1,3 +1,4 @@
+use crate::support::chain::{hash_of, reseal, seal};
 use crate::support::smtp::{Script, SmtpServer};
 use crate::support::{Campaign, csv, feed, letterpost_in, repo, sha256};
 
@@ -33,30 +34,6 @@ fn write_lines(c: &Campaign, lines: &[String]) {
         "logs/fanpage-2022.jsonl",
         lines.iter().map(|l| format!("{l}\n")).collect::<String>(),
     );
-}
-
-/// Re-seals lines from `from` on with the documented chain rule, as a forger who knows it would.
-fn reseal(lines: &mut [String], from: usize) {
-    let mut prev = if from == 0 {
-        "0".repeat(64)
-    } else {
-        hash_of(&lines[from - 1])
-    };
-    for (i, line) in lines.iter_mut().enumerate().skip(from) {
-        let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
-        let map = value.as_object_mut().unwrap();
-        map.remove("hash");
-        map.insert("seq".into(), (i as u64).into());
-        map.insert("prev".into(), prev.clone().into());
-        let body = serde_json::to_string(&value).unwrap();
-        let hash = sha256(format!("{prev}{body}").as_bytes());
-        *line = format!("{},\"hash\":\"{hash}\"}}", &body[..body.len() - 1]);
-        prev = hash;
-    }
-}
-
-fn hash_of(line: &str) -> String {
-    line[line.len() - 66..line.len() - 2].to_owned()
 }
 
 #[test]
@@ -130,6 +107,104 @@ fn verify_names_each_kind_of_tampering() {
 
     write_lines(&c, &original);
     c.run(&["log", "verify"]).code(0);
+}
+
+/// The record on `line` (1-based) of the log, as JSON.
+fn record(lines: &[String], line: usize) -> serde_json::Value {
+    serde_json::from_str(&lines[line - 1]).unwrap()
+}
+
+/// README: `log verify` names "a broken link (a line replaced)". A forger replaces `a`'s
+/// acceptance (line 4) with a record of their own whose hash is right for its content: chained
+/// onto line 3, the break shows at line 5, whose `prev` still names the original; chained onto
+/// another line, at line 4 itself. Re-chaining every later line too hides it from the chain, and
+/// only the head hash kept from the run (`--checkpoint`) still catches it.
+#[test]
+fn verify_reports_a_line_replaced_by_a_forged_one_as_a_broken_link() {
+    let (c, _server) = sent();
+    let original = lines(&c);
+    let head = hash_of(original.last().unwrap());
+    assert_eq!(record(&original, 4)["type"], "accepted");
+    assert_eq!(record(&original, 4)["key"], "a");
+    let forged_content = original[3].replace("Ok: queued", "Ok: queued as FORGED");
+    assert_ne!(forged_content, original[3]);
+
+    let mut replaced = original.clone();
+    replaced[3] = seal(&forged_content, &hash_of(&original[2]));
+    write_lines(&c, &replaced);
+    c.run(&["log", "verify"])
+        .code(1)
+        .stdout_has("FAILED at line 5 (seq 4): replaced or forged: its prev is not the hash of the line before it");
+
+    let mut misplaced = original.clone();
+    misplaced[3] = seal(&forged_content, &hash_of(&original[1]));
+    write_lines(&c, &misplaced);
+    c.run(&["log", "verify"])
+        .code(1)
+        .stdout_has("FAILED at line 4 (seq 3): replaced or forged: its prev is not the hash of the line before it");
+
+    let mut rewritten = replaced;
+    reseal(&mut rewritten, 4);
+    write_lines(&c, &rewritten);
+    c.run(&["log", "verify"]).code(0);
+    c.run(&["log", "verify", "--checkpoint", &head])
+        .code(1)
+        .stdout_has(&format!("FAILED: no record has the checkpoint hash {head}"));
+}
+
+/// README: `log verify` checks "at most one acceptance unless a resend was asked for". The log is
+/// given a second attempt, data and acceptance for `a` and re-chained with correct hashes, so the
+/// chain holds and only that rule can fail: without a reason, and with `retry_failed` (a resend of
+/// a rejected letter, not of an unknown one), it is reported at the second acceptance; with
+/// `resend_unknown` the same history verifies.
+#[test]
+fn verify_reports_a_second_acceptance_unless_a_resend_was_asked_for() {
+    let (c, _server) = sent();
+    let original = lines(&c);
+    let kinds: Vec<_> = (2..=4)
+        .map(|n| {
+            (
+                record(&original, n)["type"].clone(),
+                record(&original, n)["key"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("attempt".into(), "a".into()),
+            ("data".into(), "a".into()),
+            ("accepted".into(), "a".into())
+        ]
+    );
+    let with_second_acceptance = |reason: Option<&str>| {
+        let mut log = original.clone();
+        let again: Vec<String> = original[1..4]
+            .iter()
+            .map(|line| {
+                let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+                let map = value.as_object_mut().unwrap();
+                map.insert("attempt".into(), 2.into());
+                if let (Some(reason), Some("attempt")) = (reason, map["type"].as_str()) {
+                    map.insert("reason".into(), reason.into());
+                }
+                serde_json::to_string(&value).unwrap()
+            })
+            .collect();
+        log.splice(4..4, again);
+        reseal(&mut log, 4);
+        write_lines(&c, &log);
+        c.run(&["log", "verify"])
+    };
+
+    for reason in [None, Some("retry_failed")] {
+        with_second_acceptance(reason).code(1).stdout_has(
+            "FAILED at line 7 (seq 6): `a` accepted a second time without a requested resend",
+        );
+    }
+    with_second_acceptance(Some("resend_unknown"))
+        .code(0)
+        .stdout_has("every recipient's history is in order");
 }
 
 #[test]

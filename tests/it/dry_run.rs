@@ -1,5 +1,6 @@
 use mail_parser::{MessageParser, MimeHeaders};
 
+use crate::support::scripted::{Action, Scripted};
 use crate::support::{Campaign, csv, sha256};
 
 #[test]
@@ -207,5 +208,39 @@ fn a_failed_dry_run_leaves_the_previous_outbox_as_it_was() {
         c.files("outbox"),
         ["fanpage-2022"],
         "no staging folder is left behind"
+    );
+}
+
+/// README: a dry run "never opens a network connection" (and ARCHITECTURE: nor do `check` and
+/// `preview`). The campaign is pointed at a listening SMTP server that counts connections, as a
+/// real send would be. Afterwards the test connects itself and reads the greeting: the server
+/// counts connections in the order it accepts them, so once the greeting arrived every earlier
+/// connection has been counted, and the count must be exactly this one.
+#[test]
+fn a_dry_run_check_and_preview_never_connect_to_the_relay() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::atomic::Ordering;
+    let server = Scripted::start(|_| Action::Default);
+    let mut c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,", "b,Sở B,b@b.example,,"]));
+    c.relay(server.port);
+    c.run(&["check"]).code(0);
+    c.run(&["preview", "a"]).code(0);
+    c.run(&["send", "--dry-run"])
+        .code(0)
+        .stdout_has("wrote 2 letters");
+    assert_eq!(c.manifest().len(), 2);
+    assert!(
+        !c.exists("logs/fanpage-2022.jsonl"),
+        "a dry run writes no delivery log"
+    );
+
+    let probe = std::net::TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    let mut greeting = String::new();
+    BufReader::new(probe).read_line(&mut greeting).unwrap();
+    assert!(greeting.starts_with("220 "), "{greeting}");
+    assert_eq!(
+        server.connections.load(Ordering::SeqCst),
+        1,
+        "only the test's own connection reached the relay"
     );
 }

@@ -24,6 +24,8 @@ mod promises;
 mod resilience;
 /// Real sends to an SMTP server on loopback: delivery, the log, the archive, resume.
 mod send;
+/// Snapshots of what people read: check's problems, log summary and verify, --help.
+mod shown;
 /// End to end against Postfix's smtp-sink and its fault flags.
 mod sink;
 /// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use mail_parser::MessageParser;
 
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, Record, Terminal, csv};
+use crate::support::{Campaign, Record, Terminal, csv, ports};
 
 /// How many messages each envelope address received.
 fn deliveries(server: &SmtpServer) -> HashMap<String, usize> {
@@ -275,13 +275,9 @@ fn the_summary_states_the_whole_campaign_after_a_retry_of_one() {
 
 #[test]
 fn a_stopped_test_send_resumes_exactly_its_own_selection() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port(); // nothing listens there: the relay is down
+    let down = ports::refused();
     let mut c = Campaign::bundled();
-    c.relay(port);
+    c.relay(down.port);
     c.run(&[
         "send",
         "--yes",

@@ -2,7 +2,7 @@ use mail_parser::MessageParser;
 
 use crate::support::scripted::{Action, Event, Scripted};
 use crate::support::smtp::{Script, SmtpServer, Tls};
-use crate::support::{Campaign, Terminal, csv, outcomes, sha256};
+use crate::support::{Campaign, Terminal, csv, outcomes, ports, sha256};
 
 fn three() -> String {
     csv(&[
@@ -287,13 +287,9 @@ fn starttls_is_required_unless_security_none_is_configured() {
 
 #[test]
 fn an_unreachable_relay_stops_the_run_with_exit_3() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let down = ports::refused();
     let mut c = Campaign::with_csv(&three());
-    c.relay(port);
+    c.relay(down.port);
     c.run(&["send", "--yes"])
         .code(3)
         .stderr_has("the relay cannot be reached")

@@ -7,12 +7,15 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::ports::{self, HeldPort};
 use crate::support::{Campaign, csv, outcomes, repo, sha256};
 
 struct Sink {
     child: Child,
     port: u16,
     dump: tempfile::TempDir,
+    /// Keeps the port ours (smtp-sink binds it with SO_REUSEADDR beside this socket).
+    _held: HeldPort,
 }
 
 impl Drop for Sink {
@@ -23,7 +26,7 @@ impl Drop for Sink {
 }
 
 impl Sink {
-    /// Starts smtp-sink on a free loopback port with these extra flags.
+    /// Starts smtp-sink on a loopback port reserved for it, with these extra flags.
     fn start(flags: &[&str]) -> Sink {
         let root = std::env::var_os("POSTFIX_TOOLS")
             .map_or_else(|| repo().join("target/postfix"), PathBuf::from);
@@ -34,11 +37,8 @@ impl Sink {
             bin.display()
         );
         let dump = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let held = ports::reserved();
+        let port = held.port;
         let mut cmd = Command::new(&bin);
         cmd.env("LD_LIBRARY_PATH", root.join("usr/lib/postfix"));
         let root_user = Command::new("id")
@@ -56,16 +56,25 @@ impl Sink {
             .arg("64")
             .stdout(Stdio::null())
             .stderr(Stdio::null());
-        let child = cmd.spawn().expect("smtp-sink starts");
+        let mut child = cmd.spawn().expect("smtp-sink starts");
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
                 "smtp-sink did not start"
             );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "smtp-sink exited: could it not bind 127.0.0.1:{port}?"
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
-        Sink { child, port, dump }
+        Sink {
+            child,
+            port,
+            dump,
+            _held: held,
+        }
     }
 
     /// The messages smtp-sink dumped (each with its X-Mail-Args/X-Rcpt-Args lines first).

@@ -2,7 +2,9 @@
 //! a hermetic environment, and what it printed and wrote, read back the way a user or an
 //! auditor would read it.
 
+pub mod chain;
 pub mod mailservers;
+pub mod ports;
 pub mod scripted;
 pub mod smtp;
 
