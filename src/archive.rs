@@ -48,9 +48,15 @@ impl Archive {
     /// whole), and refused otherwise, as is a link or anything but a regular file, with the
     /// path named. A link planted here was once followed and its target overwritten.
     pub fn store(&self, key: &str, sha256: &str, bytes: &[u8]) -> anyhow::Result<String> {
-        use anyhow::Context;
         let name = format!("{}.{}.eml", crate::message::file_stem(key), &sha256[..16]);
-        let path = self.dir.join(&name);
+        self.store_as(&name, bytes)
+    }
+
+    /// Stores bytes under `name` (a report read back: `<uidvalidity>-<uid>.<sha16>.eml`), with
+    /// the same rules as a message: never through a link, never over other bytes.
+    pub fn store_as(&self, name: &str, bytes: &[u8]) -> anyhow::Result<String> {
+        use anyhow::Context;
+        let path = self.dir.join(name);
         let fail = || format!("cannot archive the message in {}", path.display());
         match private_fs::create_new(&path) {
             Ok(file) => {

@@ -69,6 +69,19 @@ pub enum Command {
     /// Read the delivery log: who received what, when, and whether the log is intact
     Log(LogArgs),
 
+    /// Read the reports that came back (delivered, delayed, bounced, read, automatic replies)
+    ///
+    /// Reads the messages that arrived in the return-path mailbox ([tracking.imap] in
+    /// campaign.toml) since the last look, matches each report to a letter and records what it
+    /// proves in the delivery log, with the report's exact bytes in archive/. Never deletes,
+    /// moves or marks mail as read. Exit codes: 0 read, and no bounce recorded; 1 at least one
+    /// bounce recorded; 2 bad configuration; 3 could not connect, log in or open the folder.
+    Track {
+        /// Keep looking, every [tracking] poll seconds (60), until Ctrl-C
+        #[arg(long)]
+        watch: bool,
+    },
+
     /// Create a new campaign folder from the built-in example (the fanpage letter)
     Init {
         /// The folder to create; it must not exist yet or be empty

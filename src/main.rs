@@ -79,6 +79,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             send::send(&config, &options)
         }
         Command::Log(args) => log(args, load),
+        Command::Track { watch } => tracking::track(&load()?, watch),
     }
 }
 
@@ -118,7 +119,8 @@ fn log(
 }
 
 /// Diagnostics on stderr, `-v`/`-q` or RUST_LOG. lettre's own DEBUG output would show AUTH lines
-/// (the password, base64) and message bodies, so nothing from lettre above WARN is ever printed,
+/// (the password, base64) and message bodies, and async-imap's TRACE output the reports' bodies,
+/// so nothing from either above WARN is ever printed,
 /// whatever RUST_LOG says (a more specific RUST_LOG directive cannot lift this cap).
 fn init_tracing(verbose: u8, quiet: bool) {
     use tracing_subscriber::Layer;
@@ -133,7 +135,9 @@ fn init_tracing(verbose: u8, quiet: bool) {
     let chosen = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
-        !(meta.target().starts_with("lettre") && *meta.level() > tracing::Level::WARN)
+        let chatty = ["lettre", "async_imap", "imap_proto"];
+        !(chatty.iter().any(|t| meta.target().starts_with(t))
+            && *meta.level() > tracing::Level::WARN)
     });
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)

@@ -49,6 +49,14 @@ struct RecipientRow {
     archive: String,
     sha256: String,
     next_action: String,
+    delivered_at: Option<String>,
+    bounced_at: Option<String>,
+    bounce_status: Option<String>,
+    bounce_diagnostic: Option<String>,
+    read_at: Option<String>,
+    /// The bounce, the reply or the error, on one line, as people read it.
+    #[serde(skip)]
+    happened: String,
 }
 
 fn runs(records: &[Record]) -> Vec<RunSummary> {
@@ -118,7 +126,13 @@ fn row(key: &str, r: &Recipient) -> RecipientRow {
         attempts: r.attempts,
         archive: attempt.archive.clone(),
         sha256: attempt.sha256.clone(),
-        next_action: r.state.next_action(key),
+        next_action: r.next_action(key),
+        delivered_at: r.reports.delivered_at.clone(),
+        bounced_at: r.reports.bounce.as_ref().map(|b| b.at.clone()),
+        bounce_status: r.reports.bounce.as_ref().and_then(|b| b.status.clone()),
+        bounce_diagnostic: r.reports.bounce.as_ref().and_then(|b| b.diagnostic.clone()),
+        read_at: r.reports.read_at.clone(),
+        happened: r.what_happened(),
     }
 }
 
@@ -126,33 +140,21 @@ fn rows(ledger: &Ledger) -> Vec<RecipientRow> {
     ledger.recipients.iter().map(|(k, r)| row(k, r)).collect()
 }
 
-/// The reply or error of a row, on one line.
-fn what_happened(r: &RecipientRow) -> String {
-    match (&r.smtp_code, &r.smtp_text, &r.error) {
-        (Some(code), Some(text), _) => {
-            let enhanced = r
-                .smtp_enhanced
-                .as_deref()
-                .map(|e| format!("{e} "))
-                .unwrap_or_default();
-            format!("{code} {enhanced}{}", text.replace('\n', " / "))
-        }
-        (_, _, Some(error)) => error.clone(),
-        _ => String::new(),
-    }
-}
-
 /// `letterpost log summary [--json]`.
 pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
     let (records, broken) = source.read()?;
     let runs = runs(&records);
-    let rows = rows(&ledger(&records));
+    let ledger_view = ledger(&records);
+    let rows = rows(&ledger_view);
     let mut totals: IndexMap<State, u64> = State::ALL.into_iter().map(|s| (s, 0)).collect();
     for row in &rows {
         *totals.entry(row.state).or_insert(0) += 1;
     }
-    let not_accepted: Vec<&RecipientRow> =
-        rows.iter().filter(|r| r.state != State::Accepted).collect();
+    // Every organisation without proof of its letter: not accepted, or bounced after.
+    let not_accepted: Vec<&RecipientRow> = rows
+        .iter()
+        .filter(|r| !r.state.accepted() || r.state == State::Bounced)
+        .collect();
     if json {
         #[derive(Serialize)]
         struct Summary<'a> {
@@ -196,11 +198,12 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
         rows.len(),
         states.join(", ")
     );
+    say_tracking(&ledger_view, &totals);
     if !not_accepted.is_empty() {
         say!();
         say!("Not accepted:");
         for r in &not_accepted {
-            let reply = what_happened(r);
+            let reply = &r.happened;
             say!(
                 "  {} ({}): {} at {} — {reply}",
                 r.key,
@@ -212,6 +215,38 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(damaged_code(&broken))
+}
+
+/// What the reports say, next to the send outcomes: how many letters have no report yet, how
+/// many unknown ones a report settled, and whether reports could come at all.
+fn say_tracking(ledger: &Ledger, totals: &IndexMap<State, u64>) {
+    let reported: u64 = [
+        State::Delivered,
+        State::Read,
+        State::AutoReplied,
+        State::Delayed,
+        State::Bounced,
+    ]
+    .iter()
+    .map(|s| totals.get(s).copied().unwrap_or(0))
+    .sum();
+    let settled = ledger
+        .recipients
+        .values()
+        .filter(|r| r.reports.settled_unknown)
+        .count();
+    if reported > 0 || ledger.mailbox.is_some() {
+        say!(
+            "Reports: {reported} letters have one; accepted, no report yet: {}; unknown letters settled by a report: {settled}",
+            totals.get(&State::Accepted).copied().unwrap_or(0)
+        );
+    }
+    if ledger.dsn == Some(false) {
+        say!(
+            "The relay did not offer delivery reports (DSN) at the last send: only bounces and \
+             read receipts can be seen, so \"accepted, no report yet\" proves nothing more."
+        );
+    }
 }
 
 fn say_run(r: &RunSummary) {
@@ -324,7 +359,7 @@ pub fn show(source: &Source, key: &str) -> anyhow::Result<ExitCode> {
 
 fn say_history_line(source: &Source, record: &Record) {
     let Some(letter) = record.body.letter() else {
-        return;
+        return say_report_line(source, record);
     };
     let test = if letter.test { " (test)" } else { "" };
     let mut line = format!(
@@ -356,6 +391,37 @@ fn say_history_line(source: &Source, record: &Record) {
     }
 }
 
+/// A report's line in `show`: what it said, and its archived evidence.
+fn say_report_line(source: &Source, record: &Record) {
+    let Some((_, tracked)) = record.body.tracked() else {
+        return;
+    };
+    let e = &tracked.report;
+    let said: Vec<&str> = [e.status.as_deref(), e.diagnostic.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect();
+    say!(
+        "seq {:<6} {}  {:<9} {}  {}",
+        record.seq,
+        record.time,
+        record.body.name(),
+        tracked.recipient,
+        said.join(" ")
+    );
+    let check = match archived_sha256(&source.root, &e.archive) {
+        Ok(actual) if actual == e.sha256 => "matches".to_owned(),
+        Ok(_) => "DOES NOT MATCH".to_owned(),
+        Err(why) => why,
+    };
+    say!(
+        "           report {}  sha256 {}  UID {}  ({check})",
+        e.archive,
+        e.sha256,
+        e.uid
+    );
+}
+
 /// How `export` writes its rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -366,7 +432,7 @@ pub enum Format {
 }
 
 /// The export's columns, in order. They never change with the language of the interface.
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 19] = [
     "key",
     "organisation",
     "to",
@@ -381,6 +447,11 @@ const COLUMNS: [&str; 14] = [
     "archive",
     "sha256",
     "next_action",
+    "delivered_at",
+    "bounced_at",
+    "bounce_status",
+    "bounce_diagnostic",
+    "read_at",
 ];
 
 /// `letterpost log export [--csv | --json] [-o FILE]`.
@@ -432,6 +503,11 @@ fn write_csv(mut out: Box<dyn Write>, rows: &[RecipientRow]) -> anyhow::Result<(
             r.archive.clone(),
             r.sha256.clone(),
             r.next_action.clone(),
+            r.delivered_at.clone().unwrap_or_default(),
+            r.bounced_at.clone().unwrap_or_default(),
+            r.bounce_status.clone().unwrap_or_default(),
+            r.bounce_diagnostic.clone().unwrap_or_default(),
+            r.read_at.clone().unwrap_or_default(),
         ];
         writer.write_record(record.iter().map(|cell| neutralise(cell)))?;
     }

@@ -87,3 +87,13 @@ pub use format::{
 };
 pub use read::{Broken, Chain, Damage, Line, lines, replay, set_aside_torn_tail};
 pub use write::{Log, Opening};
+
+/// A run's id: its start in UTC to the second, and six hex digits that tell apart two runs
+/// started in the same second (`20261126T145937-b0c646`).
+pub fn run_id(started: std::time::SystemTime) -> String {
+    let stamp = crate::clock::rfc3339(started)
+        .replace([':', '-'], "")
+        .replace('.', "");
+    let salt = crate::message::sha256_hex(format!("{stamp}{}", std::process::id()).as_bytes());
+    format!("{}-{}", &stamp[..15], &salt[..6])
+}

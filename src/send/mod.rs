@@ -174,7 +174,7 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
         let _lock = Lock::acquire(config)?;
         return dry_run(&pipeline, &mut table, options);
     }
-    let run = run_id(started);
+    let run = delivery_log::run_id(started);
     let destination = Destination::of(options, &run);
     let planned = match pipeline.plan(&mut table, true, destination.redirect())? {
         Ok(rows) => rows.planned,
@@ -458,12 +458,4 @@ fn confirm(relay: &Relay, selection: &Selection, options: &SendOptions) -> anyho
         answer.trim().to_lowercase().as_str(),
         "yes" | "y" | "có" | "co"
     ))
-}
-
-fn run_id(started: SystemTime) -> String {
-    let stamp = clock::rfc3339(started)
-        .replace([':', '-'], "")
-        .replace(".", "");
-    let salt = message::sha256_hex(format!("{stamp}{}", std::process::id()).as_bytes());
-    format!("{}-{}", &stamp[..15], &salt[..6])
 }

@@ -110,8 +110,6 @@ impl Default for Limits {
 pub struct Mailbox {
     /// The folder's UIDVALIDITY now.
     pub uidvalidity: u32,
-    /// The UID the next message will get, if the server said.
-    pub uid_next: Option<u32>,
     /// True when the remembered UIDVALIDITY was not the server's: everything was read from UID 1.
     pub reread: bool,
     /// The messages after the cursor, in UID order.
@@ -130,15 +128,7 @@ pub struct Mailbox {
     pub logout_error: Option<Error>,
 }
 
-impl Mailbox {
-    /// What to remember for the next read.
-    pub fn cursor(&self) -> Cursor {
-        Cursor {
-            uidvalidity: self.uidvalidity,
-            last_uid: self.last_uid,
-        }
-    }
-}
+impl Mailbox {}
 
 /// One message: its UID and `BODY[]` exactly as the server returned it.
 #[derive(Clone, PartialEq, Eq)]
@@ -217,20 +207,6 @@ pub enum Error {
     Timeout { step: Step, after: Duration },
     /// The connection broke or the server's answer made no sense.
     Protocol { step: Step, detail: String },
-}
-
-impl Error {
-    /// The step the read was at, where one applies.
-    pub fn step(&self) -> Step {
-        match self {
-            Error::Connect { .. } => Step::Connect,
-            Error::Auth { .. } => Step::Login,
-            Error::Folder { .. } => Step::Examine,
-            Error::Tls { step, .. }
-            | Error::Timeout { step, .. }
-            | Error::Protocol { step, .. } => *step,
-        }
-    }
 }
 
 impl fmt::Display for Error {
@@ -761,7 +737,6 @@ impl<'a> Session<'a> {
         );
         let mut mailbox = Mailbox {
             uidvalidity,
-            uid_next,
             reread,
             messages: Vec::new(),
             too_large: Vec::new(),

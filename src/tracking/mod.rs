@@ -5,8 +5,411 @@
 //! log.
 //!
 //! `report` parses one message (no I/O); `imap` reads the folder (never changes it); this module
-//! matches reports to letters and writes the records, under the campaign lock only while it
-//! appends.
+//! matches reports to letters (by envelope id, then the original Message-ID, then In-Reply-To
+//! and References; never by subject) and writes the records. It holds the campaign lock only
+//! while it appends, so `track --watch` can run beside a send; what is read while a send holds
+//! the campaign waits for the next poll.
 
 pub mod imap;
 pub mod report;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+use crate::archive::Archive;
+use crate::clock;
+use crate::config::{Config, ImapSettings, operator};
+use crate::delivery_log::{
+    self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, ReportKind, RunFinished,
+    RunStarted, Tracked,
+};
+use crate::ledger::Ledger;
+use crate::lock::Lock;
+use crate::report::{ExitCode, Stopped};
+
+/// How long a poll waits for a send to let go of the campaign before it leaves its reports for
+/// the next poll.
+const PATIENCE: Duration = Duration::from_secs(5);
+
+/// `letterpost track [--watch]`.
+pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
+    let Some(settings) = &config.tracking.imap else {
+        bail!(
+            "there is no mailbox to read reports from: name it under [tracking.imap] in \
+             campaign.toml (host, username), or set LETTERPOST_IMAP_HOST"
+        );
+    };
+    let password = crate::config::imap_password(settings)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(async {
+        let mut bounced = false;
+        loop {
+            bounced |= poll(config, settings, &password, watch).await?;
+            if !watch {
+                break;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(config.tracking.poll) => {}
+                _ = tokio::signal::ctrl_c() => break,
+            }
+        }
+        Ok(if bounced {
+            ExitCode::Partial
+        } else {
+            ExitCode::Success
+        })
+    })
+}
+
+/// One look at the mailbox: reads what is new, records what it proves. True if it recorded a
+/// bounce.
+async fn poll(
+    config: &Config,
+    settings: &ImapSettings,
+    password: &secrecy::SecretString,
+    watch: bool,
+) -> anyhow::Result<bool> {
+    let (ledger, _) = read_log(config)?;
+    let cursor = ledger
+        .mailbox
+        .as_ref()
+        .filter(|m| m.folder == settings.folder)
+        .map(|m| imap::Cursor {
+            uidvalidity: m.uidvalidity,
+            last_uid: m.last_uid,
+        });
+    let mailbox = imap::read(settings, password, cursor, imap::Limits::default())
+        .await
+        .map_err(|e| Stopped(format!("cannot read the reports: {e}")))?;
+    if let Some(e) = &mailbox.logout_error {
+        tracing::warn!("the IMAP server did not log out cleanly: {e}");
+    }
+    if mailbox.reread {
+        eprintln!(
+            "note: the folder {} was renumbered (its UIDVALIDITY changed): every message is read \
+             again, and reports already recorded are not recorded twice",
+            settings.folder
+        );
+    }
+    if mailbox.messages.is_empty() && mailbox.last_uid == cursor.map_or(0, |c| c.last_uid) {
+        say!("No new messages in {}.", settings.folder);
+        return Ok(false);
+    }
+    let read = Read::of(&mailbox, &ledger);
+    read.list_unmatched();
+    // Appending needs the campaign: a send may hold it. Wait a little, else leave the reports
+    // for the next poll (nothing was recorded, so nothing is lost).
+    let lock = match Lock::acquire_within(config, PATIENCE)? {
+        Ok(lock) => lock,
+        Err(holder) => {
+            say!(
+                "A send holds campaign {} ({holder}); the reports are recorded at the next look{}.",
+                config.id,
+                if watch {
+                    ""
+                } else {
+                    " (run `letterpost track` again)"
+                }
+            );
+            return Ok(false);
+        }
+    };
+    let bounced = append(config, settings, &mailbox, read, watch).await?;
+    drop(lock);
+    Ok(bounced)
+}
+
+/// The delivery log read for tracking: its ledger and its chain. Any damage stops the run.
+fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
+    let path = config.log_file();
+    let mut ledger = Ledger::for_sending();
+    match delivery_log::replay(&path, |_, r| ledger.add(r))? {
+        Ok(chain) => Ok((ledger, chain)),
+        Err(broken) => Err(Stopped(format!(
+            "the delivery log {} is damaged at {broken}; nothing was recorded. Run `letterpost log \
+             verify` first",
+            config.show(&path)
+        ))
+        .into()),
+    }
+}
+
+/// One report about one address of one letter, ready to be recorded.
+struct Found {
+    uid: u32,
+    arrival: Arrival,
+    tracked: Tracked,
+}
+
+/// What a look at the mailbox found: reports matched to letters, and what matched nothing.
+struct Read {
+    found: Vec<Found>,
+    /// (UID, sender, subject, why) of messages that prove nothing about a letter.
+    unmatched: Vec<(u32, String, String, String)>,
+}
+
+impl Read {
+    fn of(mailbox: &imap::Mailbox, ledger: &Ledger) -> Read {
+        let by_id: HashMap<&str, &str> = ledger
+            .recipients
+            .iter()
+            .map(|(key, r)| (r.message_id.as_str(), key.as_str()))
+            .collect();
+        let mut read = Read {
+            found: Vec::new(),
+            unmatched: Vec::new(),
+        };
+        for message in &mailbox.messages {
+            read.message(message, &by_id);
+        }
+        read
+    }
+
+    fn message(&mut self, message: &imap::Fetched, by_id: &HashMap<&str, &str>) {
+        let uid = message.uid;
+        let report = match report::parse(&message.bytes) {
+            report::Parsed::Report(report) => report,
+            report::Parsed::NotAReport {
+                from, subject, why, ..
+            } => {
+                let (from, subject) = (from.unwrap_or_default(), subject.unwrap_or_default());
+                self.unmatched.push((uid, from, subject, why));
+                return;
+            }
+            report::Parsed::Unreadable(why) => {
+                self.unmatched
+                    .push((uid, String::new(), String::new(), why));
+                return;
+            }
+        };
+        // By the envelope id (our Message-ID without its brackets), then the Message-ID the
+        // report quotes, then the ids an answer refers to. Never by subject.
+        let envelope = report.envelope_id.as_ref().map(|id| format!("<{id}>"));
+        let candidates = envelope
+            .iter()
+            .chain(&report.original_message_id)
+            .chain(&report.in_reply_to);
+        let Some((message_id, key)) = candidates
+            .filter_map(|id| by_id.get_key_value(id.as_str()))
+            .map(|(id, key)| ((*id).to_owned(), (*key).to_owned()))
+            .next()
+        else {
+            let (from, subject) = (
+                report.from.clone().unwrap_or_default(),
+                report.subject.clone().unwrap_or_default(),
+            );
+            let why = "it names no letter of this campaign".to_owned();
+            self.unmatched.push((uid, from, subject, why));
+            return;
+        };
+        let sha256 = crate::message::sha256_hex(&message.bytes);
+        for per in &report.recipients {
+            let Some(arrival) = arrival(&per.action) else {
+                continue;
+            };
+            let recipient = per
+                .recipient
+                .clone()
+                .or_else(|| per.original_recipient.clone())
+                .unwrap_or_default();
+            let evidence = Evidence {
+                kind: match report.kind {
+                    report::Kind::Dsn => ReportKind::Dsn,
+                    report::Kind::Bounce => ReportKind::Bounce,
+                    report::Kind::Mdn => ReportKind::Mdn,
+                    report::Kind::AutoReply => ReportKind::AutoReply,
+                },
+                status: per.status.clone(),
+                action: action_name(&per.action),
+                diagnostic: per.diagnostic.clone(),
+                reporting_mta: report.reporter.clone(),
+                arrival: report.arrival.clone().or_else(|| report.date.clone()),
+                uid,
+                sha256: sha256.clone(),
+                archive: String::new(), // set when the bytes are stored
+            };
+            self.found.push(Found {
+                uid,
+                arrival,
+                tracked: Tracked {
+                    key: key.clone(),
+                    message_id: message_id.clone(),
+                    recipient,
+                    report: evidence,
+                },
+            });
+        }
+    }
+
+    fn list_unmatched(&self) {
+        for (uid, from, subject, why) in &self.unmatched {
+            say!("not recorded: UID {uid} from {from:?} subject {subject:?}: {why}");
+        }
+    }
+}
+
+/// The letter's fate a report action proves, if any: a disposition other than `displayed`
+/// (deleted unread, say) and an action this build does not know prove nothing.
+fn arrival(action: &report::Action) -> Option<Arrival> {
+    use report::Action;
+    match action {
+        Action::Failed => Some(Arrival::Bounced),
+        Action::Delayed => Some(Arrival::Delayed),
+        Action::Delivered | Action::Relayed | Action::Expanded => Some(Arrival::Delivered),
+        Action::Displayed => Some(Arrival::Read),
+        Action::AutoReplied => Some(Arrival::AutoReplied),
+        Action::OtherDisposition(_) | Action::Unrecognised(_) => None,
+    }
+}
+
+fn action_name(action: &report::Action) -> Option<String> {
+    use report::Action;
+    Some(
+        match action {
+            Action::Failed => "failed",
+            Action::Delayed => "delayed",
+            Action::Delivered => "delivered",
+            Action::Relayed => "relayed",
+            Action::Expanded => "expanded",
+            Action::Displayed => "displayed",
+            Action::AutoReplied => "auto-replied",
+            Action::OtherDisposition(other) | Action::Unrecognised(other) => other,
+        }
+        .to_owned(),
+    )
+}
+
+/// Under the campaign lock: reads the log again (a send may have appended since), archives the
+/// reports not recorded yet, and appends one record per report and address, between the track
+/// run's `run_started` and `run_finished`. True if a bounce was recorded.
+async fn append(
+    config: &Config,
+    settings: &ImapSettings,
+    mailbox: &imap::Mailbox,
+    read: Read,
+    watch: bool,
+) -> anyhow::Result<bool> {
+    let (ledger, chain) = read_log(config)?;
+    let mut new: Vec<Found> = read
+        .found
+        .into_iter()
+        .filter(|f| {
+            let seen = (
+                f.tracked.report.sha256.clone(),
+                f.tracked.recipient.to_lowercase(),
+            );
+            !ledger.reports_seen.contains(&seen)
+        })
+        .collect();
+    let dir = config.archive_dir().join("reports");
+    let archive =
+        Archive::open(dir.clone(), config.show(&dir)).map_err(|e| Stopped(format!("{e:#}")))?;
+    for found in &mut new {
+        let bytes = &mailbox
+            .messages
+            .iter()
+            .find(|m| m.uid == found.uid)
+            .expect("found in this read")
+            .bytes;
+        let report = &mut found.tracked.report;
+        let name = format!(
+            "{}-{}.{}.eml",
+            mailbox.uidvalidity,
+            found.uid,
+            &report.sha256[..16]
+        );
+        report.archive = archive
+            .store_as(&name, bytes)
+            .map_err(|e| Stopped(format!("{e:#}")))?;
+    }
+    archive.sync().map_err(|e| Stopped(format!("{e:#}")))?;
+    let run = delivery_log::run_id(clock::now());
+    let log = Log::open(delivery_log::Opening {
+        path: config.log_file(),
+        run,
+        chain,
+    })
+    .map_err(|e| Stopped(format!("{e:#}")))?;
+    let mark = |last_uid| MailboxMark {
+        folder: settings.folder.clone(),
+        uidvalidity: mailbox.uidvalidity,
+        last_uid,
+    };
+    let before = ledger
+        .mailbox
+        .as_ref()
+        .filter(|m| m.folder == settings.folder && m.uidvalidity == mailbox.uidvalidity)
+        .map_or(0, |m| m.last_uid);
+    let started = started(config, watch, mark(before));
+    let write = |e: anyhow::Error| Stopped(format!("{e:#}"));
+    log.append(started).await.map_err(write)?;
+    let mut bounced = false;
+    for found in new {
+        bounced |= found.arrival == Arrival::Bounced;
+        say_found(&found);
+        log.append(found.arrival.record(found.tracked))
+            .await
+            .map_err(write)?;
+    }
+    let finished = Body::RunFinished(RunFinished {
+        counts: Counts::default(),
+        stopped: None,
+        mailbox: Some(mark(mailbox.last_uid)),
+    });
+    log.append(finished).await.map_err(write)?;
+    Ok(bounced)
+}
+
+fn started(config: &Config, watch: bool, mark: MailboxMark) -> Body {
+    let input = delivery_log::Input {
+        file: config.show(&config.config_file),
+        sha256: config.config_sha256.clone(),
+    };
+    Body::RunStarted(RunStarted {
+        mode: Mode::Track,
+        campaign: config.id.clone(),
+        operator: operator(),
+        host: gethostname::gethostname().to_string_lossy().into_owned(),
+        tool: format!("letterpost {}", env!("CARGO_PKG_VERSION")),
+        inputs: [("config".to_owned(), input)].into_iter().collect(),
+        options: if watch { "track --watch" } else { "track" }.to_owned(),
+        key_source: None,
+        source_date_epoch: None,
+        dsn: None,
+        mailbox: Some(mark),
+    })
+}
+
+fn say_found(found: &Found) {
+    let t = &found.tracked;
+    let r = &t.report;
+    let said = [r.status.as_deref(), r.diagnostic.as_deref()]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    say!(
+        "{:<12} {}  {}  {said}  (UID {})",
+        found.tracked_name(),
+        t.key,
+        t.recipient,
+        r.uid
+    );
+}
+
+impl Found {
+    fn tracked_name(&self) -> &'static str {
+        match self.arrival {
+            Arrival::Delivered => "delivered",
+            Arrival::Delayed => "delayed",
+            Arrival::Bounced => "bounced",
+            Arrival::Read => "read",
+            Arrival::AutoReplied => "auto_reply",
+        }
+    }
+}

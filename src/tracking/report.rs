@@ -19,7 +19,6 @@
 //! matching a report to a letter, and deciding what it means for a recipient, is the caller's.
 
 use std::borrow::Cow;
-use std::fmt::Write;
 
 use mail_parser::{DateTime, HeaderValue, Message, MessageParser, MessagePart, MimeHeaders};
 

@@ -119,7 +119,7 @@ fn help_is_written_for_a_clerk() {
         .collect();
     assert_eq!(
         commands,
-        ["check", "preview", "send", "log", "init", "help"]
+        ["check", "preview", "send", "log", "track", "init", "help"]
     );
     for subcommand in ["summary", "list", "show", "export", "verify"] {
         c.run(&["log", subcommand, "--help"]).code(0);

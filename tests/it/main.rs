@@ -30,4 +30,6 @@ mod shown;
 mod sink;
 /// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
 /// read back from Dovecot over IMAP and IMAPS.
+/// Proof of arrival through real Postfix and Dovecot: track, the records, the views.
+mod tracking;
 mod tracking_servers;

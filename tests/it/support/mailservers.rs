@@ -361,6 +361,29 @@ impl MailServers {
         self.wait_for_messages(RETURN_PATH, n)
     }
 
+    /// Puts a message into the return path's mailbox the way a local delivery agent does (a
+    /// file written in tmp/, renamed into new/): a report built for a test, which Dovecot then
+    /// serves like any other. Its UID follows the ones already there.
+    pub fn deliver_to_return_path(&self, message: &str) {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let maildir = self.maildir(RETURN_PATH);
+        let name = format!(
+            "{}.letterpost-test{}.{}",
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs(),
+            N.fetch_add(1, Ordering::SeqCst),
+            std::process::id()
+        );
+        let tmp = maildir.join("tmp").join(&name);
+        std::fs::create_dir_all(tmp.parent().unwrap()).unwrap();
+        std::fs::write(&tmp, message.replace("\r\n", "\n").replace('\n', "\r\n")).unwrap();
+        std::os::unix::fs::chown(&tmp, Some(65534), Some(65534)).unwrap();
+        std::fs::rename(&tmp, maildir.join("new").join(&name)).unwrap();
+    }
+
     /// Postfix's log so far.
     pub fn postfix_log(&self) -> String {
         std::fs::read_to_string(self.path("postfix/maillog")).unwrap_or_default()

@@ -1,0 +1,237 @@
+//! Proof of arrival, end to end: letterpost sends to a real Postfix that advertises DSN, Postfix
+//! delivers to existing mailboxes and bounces unknown users, and `letterpost track` reads the
+//! reports back through a real Dovecot and records what they prove.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use crate::support::mailservers::{MailServers, RETURN_PATH};
+use crate::support::{Campaign, Record, csv, repo};
+
+const LETTER_IN_FIXTURES: &str = "<fanpage-2022.455ca38b012fd7c049c14270@stttt.binhduong.example>";
+
+/// A campaign of three: two mailboxes that exist, one user that does not.
+fn campaign(servers: &MailServers) -> Campaign {
+    let mut c = Campaign::with_csv(&csv(&[
+        "a,Sở A,vanthu@a.example,,",
+        "b,Sở B,vanthu@b.example,,",
+        "c,Sở C,khong-co-ai@c.example,,",
+    ]));
+    c.set_toml("tracking", "return_path", &format!("\"{RETURN_PATH}\""));
+    c.set_toml("tracking", "mdn", "true");
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &servers.smtp_port().to_string())
+        .env("LETTERPOST_SMTP_SECURITY", "none")
+        .env("LETTERPOST_IMAP_HOST", "127.0.0.1")
+        .env("LETTERPOST_IMAP_PORT", &servers.imap_port().to_string())
+        .env("LETTERPOST_IMAP_SECURITY", "none")
+        .env("LETTERPOST_IMAP_USERNAME", servers.imap_user())
+        .env("LETTERPOST_IMAP_PASSWORD", servers.imap_password());
+    c
+}
+
+fn servers() -> MailServers {
+    MailServers::start_with(&["vanthu@a.example", "vanthu@b.example"])
+}
+
+/// The report records of the log: (type, key, recipient, status).
+fn reports(log: &[Record]) -> Vec<(String, String, String, Option<String>)> {
+    log.iter()
+        .filter_map(|r| {
+            let report = r.report.as_ref()?;
+            let status = report
+                .get("status")
+                .and_then(|s| s.as_str())
+                .map(str::to_owned);
+            Some((
+                r.kind.clone(),
+                r.key.clone().unwrap(),
+                r.recipient.clone().unwrap(),
+                status,
+            ))
+        })
+        .collect()
+}
+
+fn message_id(log: &[Record], key: &str) -> String {
+    log.iter()
+        .find(|r| r.kind == "attempt" && r.key.as_deref() == Some(key))
+        .and_then(|r| r.message_id.clone())
+        .expect("an attempt")
+}
+
+#[test]
+fn track_records_delivery_and_a_5_1_1_bounce_from_real_servers_once() {
+    let servers = servers();
+    let c = campaign(&servers);
+    c.run(&["send", "--yes"]).code(0);
+    let log = c.log();
+    assert_eq!(log[0].dsn, Some(true), "Postfix offers DSN");
+    // Two success reports and one bounce come back to the return path.
+    servers.wait_for_return_path(3);
+    servers.wait_for_messages("vanthu@a.example", 1);
+    let a = &servers.messages("vanthu@a.example")[0];
+    let a = String::from_utf8_lossy(a);
+    assert!(
+        a.contains(&format!("Disposition-Notification-To: <{RETURN_PATH}>")),
+        "a read receipt is asked for"
+    );
+
+    let track = c.run(&["track"]);
+    track.code(1).stdout_has("bounced").stdout_has("5.1.1");
+    let mut found = reports(&c.log());
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "bounced".into(),
+                "c".into(),
+                "khong-co-ai@c.example".into(),
+                Some("5.1.1".into())
+            ),
+            (
+                "delivered".into(),
+                "a".into(),
+                "vanthu@a.example".into(),
+                Some("2.0.0".into())
+            ),
+            (
+                "delivered".into(),
+                "b".into(),
+                "vanthu@b.example".into(),
+                Some("2.0.0".into())
+            ),
+        ]
+    );
+    // Each report's exact bytes are archived and hash to the record.
+    for r in c.log().iter().filter(|r| r.report.is_some()) {
+        let report = r.report.as_ref().unwrap();
+        let archive = report["archive"].as_str().unwrap();
+        assert!(
+            archive.starts_with("archive/fanpage-2022/reports/"),
+            "{archive}"
+        );
+        let bytes = std::fs::read(c.path(archive)).unwrap();
+        assert_eq!(
+            crate::support::sha256(&bytes),
+            report["sha256"].as_str().unwrap()
+        );
+    }
+    c.run(&["log", "verify"]).code(0).stdout_has(": OK:");
+
+    // Nothing new: nothing is appended.
+    let before = c.read("logs/fanpage-2022.jsonl");
+    c.run(&["track"])
+        .code(0)
+        .stdout_has("No new messages in INBOX");
+    assert_eq!(c.read("logs/fanpage-2022.jsonl"), before);
+
+    c.run(&["log", "summary"])
+        .code(0)
+        .stdout_has("delivered 2")
+        .stdout_has("bounced 1")
+        .stdout_has("does not exist (5.1.1)");
+    let bounced = c.run(&["log", "list", "--status", "bounced"]);
+    assert!(bounced.stdout.contains(" c "), "{}", bounced.stdout);
+    assert!(!bounced.stdout.contains(" a "), "{}", bounced.stdout);
+    // A letter whose address does not exist is not sent again by --retry-failed alone.
+    c.run(&["send", "--yes", "--retry-failed"])
+        .stdout_has("Nothing to send");
+}
+
+#[test]
+fn read_receipts_auto_replies_and_old_bounces_are_recorded_strangers_only_listed() {
+    let servers = servers();
+    let c = campaign(&servers);
+    c.run(&["send", "--yes"]).code(0);
+    servers.wait_for_return_path(3);
+    c.run(&["track"]).code(1);
+    let log = c.log();
+    let fixture = |name: &str, key: &str| {
+        let bytes = std::fs::read(repo().join("tests/fixtures/reports").join(name)).unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        text.replace(LETTER_IN_FIXTURES, &message_id(&log, key))
+    };
+    servers.deliver_to_return_path(&fixture("rfc8098-displayed.eml", "a"));
+    servers.deliver_to_return_path(&fixture("autoreply-rfc3834.eml", "b"));
+    servers.deliver_to_return_path(&fixture("qmail.eml", "c"));
+    // About a letter this campaign never sent, and a broken one: listed, never recorded.
+    servers.deliver_to_return_path(&fixture("postfix-failed.eml", "a").replace(
+        &message_id(&log, "a"),
+        "<other-campaign.0000@stttt.binhduong.example>",
+    ));
+    servers.deliver_to_return_path(&fixture("malformed-report.eml", "a"));
+
+    let track = c.run(&["track"]);
+    track
+        .code(1)
+        .stdout_has("not recorded: UID 7")
+        .stdout_has("not recorded: UID 8")
+        .stdout_has("read ")
+        .stdout_has("auto_reply ");
+    let kinds: Vec<(String, String)> = reports(&c.log())
+        .into_iter()
+        .skip(3)
+        .map(|(kind, key, ..)| (kind, key))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("read".into(), "a".into()),
+            ("auto_reply".into(), "b".into()),
+            // The qmail bounce names two addresses, each a record.
+            ("bounced".into(), "c".into()),
+            ("bounced".into(), "c".into()),
+        ]
+    );
+    c.run(&["log", "verify"]).code(0);
+    c.run(&["log", "list", "--status", "read"])
+        .stdout_has(" a ");
+    let shown = c.run(&["log", "show", "a"]);
+    shown.code(0).stdout_has("read").stdout_has("(matches)");
+}
+
+#[test]
+fn a_wrong_imap_password_stops_with_exit_3_and_the_password_shows_nowhere() {
+    let servers = servers();
+    let mut c = campaign(&servers);
+    c.env("LETTERPOST_IMAP_PASSWORD", "sai-mat-khau-bi-mat");
+    let run = c.run(&["track", "-vv"]);
+    run.code(3).stderr_has("refused the login");
+    for text in [&run.stdout, &run.stderr] {
+        assert!(!text.contains("sai-mat-khau-bi-mat"), "{text}");
+    }
+    assert!(!c.exists("logs/fanpage-2022.jsonl"));
+}
+
+#[test]
+fn an_imap_server_that_stalls_is_cut_off_at_the_deadline() {
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    // Accepts, then never says a word.
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let mut c = Campaign::with_csv(&csv(&["a,Sở A,vanthu@a.example,,"]));
+    c.env("LETTERPOST_IMAP_HOST", "127.0.0.1")
+        .env("LETTERPOST_IMAP_PORT", &port.to_string())
+        .env("LETTERPOST_IMAP_SECURITY", "none")
+        .env("LETTERPOST_IMAP_USERNAME", "baocao")
+        .env("LETTERPOST_IMAP_PASSWORD", "x")
+        .env("LETTERPOST_IMAP_TIMEOUT", "1");
+    let started = Instant::now();
+    c.run(&["track"]).code(3).stderr_has("greeting");
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn track_without_a_mailbox_is_a_configuration_problem() {
+    let c = Campaign::with_csv(&csv(&["a,Sở A,vanthu@a.example,,"]));
+    c.run(&["track"])
+        .code(2)
+        .stderr_has("there is no mailbox to read reports from");
+}
