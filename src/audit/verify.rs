@@ -286,9 +286,15 @@ pub fn verify(source: &Source, checkpoint: Option<&str>) -> anyhow::Result<ExitC
                 "{shown}: FAILED at {broken}{}",
                 where_the_order_breaks(path, &broken)
             );
-            say!(
-                "The records before line {} hold; nothing after it can be trusted.",
+            // A link that breaks at line N says line N or line N-1 was replaced: a forged line
+            // chained onto the one before it looks whole until its successor is read.
+            let trusted = if broken.damage == delivery_log::Damage::BrokenLink {
+                broken.line.saturating_sub(1)
+            } else {
                 broken.line
+            };
+            say!(
+                "The records before line {trusted} hold; nothing from line {trusted} on can be trusted."
             );
             return Ok(ExitCode::Partial);
         }

@@ -99,7 +99,8 @@ impl std::fmt::Display for Damage {
             }
             Damage::BrokenLink => write!(
                 f,
-                "replaced or forged: its prev is not the hash of the line before it"
+                "replaced or forged: its prev is not the hash of the line before it (this line \
+                 or the one before it was replaced)"
             ),
         }
     }

@@ -52,14 +52,21 @@ impl<'c> Pipeline<'c> {
     ) -> Result<(Pipeline<'c>, Table), Vec<Problem>> {
         let csv = config.show(&config.recipients.file);
         let source = recipients::read(&config.recipients, &csv)?;
-        let table = source.table(&config.recipients)?;
+        let mut table = source.table(&config.recipients)?;
         let show = |p: &Path| config.show(p);
         let templates = merge::load(
             &config.templates,
             &config.subject,
             &table.column_names(),
             &show,
-        )?;
+        )
+        .map_err(|mut problems| {
+            // Every problem at once: the rows' own problems too, though none can be rendered.
+            while let Some(row) = table.next_row() {
+                problems.extend(row.err().unwrap_or_default());
+            }
+            problems
+        })?;
         let sender = Sender {
             campaign: config.id.clone(),
             from: config.from.clone(),
