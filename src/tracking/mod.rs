@@ -349,12 +349,13 @@ async fn append(
     let write = |e: anyhow::Error| Stopped(format!("{e:#}"));
     log.append(started).await.map_err(write)?;
     let mut bounced = false;
+    // Queued, not awaited one by one: the writer commits whatever waits together, and the
+    // awaited `run_finished` behind them makes them all durable (a kill before it leaves a
+    // run without its end, whose reports the next run finds recorded and does not repeat).
     for found in new {
         bounced |= found.arrival == Arrival::Bounced;
         say_found(&found);
-        log.append(found.arrival.record(found.tracked))
-            .await
-            .map_err(write)?;
+        log.enqueue(found.arrival.record(found.tracked));
     }
     let finished = Body::RunFinished(RunFinished {
         counts: Counts::default(),

@@ -235,3 +235,83 @@ fn track_without_a_mailbox_is_a_configuration_problem() {
         .code(2)
         .stderr_has("there is no mailbox to read reports from");
 }
+
+#[test]
+fn a_delivery_report_settles_a_letter_whose_delivery_was_unknown() {
+    use crate::support::scripted::{Action, Event, Scripted};
+    // The relay drops the connection after the first letter's final dot: it is `unknown`.
+    let relay = Scripted::start(|e| {
+        if matches!(e, Event::Dot(1)) {
+            Action::Drop
+        } else {
+            Action::Default
+        }
+    });
+    let servers = servers();
+    let mut c = campaign(&servers);
+    c.env("LETTERPOST_SMTP_PORT", &relay.port.to_string());
+    c.run(&["send", "--yes"]).code(1);
+    let log = c.log();
+    assert!(
+        log.iter()
+            .any(|r| r.kind == "unknown" && r.key.as_deref() == Some("a"))
+    );
+    // The relay had it after all: its delivery report comes back.
+    let dsn = std::fs::read_to_string(repo().join("tests/fixtures/reports/postfix-delivered.eml"))
+        .unwrap()
+        .replace(LETTER_IN_FIXTURES, &message_id(&log, "a"))
+        .replace(
+            "fanpage-2022.455ca38b012fd7c049c14270@stttt.binhduong.example",
+            message_id(&log, "a").trim_matches(['<', '>']),
+        );
+    servers.deliver_to_return_path(&dsn);
+    c.run(&["track"]).code(0).stdout_has("delivered ");
+    c.run(&["log", "list", "--status", "delivered"])
+        .stdout_has(" a ");
+    c.run(&["log", "summary"])
+        .code(0)
+        .stdout_has("unknown letters settled by a report: 1");
+    c.run(&["send", "--yes", "--resend-unknown", "a"])
+        .code(2)
+        .stderr_has("its delivery is not unknown (it is delivered)");
+    c.run(&["log", "verify"]).code(0);
+}
+
+#[test]
+fn track_killed_while_it_appends_loses_nothing_and_repeats_nothing() {
+    let servers = servers();
+    let c = campaign(&servers);
+    c.run(&["send", "--yes"]).code(0);
+    servers.wait_for_return_path(3);
+    let log = c.log();
+    // Many reports, so that a kill can land while they are being recorded.
+    let read = std::fs::read_to_string(repo().join("tests/fixtures/reports/rfc8098-displayed.eml"))
+        .unwrap()
+        .replace(LETTER_IN_FIXTURES, &message_id(&log, "a"));
+    for i in 0..300 {
+        // Each a message of its own bytes, as the receipts of 300 readers would be.
+        servers.deliver_to_return_path(&format!("X-Test-Serial: {i}\r\n{read}"));
+    }
+    for delay_ms in [40, 80, 160] {
+        let mut child = c.command(&["track"]).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        c.run(&["log", "verify"]).code(0);
+    }
+    c.run(&["track"]);
+    c.run(&["track"]).stdout_has("No new messages");
+    c.run(&["log", "verify"]).code(0);
+    // Every report recorded exactly once, whatever the kills interrupted.
+    let mut seen = std::collections::HashMap::new();
+    for r in c.log().iter().filter(|r| r.report.is_some()) {
+        let report = r.report.as_ref().unwrap();
+        let id = (
+            report["sha256"].as_str().unwrap().to_owned(),
+            r.recipient.clone(),
+        );
+        *seen.entry(id).or_insert(0) += 1;
+    }
+    assert_eq!(seen.len(), 303, "3 DSNs and 300 read receipts");
+    assert!(seen.values().all(|&n| n == 1), "recorded twice: {seen:?}");
+}
