@@ -15,20 +15,24 @@
 //! | `seq` | 0 for the first record of the file, then 1, 2, … with no gaps across runs |
 //! | `time` | when the record was written, RFC 3339 UTC with milliseconds (`2026-11-26T08:30:00.125Z`) |
 //! | `run` | the id of the run that wrote it |
-//! | `type` | `run_started`, `attempt`, `data`, `accepted`, `rejected`, `deferred`, `unknown`, `run_finished` |
+//! | `type` | `run_started`, `attempt`, `data`, `accepted`, `rejected`, `deferred`, `unknown`, `run_finished`; and, written by `track`, `delivered`, `delayed`, `bounced`, `read`, `auto_reply` |
 //! | `prev` | the `hash` of the previous record; 64 zeros for the first |
 //! | … | the members of the type, below |
 //! | `hash` | always the last member: see the chain rule |
 //!
-//! Members of `run_started`: `mode` (`send`, or `test` for `--redirect-to` runs), `campaign`,
+//! Members of `run_started`: `mode` (`send`, `test` for `--redirect-to` runs, `track` for a
+//! `letterpost track` run), `campaign`,
 //! `operator` (the login name), `host`, `tool` (`letterpost X.Y.Z`), `inputs` (an object mapping
 //! `config`, `recipients` and the path of every template file, partials included, to
 //! `{"file": …, "sha256": …}`; logs written before partials were fingerprinted name the three
 //! main templates `letter_html`, `letter_text`, `appendix` instead), `options` (the flags that
 //! shaped the run, as text), `key_source` (the header of the column that gave the recipients'
 //! keys, or `first address` when the list has no `id` column; absent in logs written before it
-//! was recorded), and `source_date_epoch` (only when `SOURCE_DATE_EPOCH` fixed the `Date:` of
-//! every letter of the run: its value, seconds since 1970).
+//! was recorded), `source_date_epoch` (only when `SOURCE_DATE_EPOCH` fixed the `Date:` of
+//! every letter of the run: its value, seconds since 1970), `dsn` (a send: whether the relay
+//! offered delivery status notifications when the run first connected; absent if it could not
+//! connect) and `mailbox` (a track run: `{"folder": …, "uidvalidity": n, "last_uid": n}`, where
+//! its reading starts).
 //!
 //! Per-recipient records (`attempt`, `data`, and the outcomes) have `key` (the stable recipient
 //! key), `row` (the CSV line the recipient was read from in this run), `to` (every envelope
@@ -50,10 +54,22 @@
 //!   where no reply exists). A run that finds an attempt left open by an earlier run closes it
 //!   first: `deferred` with stage `interrupted` when it had no `data`, else `unknown`.
 //!
+//! Report records (written by `track`, each about one address of one letter, always after that
+//! letter was handed to a server: its `data` record, and so its `accepted` or `unknown`):
+//! `delivered` (a DSN's action `delivered`, `relayed` or `expanded`), `delayed`, `bounced` (a
+//! DSN's `failed`, or an older MTA's bounce), `read` (an MDN's `displayed`), `auto_reply` (RFC
+//! 3834). Members: `key`, `message_id`, `recipient` (the address the report is about) and
+//! `report`: `{"kind": "dsn" | "bounce" | "mdn" | "auto_reply", "status": "5.1.1", "action":
+//! "failed", "diagnostic": "…", "reporting_mta": "…", "arrival": "<RFC 3339>", "uid": 17,
+//! "sha256": "…", "archive": "archive/<id>/reports/…"}` (members the report lacks are left out;
+//! `sha256` is of the report's exact bytes as IMAP returned them, kept in `archive`).
+//!
 //! Members of `run_finished`: `counts` (`{"accepted": n, "rejected": n, "deferred": n,
 //! "unknown": n, "skipped": n, "pending": n}` for this run: `skipped` were already accepted or
-//! otherwise settled before it, `pending` were not attempted, e.g. because of `--limit`), and
-//! `stopped` (why the run ended early) when it did.
+//! otherwise settled before it, `pending` were not attempted, e.g. because of `--limit`; all
+//! zero for a track run), `stopped` (why the run ended early) when it did, and for a track run
+//! `mailbox` (how far it read: the next run reads what follows `last_uid`, or everything again
+//! if the folder's `uidvalidity` changed).
 //!
 //! # The chain rule
 //!
