@@ -315,3 +315,61 @@ fn track_killed_while_it_appends_loses_nothing_and_repeats_nothing() {
     assert_eq!(seen.len(), 303, "3 DSNs and 300 read receipts");
     assert!(seen.values().all(|&n| n == 1), "recorded twice: {seen:?}");
 }
+
+/// The benchmark of `track` (run by `bench/run.sh`, or alone with
+/// `cargo test --release --test it -- --ignored --nocapture track_over_many_reports`): a campaign
+/// of N letters (`LETTERPOST_BENCH_REPORTS`, 10,000) sent to a scripted relay, one delivery report
+/// per letter dropped into the real Dovecot's return-path mailbox, then one `letterpost track`
+/// timed as a whole process, with its peak RSS from GNU time.
+#[test]
+#[ignore = "a benchmark, not a test: see its doc comment"]
+fn track_over_many_reports() {
+    use crate::support::scripted::{Action, Scripted};
+    let n: usize = std::env::var("LETTERPOST_BENCH_REPORTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    let servers = servers();
+    let relay = Scripted::start(|_| Action::Default);
+    let rows: Vec<String> = (0..n)
+        .map(|i| format!("org-{i:05},Cơ quan {i},vanthu{i}@co-quan.example,,"))
+        .collect();
+    let mut c = Campaign::with_csv(&csv(&rows.iter().map(String::as_str).collect::<Vec<_>>()));
+    c.set_toml("tracking", "return_path", &format!("\"{RETURN_PATH}\""));
+    c.env("LETTERPOST_SMTP_HOST", "127.0.0.1")
+        .env("LETTERPOST_SMTP_PORT", &relay.port.to_string())
+        .env("LETTERPOST_SMTP_SECURITY", "none")
+        .env("LETTERPOST_IMAP_HOST", "127.0.0.1")
+        .env("LETTERPOST_IMAP_PORT", &servers.imap_port().to_string())
+        .env("LETTERPOST_IMAP_SECURITY", "none")
+        .env("LETTERPOST_IMAP_USERNAME", servers.imap_user())
+        .env("LETTERPOST_IMAP_PASSWORD", servers.imap_password());
+    c.run(&["send", "--yes", "--concurrency", "4", "--rate", "unlimited"])
+        .code(0);
+    let dsn = std::fs::read_to_string(repo().join("tests/fixtures/reports/postfix-delivered.eml"))
+        .unwrap();
+    for r in c.log().iter().filter(|r| r.kind == "attempt") {
+        let id = r.message_id.clone().unwrap();
+        let report = dsn.replace(LETTER_IN_FIXTURES, &id).replace(
+            "fanpage-2022.455ca38b012fd7c049c14270@stttt.binhduong.example",
+            id.trim_matches(['<', '>']),
+        );
+        servers.deliver_to_return_path(&report);
+    }
+    let mut timed = c.other(
+        "/usr/bin/time",
+        &["-f", "peak RSS %M KiB, %e s", env!("CARGO_BIN_EXE_letterpost"), "track"],
+    );
+    let started = Instant::now();
+    let out = timed.output().unwrap();
+    let took = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let delivered = c.log().iter().filter(|r| r.kind == "delivered").count();
+    println!(
+        "track over {n} reports: {:.2} s, {} ({delivered} delivered records)",
+        took.as_secs_f64(),
+        stderr.lines().last().unwrap_or("")
+    );
+    assert!(delivered >= n, "{delivered} of {n}\n{stderr}");
+    c.run(&["log", "verify"]).code(0);
+}
