@@ -32,7 +32,7 @@ else
   d_runs=3 d_send="5000 50000" d_mm=5000 d_dry=20000 d_rss="10000 50000 100000" d_source=10000
   d_fsync=5000 d_once="50000x1" d_grey_delay=30
 fi
-CASES="source mailmerge dry send fsync rss greylist"
+CASES="source mailmerge dry send fsync rss greylist track"
 ONLY="${BENCH_ONLY:-$CASES}"                        # which cases to run (the table shows only those)
 RUNS="${BENCH_RUNS:-$d_runs}"                       # runs per figure (the median is reported)
 SEND_N="${BENCH_SEND_N:-$d_send}"                   # letterpost send list sizes
@@ -566,6 +566,21 @@ print(len(rows), rows[0]["id"], rows[0]["email"])' "$root/recipients/organisatio
     record greylist "N=$grey_n c=1 retry_delay=$GREY_DELAY" "$r" "$grey_n" "$T_SEC" "$T_RSS" "$T_USER" "$T_SYS" "$figures"
     note "run $r: $T_SEC s in all (limit $limit s); $figures; the relay received $SINK_MESG, log verified"
   done
+fi
+
+# ---------------------------------------------------------------------------------------------
+# `letterpost track` over many reports (BENCH_TRACK_N, 10,000): a real Dovecot started by the
+# test harness serves one delivery report per letter; one track run is timed whole, with its
+# peak RSS (GNU time). It runs as an ignored test of the integration suite, built in release,
+# because the harness that starts Dovecot lives there; it needs root (see scripts/mail-servers.sh).
+if wanted track; then
+  track_n="${BENCH_TRACK_N:-10000}"
+  say "letterpost track over $track_n reports (release test build; Dovecot via the test harness)"
+  scripts/mail-servers.sh >/dev/null
+  out="$WORK/track.out"
+  LETTERPOST_BENCH_REPORTS="$track_n" cargo test --release --test it -- --ignored --nocapture \
+    track_over_many_reports >"$out" 2>&1 || fail "the track benchmark failed: $(tail -n 20 "$out")"
+  note "$(grep -m1 '^track over' "$out")"
 fi
 
 # ---------------------------------------------------------------------------------------------
