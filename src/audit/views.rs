@@ -201,7 +201,7 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
     say_tracking(&ledger_view, &totals);
     if !not_accepted.is_empty() {
         say!();
-        say!("Not accepted:");
+        say!("Not accepted, or bounced after the relay took it:");
         for r in &not_accepted {
             let reply = &r.happened;
             say!(

@@ -513,6 +513,73 @@ mod tests {
         assert!(second_letters(&plan, &log, &s, &named).is_empty());
     }
 
+    /// Adds a bounce report about `key`'s accepted letter.
+    fn bounce(ledger: &mut Ledger, key: &str, status: &str) {
+        use crate::delivery_log::{Arrival, Evidence, ReportKind, Tracked};
+        let tracked = Tracked {
+            key: key.into(),
+            message_id: format!("<{key}@x>"),
+            recipient: format!("{key}@x"),
+            report: Evidence {
+                kind: ReportKind::Dsn,
+                status: Some(status.into()),
+                action: Some("failed".into()),
+                diagnostic: None,
+                reporting_mta: None,
+                arrival: None,
+                uid: 1,
+                sha256: format!("{key}{status}"),
+                archive: "r.eml".into(),
+            },
+        };
+        ledger.add(&Record {
+            seq: 99,
+            time: "2026-11-27T08:00:00.000Z".into(),
+            run: "t".into(),
+            prev: String::new(),
+            hash: String::new(),
+            body: Arrival::Bounced.record(tracked),
+        });
+    }
+
+    #[test]
+    fn retry_failed_sends_a_bounced_letter_again_unless_its_address_does_not_exist() {
+        let plan = [planned("a", &["a@x"]), planned("b", &["b@x"])];
+        let mut log = ledger(&[
+            ("a", "a@x", Some(Outcome::Accepted)),
+            ("b", "b@x", Some(Outcome::Accepted)),
+        ]);
+        bounce(&mut log, "a", "5.1.1"); // no such mailbox
+        bounce(&mut log, "b", "4.4.7"); // expired in the queue
+        assert_eq!(log.recipients["a"].state, State::Bounced);
+        let plain = select(
+            &plan,
+            &log,
+            &options(&[], None, false),
+            &Destination::Campaign,
+        );
+        assert!(
+            keys(&plain.unwrap()).is_empty(),
+            "a bounce waits for the operator"
+        );
+        let retry = select(
+            &plan,
+            &log,
+            &options(&[], None, true),
+            &Destination::Campaign,
+        );
+        assert_eq!(keys(&retry.unwrap()), ["b"]);
+        let named = select(
+            &plan,
+            &log,
+            &options(&["a"], None, true),
+            &Destination::Campaign,
+        );
+        let named = named.unwrap();
+        assert_eq!(keys(&named), ["a"], "named: the address was corrected");
+        assert_eq!(named.jobs[0].reason, Some(Reason::RetryFailed));
+    }
+
     #[test]
     fn a_choice_takes_named_keys_up_to_the_limit() {
         let options = options(&["a", "b", "c"], Some(2), false);

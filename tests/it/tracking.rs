@@ -358,7 +358,12 @@ fn track_over_many_reports() {
     }
     let mut timed = c.other(
         "/usr/bin/time",
-        &["-f", "peak RSS %M KiB, %e s", env!("CARGO_BIN_EXE_letterpost"), "track"],
+        &[
+            "-f",
+            "peak RSS %M KiB, %e s",
+            env!("CARGO_BIN_EXE_letterpost"),
+            "track",
+        ],
     );
     let started = Instant::now();
     let out = timed.output().unwrap();
