@@ -699,33 +699,7 @@ impl<'a> Session<'a> {
                 detail: "no folder name given".into(),
             });
         }
-        let command = format!("EXAMINE {}\r\n", quoted(&mutf7(folder)));
-        let (mut uidvalidity, mut uid_next, mut exists) = (None, None, None);
-        let done = self
-            .run(Step::Examine, &[command.as_bytes()], |r| match r {
-                Response::Data { outcome, .. } => match outcome.code {
-                    Some(ResponseCode::UidValidity(v)) => uidvalidity = Some(v),
-                    Some(ResponseCode::UidNext(n)) => uid_next = Some(n),
-                    _ => {}
-                },
-                Response::MailboxData(MailboxDatum::Exists(n)) => exists = Some(*n),
-                _ => {}
-            })
-            .await?;
-        if !matches!(done.status, Status::Ok) {
-            return Err(Error::Folder {
-                folder: folder.clone(),
-                detail: done.text,
-            });
-        }
-        if !done.read_only {
-            tracing::warn!(%folder, "imap: the server did not confirm EXAMINE as READ-ONLY");
-        }
-        let uidvalidity = uidvalidity.ok_or_else(|| Error::Protocol {
-            step: Step::Examine,
-            detail: format!("the server gave no UIDVALIDITY for {folder:?}"),
-        })?;
-        let exists = exists.unwrap_or(0);
+        let (uidvalidity, uid_next, exists) = self.examine().await?;
         let (reread, after) = match cursor {
             Some(c) if c.uidvalidity == uidvalidity => (false, c.last_uid),
             Some(_) => (true, 0),
@@ -790,56 +764,102 @@ impl<'a> Session<'a> {
         );
         let max = u64::from(limits.max_message_bytes);
         for batch in batches {
-            let command = format!("UID FETCH {} (UID BODY.PEEK[])\r\n", uid_set(&batch));
-            let wanted: HashSet<u32> = batch.iter().copied().collect();
-            let mut got: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
-            let mut oversized: Vec<TooLarge> = Vec::new();
-            let done = self
-                .run(Step::Fetch, &[command.as_bytes()], |r| {
-                    let Response::Fetch(_, attrs) = r else {
-                        return;
-                    };
-                    let uid = attrs.iter().find_map(|a| match a {
-                        AttributeValue::Uid(u) => Some(*u),
-                        _ => None,
-                    });
-                    let body = attrs.iter().find_map(|a| match a {
-                        AttributeValue::BodySection {
-                            section: None,
-                            index: None,
-                            data: Some(data),
-                        } => Some(data),
-                        _ => None,
-                    });
-                    if let (Some(uid), Some(body)) = (uid, body)
-                        && wanted.contains(&uid)
-                    {
-                        let size = body.len() as u64;
-                        if size > max {
-                            oversized.push(TooLarge { uid, size });
-                        } else {
-                            got.insert(uid, body.to_vec());
-                        }
-                    }
-                })
-                .await?;
-            expect_ok(Step::Fetch, &done)?;
-            mailbox.batches += 1;
-            for uid in batch {
-                if let Some(bytes) = got.remove(&uid) {
-                    mailbox.messages.push(Fetched { uid, bytes });
-                } else if let Some(big) = oversized.iter().find(|b| b.uid == uid) {
-                    mailbox.too_large.push(*big);
-                } else {
-                    mailbox.missing.push(uid);
-                }
-            }
+            self.fetch_batch(&batch, max, &mut mailbox).await?;
         }
         mailbox.too_large.sort_by_key(|b| b.uid);
         if !mailbox.missing.is_empty() {
             tracing::debug!(missing = ?mailbox.missing, "imap: listed but not returned");
         }
         Ok(mailbox)
+    }
+
+    /// EXAMINE (read-only: nothing can change a flag): the folder's UIDVALIDITY, UIDNEXT and
+    /// number of messages.
+    async fn examine(&mut self) -> Result<(u32, Option<u32>, u32), Error> {
+        let folder = &self.settings.folder;
+        let command = format!("EXAMINE {}\r\n", quoted(&mutf7(folder)));
+        let (mut uidvalidity, mut uid_next, mut exists) = (None, None, None);
+        let done = self
+            .run(Step::Examine, &[command.as_bytes()], |r| match r {
+                Response::Data { outcome, .. } => match outcome.code {
+                    Some(ResponseCode::UidValidity(v)) => uidvalidity = Some(v),
+                    Some(ResponseCode::UidNext(n)) => uid_next = Some(n),
+                    _ => {}
+                },
+                Response::MailboxData(MailboxDatum::Exists(n)) => exists = Some(*n),
+                _ => {}
+            })
+            .await?;
+        let folder = &self.settings.folder;
+        if !matches!(done.status, Status::Ok) {
+            return Err(Error::Folder {
+                folder: folder.clone(),
+                detail: done.text,
+            });
+        }
+        if !done.read_only {
+            tracing::warn!(%folder, "imap: the server did not confirm EXAMINE as READ-ONLY");
+        }
+        let uidvalidity = uidvalidity.ok_or_else(|| Error::Protocol {
+            step: Step::Examine,
+            detail: format!("the server gave no UIDVALIDITY for {folder:?}"),
+        })?;
+        Ok((uidvalidity, uid_next, exists.unwrap_or(0)))
+    }
+
+    /// One `UID FETCH … BODY.PEEK[]` of a batch: each body into `mailbox`, or into its too-large
+    /// or missing list.
+    async fn fetch_batch(
+        &mut self,
+        batch: &[u32],
+        max: u64,
+        mailbox: &mut Mailbox,
+    ) -> Result<(), Error> {
+        let command = format!("UID FETCH {} (UID BODY.PEEK[])\r\n", uid_set(batch));
+        let wanted: HashSet<u32> = batch.iter().copied().collect();
+        let mut got: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
+        let mut oversized: Vec<TooLarge> = Vec::new();
+        let done = self
+            .run(Step::Fetch, &[command.as_bytes()], |r| {
+                let Response::Fetch(_, attrs) = r else {
+                    return;
+                };
+                let uid = attrs.iter().find_map(|a| match a {
+                    AttributeValue::Uid(u) => Some(*u),
+                    _ => None,
+                });
+                let body = attrs.iter().find_map(|a| match a {
+                    AttributeValue::BodySection {
+                        section: None,
+                        index: None,
+                        data: Some(data),
+                    } => Some(data),
+                    _ => None,
+                });
+                if let (Some(uid), Some(body)) = (uid, body)
+                    && wanted.contains(&uid)
+                {
+                    let size = body.len() as u64;
+                    if size > max {
+                        oversized.push(TooLarge { uid, size });
+                    } else {
+                        got.insert(uid, body.to_vec());
+                    }
+                }
+            })
+            .await?;
+        expect_ok(Step::Fetch, &done)?;
+        mailbox.batches += 1;
+        for &uid in batch {
+            if let Some(bytes) = got.remove(&uid) {
+                mailbox.messages.push(Fetched { uid, bytes });
+            } else if let Some(big) = oversized.iter().find(|b| b.uid == uid) {
+                mailbox.too_large.push(*big);
+            } else {
+                mailbox.missing.push(uid);
+            }
+        }
+        Ok(())
     }
 
     /// LOGOUT and close, within the deadline.
