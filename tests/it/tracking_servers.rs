@@ -280,8 +280,15 @@ fn postfix_delivers_bounces_and_reports_and_dovecot_serves_the_reports() {
     assert!(log.contains("sender non-delivery notification"), "{log}");
     assert!(log.contains("sender delivery status notification"), "{log}");
     // "Login: user=<…>, method=PLAIN" (Dovecot 2.3), "Logged in: user=<…>, …" (2.4).
-    let log = servers.dovecot_log();
-    assert!(log.contains(&format!("user=<{rp}>, method=PLAIN")), "{log}");
+    // Dovecot writes its log on its own time: wait for the line rather than race it.
+    let login = format!("user=<{rp}>, method=PLAIN");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut log = servers.dovecot_log();
+    while !log.contains(&login) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        log = servers.dovecot_log();
+    }
+    assert!(log.contains(&login), "{log}");
 
     eprintln!(
         "started {started:?}, sent {sent:?} ({}), both reports {reported:?}, fetched {fetched:?}",
