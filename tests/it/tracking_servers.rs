@@ -271,7 +271,18 @@ fn postfix_delivers_bounces_and_reports_and_dovecot_serves_the_reports() {
         "{failure:#?}"
     );
     // Postfix's own account: the bounce happened at delivery, after the message was queued.
-    let log = servers.postfix_log();
+    let told = |log: &str| {
+        log.contains(&format!("to=<{unknown}>, relay=virtual"))
+            && log.contains("dsn=5.1.1, status=bounced")
+            && log.contains("sender non-delivery notification")
+            && log.contains("sender delivery status notification")
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut log = servers.postfix_log();
+    while !told(&log) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+        log = servers.postfix_log();
+    }
     assert!(
         log.contains(&format!("to=<{unknown}>, relay=virtual"))
             && log.contains("dsn=5.1.1, status=bounced"),
