@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use crate::support::ports::{self, HeldPort};
 use crate::support::{Campaign, csv, outcomes, repo, sha256};
 
-struct Sink {
+pub(crate) struct Sink {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
     dump: tempfile::TempDir,
     /// Keeps the port ours (smtp-sink binds it with SO_REUSEADDR beside this socket).
     _held: HeldPort,
@@ -27,7 +27,7 @@ impl Drop for Sink {
 
 impl Sink {
     /// Starts smtp-sink on a loopback port reserved for it, with these extra flags.
-    fn start(flags: &[&str]) -> Sink {
+    pub(crate) fn start(flags: &[&str]) -> Sink {
         let root = std::env::var_os("POSTFIX_TOOLS")
             .map_or_else(|| repo().join("target/postfix"), PathBuf::from);
         let bin = root.join("usr/sbin/smtp-sink");

@@ -318,19 +318,19 @@ fn track_killed_while_it_appends_loses_nothing_and_repeats_nothing() {
 
 /// The benchmark of `track` (run by `bench/run.sh`, or alone with
 /// `cargo test --release --test it -- --ignored --nocapture track_over_many_reports`): a campaign
-/// of N letters (`LETTERPOST_BENCH_REPORTS`, 10,000) sent to a scripted relay, one delivery report
+/// of N letters (`LETTERPOST_BENCH_REPORTS`, 10,000) sent to Postfix's smtp-sink, one delivery report
 /// per letter dropped into the real Dovecot's return-path mailbox, then one `letterpost track`
 /// timed as a whole process, with its peak RSS from GNU time.
 #[test]
 #[ignore = "a benchmark, not a test: see its doc comment"]
 fn track_over_many_reports() {
-    use crate::support::scripted::{Action, Scripted};
     let n: usize = std::env::var("LETTERPOST_BENCH_REPORTS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(10_000);
     let servers = servers();
-    let relay = Scripted::start(|_| Action::Default);
+    // Postfix's smtp-sink takes the letters as fast as they come.
+    let relay = crate::sink::Sink::start(&[]);
     let rows: Vec<String> = (0..n)
         .map(|i| format!("org-{i:05},Cơ quan {i},vanthu{i}@co-quan.example,,"))
         .collect();
