@@ -378,3 +378,19 @@ fn track_over_many_reports() {
     assert!(delivered >= n, "{delivered} of {n}\n{stderr}");
     c.run(&["log", "verify"]).code(0);
 }
+
+#[test]
+fn track_reads_over_imaps_trusting_the_configured_ca() {
+    let servers = servers();
+    let mut c = campaign(&servers);
+    c.run(&["send", "--yes"]).code(0);
+    servers.wait_for_return_path(3);
+    let ca = servers.dir().join("dovecot/cert.pem");
+    c.env("LETTERPOST_IMAP_PORT", &servers.imaps_port().to_string())
+        .env("LETTERPOST_IMAP_SECURITY", "tls");
+    // Without the CA, the server's certificate is not trusted: nothing is read.
+    c.run(&["track"]).code(3).stderr_has("ca_file");
+    c.env("LETTERPOST_IMAP_CA_FILE", ca.to_str().unwrap());
+    c.run(&["track"]).code(1).stdout_has("bounced");
+    c.run(&["log", "verify"]).code(0);
+}
