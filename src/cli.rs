@@ -25,8 +25,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub campaign: Option<PathBuf>,
 
-    /// Read the recipients from this CSV file instead of the one in campaign.toml (for example a
-    /// short test list)
+    /// Read the recipients from this CSV file or workbook (.xlsx, .xls, .ods) instead of the one in
+    /// campaign.toml (for example a short test list)
     #[arg(long, global = true, value_name = "FILE")]
     pub recipients: Option<PathBuf>,
 
@@ -92,7 +92,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
     /// Which recipient: its line number in the CSV file (as an editor shows it; the header is
-    /// line 1) or its key [default: the first recipient]
+    /// line 1), its row number in a spreadsheet, or its key [default: the first recipient]
     #[arg(value_name = "ROW")]
     pub row: Option<String>,
 

@@ -23,6 +23,7 @@ mod private_fs;
 mod problem;
 mod recipients;
 mod send;
+mod sheet;
 mod smtp;
 mod tracking;
 

@@ -27,7 +27,8 @@ use crate::recipients::{self, KeySource, Recipient, Table};
 /// columns exist, and every pass over the list reads the same bytes.
 pub(super) struct Pipeline<'c> {
     pub(super) config: &'c Config,
-    pub(super) csv: String,
+    /// The list as a person names it: its file, and for a workbook its sheet.
+    pub(super) list: String,
     pub(super) source: recipients::Source,
     pub(super) templates: Templates,
     pub(super) sender: Sender,
@@ -50,8 +51,7 @@ impl<'c> Pipeline<'c> {
         config: &'c Config,
         started: SystemTime,
     ) -> Result<(Pipeline<'c>, Table), Vec<Problem>> {
-        let csv = config.show(&config.recipients.file);
-        let source = recipients::read(&config.recipients, &csv)?;
+        let source = recipients::read(&config.recipients, &config.show(&config.recipients.file))?;
         let table = source.table(&config.recipients)?;
         let show = |p: &Path| config.show(p);
         let templates = merge::load(
@@ -72,7 +72,7 @@ impl<'c> Pipeline<'c> {
         Ok((
             Pipeline {
                 config,
-                csv,
+                list: source.describe(),
                 source,
                 templates,
                 sender,
@@ -117,10 +117,10 @@ impl<'c> Pipeline<'c> {
         redirect: Option<&Redirect>,
         logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
-        let rendered = self.templates.render(recipient, &self.csv)?;
+        let rendered = self.templates.render(recipient, &self.source)?;
         message::build(&self.sender, recipient, &rendered, redirect, logged_id).map_err(|e| {
-            Problem::new(&self.csv, format!("cannot build the message: {e}"))
-                .at_line(recipient.line)
+            self.source
+                .row_problem(recipient.line, format!("cannot build the message: {e}"))
         })
     }
 
@@ -147,7 +147,7 @@ impl<'c> Pipeline<'c> {
         collected
             .into_inner()
             .expect("collected")
-            .into_rows(&self.csv)
+            .into_rows(&self.source)
     }
 
     /// Reads every row and builds every letter exactly as the send will (the check before any
@@ -205,7 +205,7 @@ struct Collected {
 
 impl Collected {
     /// The rows in list order, or every problem in line order (an empty list is one).
-    fn into_rows(self, csv: &str) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
+    fn into_rows(self, list: &recipients::Source) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
         let Collected {
             count,
             mut planned,
@@ -218,7 +218,7 @@ impl Collected {
         planned.sort_by_key(|(index, _)| *index);
         problems.sort_by_key(|p| p.line.unwrap_or(0));
         if count == 0 && problems.is_empty() {
-            problems.push(Problem::new(csv, "the list has a header but no recipients"));
+            problems.push(list.problem("the list has a header but no recipients"));
         }
         Ok(if problems.is_empty() {
             Ok(Rows {
