@@ -237,8 +237,7 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
     }
     let sha256 = hex::encode(Sha256::digest(&raw));
     if sheet::Format::from_extension(&extension).is_some() {
-        let sheet = read_workbook(&raw, &extension, settings.sheet.as_deref())
-            .map_err(problem)?;
+        let sheet = read_workbook(&raw, &extension, settings.sheet.as_deref()).map_err(problem)?;
         return Ok(Source {
             display: display.to_owned(),
             sha256,
@@ -343,11 +342,11 @@ impl Source {
     }
 
     /// The list as a person names it: the file, and for a workbook the sheet read
-    /// (`recipients/danh-sach.xlsx, sheet "Danh sách"`).
+    /// (`recipients/danh-sach.xlsx (sheet "Danh sách")`).
     pub fn describe(&self) -> String {
         match &self.content {
             Content::Csv { .. } => self.display.clone(),
-            Content::Sheet(list) => format!("{}, sheet \"{}\"", self.display, list.sheet.name),
+            Content::Sheet(list) => format!("{} (sheet \"{}\")", self.display, list.sheet.name),
         }
     }
 
@@ -1435,7 +1434,7 @@ mod tests {
         let source = read(&settings, "recipients/danh-sach.xlsx").unwrap();
         assert_eq!(
             source.describe(),
-            "recipients/danh-sach.xlsx, sheet \"Danh sách\""
+            "recipients/danh-sach.xlsx (sheet \"Danh sách\")"
         );
         assert_eq!(source.row_word(), "row");
         let table = source.table(&settings).unwrap();
