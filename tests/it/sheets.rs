@@ -1,0 +1,219 @@
+//! Recipient lists kept in workbooks, through the binary: workbooks written by openpyxl and saved
+//! again by LibreOffice (tests/fixtures/sheets/make_lists.py), read as the same list as the CSV
+//! they show, with problems named by sheet and cell.
+
+use std::collections::BTreeMap;
+
+use mail_parser::MessageParser;
+
+use crate::support::smtp::{Script, SmtpServer};
+use crate::support::{Campaign, Terminal, repo};
+
+/// The bundled campaign with the fixture lists in recipients/.
+fn campaign() -> Campaign {
+    let c = Campaign::bundled();
+    for name in [
+        "organisations.xlsx",
+        "organisations.ods",
+        "organisations.xls",
+        "organisations.csv",
+        "problems.xlsx",
+    ] {
+        let bytes = std::fs::read(repo().join("tests/fixtures/sheets").join(name)).unwrap();
+        c.write(&format!("recipients/{name}"), bytes);
+    }
+    c
+}
+
+/// A letter that also shows the four typed columns of organisations.* (a phone number kept as
+/// text, a whole number, a decimal, a date).
+fn show_typed_columns(c: &Campaign) {
+    let text = c.read("templates/letter.txt");
+    c.write(
+        "templates/letter.txt",
+        format!(
+            "{text}\nĐiện thoại: {{{{ phone }}}}; biên chế: {{{{ staff }}}}; tỉ lệ: {{{{ ratio }}}}; \
+             thành lập: {{{{ founded }}}}\n"
+        ),
+    );
+}
+
+/// Every letter of a dry run of `list` (with `SOURCE_DATE_EPOCH` fixed), by file name.
+fn dry_run(c: &Campaign, list: &str) -> BTreeMap<String, Vec<u8>> {
+    c.run(&["--recipients", list, "send", "--dry-run"]).code(0);
+    c.files("outbox/fanpage-2022")
+        .into_iter()
+        .filter(|name| name.ends_with(".eml"))
+        .map(|name| {
+            let bytes = std::fs::read(c.path(&format!("outbox/fanpage-2022/{name}"))).unwrap();
+            (name, bytes)
+        })
+        .collect()
+}
+
+fn text_part(eml: &[u8]) -> String {
+    let message = MessageParser::default().parse(eml).unwrap();
+    message.body_text(0).unwrap().into_owned()
+}
+
+#[test]
+fn a_sheet_and_the_same_list_as_csv_give_byte_identical_letters() {
+    let mut c = campaign();
+    show_typed_columns(&c);
+    c.env("SOURCE_DATE_EPOCH", "1700000000");
+    c.set_toml("recipients", "sheet", "\"Danh sách\"");
+    let from_csv = dry_run(&c, "recipients/organisations.csv");
+    assert_eq!(from_csv.len(), 56);
+    // Values reach the letter as the spreadsheet shows them: text with its leading zero, whole
+    // numbers without `.0`, dates day first.
+    let tinh_doan = text_part(&from_csv["tinh-doan.eml"]);
+    assert!(
+        tinh_doan
+            .contains("Điện thoại: 02743822001; biên chế: 11; tỉ lệ: 0.25; thành lập: 21/02/2004"),
+        "{tinh_doan}"
+    );
+    assert!(text_part(&from_csv["hoi-ccb.eml"]).contains("tỉ lệ: 1; thành lập: 11/06/2004"));
+    for workbook in [
+        "recipients/organisations.xlsx",
+        "recipients/organisations.ods",
+        "recipients/organisations.xls",
+    ] {
+        let from_sheet = dry_run(&c, workbook);
+        assert_eq!(
+            from_sheet.keys().collect::<Vec<_>>(),
+            from_csv.keys().collect::<Vec<_>>(),
+            "{workbook}"
+        );
+        for (name, bytes) in &from_sheet {
+            assert!(bytes == &from_csv[name], "{workbook}: {name} differs");
+        }
+        // The manifest's rows are the spreadsheet's: its header is on row 3, the CSV's on line 1.
+        let manifest = c.manifest();
+        assert_eq!(
+            (manifest[0].key.as_str(), manifest[0].row),
+            ("mttq-tinh", 4)
+        );
+        assert_eq!(manifest[55].row, 59);
+    }
+}
+
+#[test]
+fn check_names_the_sheet_and_cell_of_each_problem() {
+    let mut c = campaign();
+    c.set_toml("recipients", "file", "\"recipients/problems.xlsx\"");
+    c.set_toml("recipients", "sheet", "\"Danh sách\"");
+    let run = c.run(&["check"]);
+    run.code(2);
+    assert_eq!(
+        run.stderr,
+        "error: recipients/problems.xlsx: Danh sách!D5: column `email`: the cell shows the error #N/A \
+         instead of a value; correct it (or the cells its formula uses) in the spreadsheet\n\
+         error: recipients/problems.xlsx: Danh sách!D6: column `email`: `vanthu@soxd` is not an email \
+         address: the part after the @ is not a complete domain name\n\
+         error: recipients/problems.xlsx: Danh sách!B8: column `id`: the key `so-y-te` is already used \
+         on row 3; every organisation needs its own\n\
+         3 problems found; nothing was sent or written\n"
+    );
+    for dir in ["outbox", "logs", "archive"] {
+        assert!(!c.exists(dir), "check wrote {dir}");
+    }
+    // A preview names the row by its number on the sheet, and shows a row without problems.
+    c.run(&["preview", "4"])
+        .code(0)
+        .stdout_has("Kính gửi: Sở Tài chính tỉnh Bình Dương")
+        .stdout_has("Row:        4 (key so-tc)");
+    c.run(&["preview", "5"]).code(2).stderr_has(
+        "recipients/problems.xlsx: Danh sách!D5: column `email`: the cell shows the error #N/A",
+    );
+    c.run(&["preview", "2"]).code(2).stderr_has(
+        "no recipient in recipients/problems.xlsx (sheet \"Danh sách\") has row number or key `2`",
+    );
+}
+
+#[test]
+fn the_first_sheet_is_read_unless_campaign_toml_names_another() {
+    let mut c = campaign();
+    c.set_toml("recipients", "file", "\"recipients/organisations.xlsx\"");
+    c.run(&["check"]).code(2).stderr_has(
+        "error: recipients/organisations.xlsx: Hướng dẫn, row 1: the required column `organisation` \
+         is missing from the header row (the first row that is not empty on \"Hướng dẫn\", the \
+         workbook's first sheet; if the list is on another sheet, name it with `sheet = \"…\"` under \
+         [recipients] in campaign.toml)",
+    );
+    // Named as the tab shows it, or in another letter case.
+    for name in ["Danh sách", "DANH SÁCH"] {
+        c.set_toml("recipients", "sheet", &format!("\"{name}\""));
+        c.run(&["check"]).code(0).stdout_has(
+            "recipients/organisations.xlsx (sheet \"Danh sách\"): 56 recipients; every letter and \
+             appendix renders; no problems found",
+        );
+    }
+}
+
+#[test]
+fn an_unknown_sheet_lists_the_sheets_found() {
+    let mut c = campaign();
+    c.set_toml("recipients", "file", "\"recipients/organisations.xlsx\"");
+    c.set_toml("recipients", "sheet", "\"Danh sach 2024\"");
+    let run = c.run(&["check"]);
+    run.code(2);
+    assert_eq!(
+        run.stderr,
+        "error: recipients/organisations.xlsx: the workbook has no sheet named \"Danh sach 2024\"; its \
+         sheets are \"Hướng dẫn\", \"Danh sách\"; correct `sheet` under [recipients] in campaign.toml\n\
+         1 problem found; nothing was sent or written\n"
+    );
+}
+
+#[test]
+fn a_send_from_a_sheet_logs_the_spreadsheet_row_and_the_workbook_fingerprint() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = campaign();
+    c.relay(server.port);
+    c.set_toml("recipients", "file", "\"recipients/organisations.xlsx\"");
+    c.set_toml("recipients", "sheet", "\"Danh sách\"");
+    c.run(&["send", "--yes"])
+        .code(0)
+        .stdout_has("56 of 56 recipients accepted");
+    let log = c.log();
+    let started = &log[0];
+    let inputs = started.inputs.as_ref().unwrap();
+    let bytes = std::fs::read(c.path("recipients/organisations.xlsx")).unwrap();
+    assert_eq!(
+        inputs["recipients"]["sha256"],
+        crate::support::sha256(&bytes).as_str(),
+        "the fingerprint is of the workbook's bytes"
+    );
+    assert_eq!(started.key_source.as_deref(), Some("id"));
+    let attempt = log
+        .iter()
+        .find(|r| r.kind == "attempt" && r.key.as_deref() == Some("tinh-doan"))
+        .unwrap();
+    assert_eq!(attempt.row, Some(5), "the row the spreadsheet shows");
+    assert_eq!(server.received().len(), 56);
+}
+
+#[test]
+fn a_workbook_saved_again_at_the_prompt_stops_the_run_before_anything_is_sent() {
+    // What was checked is what is sent: the same promise as for a CSV file, on the workbook's
+    // bytes (here the clerk saves another version while the confirmation waits).
+    let server = SmtpServer::start(Script::default());
+    let mut c = campaign();
+    c.relay(server.port);
+    c.set_toml("recipients", "file", "\"recipients/organisations.xlsx\"");
+    c.set_toml("recipients", "sheet", "\"Danh sách\"");
+    let mut terminal = Terminal::start(&c, "send");
+    terminal.wait_for("Type yes to send");
+    let other = std::fs::read(c.path("recipients/problems.xlsx")).unwrap();
+    c.write("recipients/organisations.xlsx", other);
+    terminal.type_keys("yes\n");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, 3, "{screen}");
+    assert!(
+        screen.contains(
+            "recipients/organisations.xlsx changed after it was checked; nothing was sent"
+        ),
+        "{screen}"
+    );
+    assert!(server.received().is_empty());
+}
