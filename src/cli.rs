@@ -195,8 +195,13 @@ pub enum LogCommand {
         csv: bool,
 
         /// Write JSON Lines instead
-        #[arg(long)]
+        #[arg(long, conflicts_with = "xlsx")]
         json: bool,
+
+        /// Write an Excel workbook (.xlsx) instead, to the file -o names: every text a text cell
+        /// (never a formula), times as date-times in UTC, the header row frozen
+        #[arg(long, conflicts_with = "csv", requires = "output")]
+        xlsx: bool,
 
         /// Write to FILE instead of standard output
         #[arg(long, short, value_name = "FILE")]

@@ -26,6 +26,7 @@ mod send;
 mod sheet;
 mod smtp;
 mod tracking;
+mod xlsx_export;
 
 use clap::Parser;
 
@@ -108,9 +109,13 @@ fn log(
             audit::list(&source, status.as_deref(), since.as_deref())
         }
         LogCommand::Show { key } => audit::show(&source, &key),
-        LogCommand::Export { json, output, .. } => {
+        LogCommand::Export {
+            json, xlsx, output, ..
+        } => {
             let format = if json {
                 audit::Format::Json
+            } else if xlsx {
+                audit::Format::Xlsx
             } else {
                 audit::Format::Csv
             };

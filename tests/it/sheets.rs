@@ -217,3 +217,204 @@ fn a_workbook_saved_again_at_the_prompt_stops_the_run_before_anything_is_sent() 
     );
     assert!(server.received().is_empty());
 }
+
+/// A campaign sent to a loopback relay that refuses one address: organisations whose names a
+/// spreadsheet would take for formulas, a key with leading zeros, two addresses in one cell.
+fn sent_for_the_auditor() -> (Campaign, SmtpServer) {
+    let mut script = Script::default();
+    script
+        .rcpt
+        .insert("b@b.example".into(), (550, "5.1.1 User unknown".into()));
+    let server = SmtpServer::start(script);
+    let mut c = Campaign::with_csv(&crate::support::csv(&[
+        "0012,Sở A,a@a.example; a2@a.example,,",
+        "b,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",b@b.example,,",
+        "c,+84 Sở C,c@c.example,,",
+        "d,=1+2,d@d.example,,",
+    ]));
+    c.relay(server.port);
+    c.run(&["send", "--yes"]).code(1);
+    (c, server)
+}
+
+/// The CSV export as (header, rows), each cell as the log holds it (without the `'` the CSV puts
+/// before a cell a spreadsheet would take for a formula).
+fn csv_export(c: &Campaign) -> (Vec<String>, Vec<Vec<String>>) {
+    let out = c.path("export.csv");
+    c.run(&["log", "export", "--csv", "-o", out.to_str().unwrap()])
+        .code(0);
+    let bytes = std::fs::read(&out).unwrap();
+    let mut reader = csv::Reader::from_reader(&bytes[3..]);
+    let header = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let rows = reader
+        .records()
+        .map(|r| {
+            r.unwrap()
+                .iter()
+                .map(|cell| match cell.strip_prefix('\'') {
+                    Some(raw) if raw.starts_with(['=', '+', '-', '@']) => raw.to_owned(),
+                    _ => cell.to_owned(),
+                })
+                .collect()
+        })
+        .collect();
+    (header, rows)
+}
+
+fn zip_part(xlsx: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
+
+#[test]
+fn the_xlsx_export_has_the_csv_exports_cells_with_text_as_text_and_times_as_date_times() {
+    use calamine::{Data, Reader, Xlsx};
+    let (c, _server) = sent_for_the_auditor();
+    let (csv_header, csv_rows) = csv_export(&c);
+    let out = c.path("export.xlsx");
+    c.run(&["log", "export", "--xlsx", "-o", out.to_str().unwrap()])
+        .code(0)
+        .stderr_has("wrote 4 recipients to ");
+    let bytes = std::fs::read(&out).unwrap();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
+    assert_eq!(book.sheet_names(), ["Delivery log"]);
+    let range = book.worksheet_range("Delivery log").unwrap();
+    let mut rows = range.rows();
+    let header: Vec<String> = rows.next().unwrap().iter().map(|d| d.to_string()).collect();
+    let times = ["time", "delivered_at", "bounced_at", "read_at"];
+    let expected: Vec<String> = csv_header
+        .iter()
+        .map(|h| match times.contains(&h.as_str()) {
+            true => format!("{h} (UTC)"),
+            false => h.clone(),
+        })
+        .collect();
+    assert_eq!(
+        header, expected,
+        "the CSV export's columns, times marked UTC"
+    );
+    let rows: Vec<&[Data]> = rows.collect();
+    assert_eq!(rows.len(), csv_rows.len());
+    for (row, csv_row) in rows.iter().zip(&csv_rows) {
+        for ((name, cell), csv_cell) in csv_header.iter().zip(row.iter()).zip(csv_row) {
+            match cell {
+                Data::Empty => assert_eq!(csv_cell, "", "{name}"),
+                Data::String(text) => assert_eq!(text, csv_cell, "{name}"),
+                Data::Float(n) => {
+                    assert!(["smtp_code", "attempts"].contains(&name.as_str()), "{name}");
+                    assert_eq!(n.to_string(), *csv_cell, "{name}");
+                }
+                Data::DateTime(t) => {
+                    assert!(times.contains(&name.as_str()), "{name}");
+                    let logged: jiff::Timestamp = csv_cell.parse().unwrap();
+                    let utc = jiff::tz::TimeZone::UTC.to_datetime(logged);
+                    assert_eq!(
+                        t.to_ymd_hms_milli(),
+                        (
+                            utc.year() as u16,
+                            utc.month() as u8,
+                            utc.day() as u8,
+                            utc.hour() as u8,
+                            utc.minute() as u8,
+                            utc.second() as u8,
+                            (utc.subsec_nanosecond() / 1_000_000) as u16
+                        ),
+                        "{name}: the same instant, in UTC"
+                    );
+                }
+                other => panic!("{name}: unexpected {other:?}"),
+            }
+        }
+    }
+    // Text stays text: the formula-looking names, and a key with leading zeros.
+    let organisations: Vec<&Data> = rows.iter().map(|r| &r[1]).collect();
+    assert_eq!(
+        organisations,
+        [
+            &Data::String("Sở A".into()),
+            &Data::String("=HYPERLINK(\"http://x\",\"y\")".into()),
+            &Data::String("+84 Sở C".into()),
+            &Data::String("=1+2".into()),
+        ]
+    );
+    assert_eq!(rows[0][0], Data::String("0012".into()));
+    assert!(matches!(rows[0][4], Data::DateTime(_)), "{:?}", rows[0][4]);
+    // No formula anywhere, the header row frozen and bold, columns as wide as their values.
+    let sheet = zip_part(&bytes, "xl/worksheets/sheet1.xml");
+    assert!(!sheet.contains("<f>") && !sheet.contains("<f "), "{sheet}");
+    assert!(sheet.contains(r#"state="frozen""#) && sheet.contains(r#"ySplit="1""#));
+    assert!(sheet.contains(r#"customWidth="1""#));
+    assert!(zip_part(&bytes, "xl/styles.xml").contains("<b/>"));
+    // The same log gives the same bytes.
+    c.run(&["log", "export", "--xlsx", "-o", out.to_str().unwrap()])
+        .code(0);
+    assert_eq!(std::fs::read(&out).unwrap(), bytes);
+}
+
+#[test]
+fn the_xlsx_export_needs_a_file() {
+    let (c, _server) = sent_for_the_auditor();
+    let run = c.run(&["log", "export", "--xlsx"]);
+    run.code(2).stderr_has("--output <FILE>");
+    assert!(run.stdout.is_empty(), "no workbook on standard output");
+}
+
+/// LibreOffice opens the export and saves it as CSV: the organisation named like a formula comes
+/// out as the same text (a formula would come out as its result, `y`). Skipped, saying so, where
+/// LibreOffice is not installed (`apt-get install --no-install-recommends libreoffice-calc-nogui`).
+#[test]
+fn libreoffice_reads_the_xlsx_exports_formula_looking_names_as_text() {
+    let Some(soffice) = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("soffice"))
+            .find(|p| p.is_file())
+    }) else {
+        eprintln!("soffice not found: the LibreOffice check of the xlsx export is skipped");
+        return;
+    };
+    let (c, _server) = sent_for_the_auditor();
+    let out = c.path("export.xlsx");
+    c.run(&["log", "export", "--xlsx", "-o", out.to_str().unwrap()])
+        .code(0);
+    let status = std::process::Command::new(soffice)
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            c.path("lo-profile").display()
+        ))
+        .args([
+            "--headless",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            "--outdir",
+        ])
+        .arg(c.path("lo"))
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let csv = c.read("lo/export.csv");
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with("\"b\","))
+        .unwrap_or_else(|| panic!("{csv}"));
+    assert!(
+        line.starts_with(r#""b","=HYPERLINK(""http://x"",""y"")","b@b.example","rejected","#),
+        "{line}"
+    );
+    let d = csv.lines().find(|l| l.starts_with("\"d\",")).unwrap();
+    assert!(d.starts_with(r#""d","=1+2","#), "{d}");
+}
