@@ -86,6 +86,11 @@ pub enum Command {
     Init {
         /// The folder to create; it must not exist yet or be empty
         dir: PathBuf,
+
+        /// Write the example recipient list as an Excel workbook (recipients/organisations.xlsx)
+        /// instead of a CSV file
+        #[arg(long)]
+        xlsx: bool,
     },
 }
 

@@ -61,7 +61,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } = cli;
     let load = || Config::load(campaign.as_deref(), recipients.as_deref());
     match command {
-        Command::Init { dir } => init::init(&dir),
+        Command::Init { dir, xlsx } => init::init(&dir, xlsx),
         Command::Check => send::check(&load()?),
         Command::Preview(args) => send::preview(
             &load()?,

@@ -1,5 +1,6 @@
 //! The auditor's export as an Excel workbook: a header and rows of typed cells in, the bytes of
-//! one `.xlsx` sheet out, through any writer.
+//! one `.xlsx` sheet out, through any writer. (`init --xlsx` writes its example recipient list
+//! the same way: text cells only.)
 //!
 //! It owns how each kind of value is stored: text always as a string, never as a formula, even
 //! when it starts with `=`, `+`, `-` or `@` (an organisation named `=HYPERLINK(…)` must not
@@ -136,10 +137,12 @@ fn xlsx(what: impl Into<String>) -> impl FnOnce(XlsxError) -> ExportError {
     }
 }
 
-/// Writes the export as one sheet to `out`. `created` becomes the document's creation time (in
-/// its properties), and is the only thing besides the data that the bytes depend on.
-pub fn write_export<W: Write + Send>(
+/// Writes a workbook of one sheet named `name` to `out`. `created` becomes the document's
+/// creation time (in its properties), and is the only thing besides the data that the bytes
+/// depend on.
+pub fn write_sheet<W: Write + Send>(
     out: W,
+    name: &str,
     headers: &[&str],
     rows: &[Vec<Cell>],
     created: Timestamp,
@@ -148,7 +151,7 @@ pub fn write_export<W: Write + Send>(
     let properties = DocProperties::new().set_creation_datetime(&excel_time(created, false)?);
     workbook.set_properties(&properties);
     let sheet = workbook.add_worksheet();
-    sheet.set_name(SHEET_NAME).map_err(xlsx("the sheet name"))?;
+    sheet.set_name(name).map_err(xlsx("the sheet name"))?;
     let headers = headers_saying_utc(headers, rows);
     let bold = Format::new().set_bold();
     for (column, header) in headers.iter().enumerate() {
@@ -182,14 +185,24 @@ pub fn write_export<W: Write + Send>(
         .map_err(xlsx("saving the workbook"))
 }
 
-/// The export as bytes, for a caller that writes them itself.
+/// The export (a sheet named `SHEET_NAME`) as bytes, for a caller that writes them itself.
 pub fn export_bytes(
     headers: &[&str],
     rows: &[Vec<Cell>],
     created: Timestamp,
 ) -> Result<Vec<u8>, ExportError> {
+    sheet_bytes(SHEET_NAME, headers, rows, created)
+}
+
+/// A workbook of one sheet named `name`, as bytes (`init --xlsx`'s recipient list).
+pub fn sheet_bytes(
+    name: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    created: Timestamp,
+) -> Result<Vec<u8>, ExportError> {
     let mut bytes = Vec::new();
-    write_export(&mut bytes, headers, rows, created)?;
+    write_sheet(&mut bytes, name, headers, rows, created)?;
     Ok(bytes)
 }
 

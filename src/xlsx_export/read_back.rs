@@ -1,4 +1,4 @@
-//! `xlsx_export::write_export`: written, then read back with calamine, with `sheet::read_sheet`,
+//! `xlsx_export::write_sheet`: written, then read back with calamine, with `sheet::read_sheet`,
 //! as XML out of the zip, and (when LibreOffice is installed) converted to CSV by LibreOffice.
 
 use std::io::{Cursor, Read};
@@ -6,7 +6,7 @@ use std::io::{Cursor, Read};
 use calamine::{Data, Reader, Xlsx};
 use jiff::Timestamp;
 
-use super::{Cell, ExportError, export_bytes, write_export};
+use super::{Cell, ExportError, SHEET_NAME, export_bytes, write_sheet};
 use crate::sheet::read_sheet;
 
 const HEADERS: [&str; 6] = ["organisation", "email", "sent", "attempts", "size", "note"];
@@ -177,7 +177,7 @@ fn the_same_export_gives_the_same_bytes() {
 #[test]
 fn writes_to_any_writer() {
     let mut out = Vec::new();
-    write_export(&mut out, &HEADERS, &rows(), created()).unwrap();
+    write_sheet(&mut out, SHEET_NAME, &HEADERS, &rows(), created()).unwrap();
     assert_eq!(out, export());
 }
 

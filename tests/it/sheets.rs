@@ -418,3 +418,57 @@ fn libreoffice_reads_the_xlsx_exports_formula_looking_names_as_text() {
     let d = csv.lines().find(|l| l.starts_with("\"d\",")).unwrap();
     assert!(d.starts_with(r#""d","=1+2","#), "{d}");
 }
+
+#[test]
+fn init_xlsx_gives_a_workbook_that_checks_clean_and_sends_the_same_letters_as_the_csv() {
+    use calamine::{Data, Reader, Xlsx};
+    let mut c = Campaign::bundled();
+    c.env("SOURCE_DATE_EPOCH", "1700000000");
+    let (sheet_dir, csv_dir) = (c.path("from-sheet"), c.path("from-csv"));
+    let (sheet_dir, csv_dir) = (sheet_dir.to_str().unwrap(), csv_dir.to_str().unwrap());
+    c.run(&["init", sheet_dir, "--xlsx"])
+        .code(0)
+        .stdout_has("Next: edit campaign.toml and recipients/organisations.xlsx");
+    c.run(&["init", csv_dir]).code(0);
+    assert!(!c.exists("from-sheet/recipients/organisations.csv"));
+    assert!(
+        c.read("from-sheet/campaign.toml")
+            .contains("\nfile = \"recipients/organisations.xlsx\"\n")
+    );
+    c.run(&["--campaign", sheet_dir, "check"])
+        .code(0)
+        .stdout_has(
+            "recipients/organisations.xlsx (sheet \"Danh sách\"): 56 recipients; every letter and \
+         appendix renders; no problems found",
+        );
+    // Every cell the clerk starts from is a text cell, never a number, a date or a formula.
+    let bytes = std::fs::read(c.path("from-sheet/recipients/organisations.xlsx")).unwrap();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes.clone())).unwrap();
+    let range = book.worksheet_range("Danh sách").unwrap();
+    assert_eq!(range.get_size(), (57, 5));
+    assert!(
+        range
+            .used_cells()
+            .all(|(_, _, cell)| matches!(cell, Data::String(_))),
+        "only strings"
+    );
+    assert!(zip_part(&bytes, "xl/worksheets/sheet1.xml").contains(r#"state="frozen""#));
+    for dir in [sheet_dir, csv_dir] {
+        c.run(&["--campaign", dir, "send", "--dry-run"]).code(0);
+    }
+    let letters = |dir: &str| {
+        let names = c.files(&format!("{dir}/outbox/fanpage-2022"));
+        assert_eq!(names.len(), 57, "56 letters and the manifest");
+        names
+            .into_iter()
+            .map(|name| {
+                let bytes = std::fs::read(c.path(&format!("{dir}/outbox/fanpage-2022/{name}")));
+                (name, bytes.unwrap())
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    assert!(
+        letters("from-sheet") == letters("from-csv"),
+        "the same letters and manifest, byte for byte"
+    );
+}
