@@ -37,6 +37,7 @@ use crate::report::{ExitCode, Stopped};
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
+    sheet::quiet_caught_panics();
     match run(cli) {
         Ok(code) => code.into(),
         Err(e) => {

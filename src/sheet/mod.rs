@@ -269,11 +269,13 @@ pub fn read_sheet(bytes: &[u8], extension: &str, sheet: Option<&str>) -> Result<
     // calamine indexes into the file's structures without checking every bound, so a damaged
     // file can make it panic (the fuzz test finds such .xls files). A panic there means "not a
     // readable workbook", like any other damage, rather than the end of letterpost.
+    READING.with(|reading| reading.set(true));
     let read = std::panic::catch_unwind(|| match format {
         Format::Xlsx => read_xlsx(bytes, sheet),
         Format::Xls => read_xls(bytes, sheet),
         Format::Ods => read_ods(bytes, sheet),
     });
+    READING.with(|reading| reading.set(false));
     match read {
         Ok(collector) => collector?.finish(),
         Err(panic) => {
@@ -287,6 +289,25 @@ pub fn read_sheet(bytes: &[u8], extension: &str, sheet: Option<&str>) -> Result<
             )))
         }
     }
+}
+
+thread_local! {
+    /// Set while calamine reads a workbook on this thread, where a panic is caught and reported
+    /// as damage.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wraps the process's panic hook so that a panic inside calamine, which `read_sheet` catches
+/// and reports as a damaged file, does not also print Rust's panic message (and a backtrace)
+/// above that report. Any other panic, on any thread, is printed as before. Called once by
+/// `main`.
+pub fn quiet_caught_panics() {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !READING.with(std::cell::Cell::get) {
+            hook(info);
+        }
+    }));
 }
 
 fn not_readable<E: fmt::Display>(format: Format, bytes: &[u8]) -> impl FnOnce(E) -> SheetError {

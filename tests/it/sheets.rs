@@ -166,6 +166,24 @@ fn an_unknown_sheet_lists_the_sheets_found() {
 }
 
 #[test]
+fn a_damaged_workbook_is_one_problem_without_a_panic_message() {
+    // calamine panics on this file; letterpost reports it as damage, once, and says nothing else.
+    let c = campaign();
+    let damaged = std::fs::read(repo().join("tests/fixtures/sheets/damaged.xls")).unwrap();
+    c.write("recipients/damaged.xls", damaged);
+    let mut cmd = c.command(&["--recipients", "recipients/damaged.xls", "check"]);
+    cmd.env("RUST_BACKTRACE", "1");
+    let run = crate::support::feed(cmd, "");
+    run.code(2);
+    assert_eq!(
+        run.stderr,
+        "error: recipients/damaged.xls: the file is not a readable workbook: it should be an Excel \
+         97-2003 (.xls) workbook (the reader stopped on damaged data: range end index 16398 out of \
+         range for slice of length 14)\n1 problem found; nothing was sent or written\n"
+    );
+}
+
+#[test]
 fn a_send_from_a_sheet_logs_the_spreadsheet_row_and_the_workbook_fingerprint() {
     let server = SmtpServer::start(Script::default());
     let mut c = campaign();
