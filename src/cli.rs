@@ -25,8 +25,8 @@ pub struct Cli {
     #[arg(long, global = true, value_name = "PATH")]
     pub campaign: Option<PathBuf>,
 
-    /// Read the recipients from this CSV file instead of the one in campaign.toml (for example a
-    /// short test list)
+    /// Read the recipients from this CSV file or workbook (.xlsx, .xls, .ods) instead of the one in
+    /// campaign.toml (for example a short test list)
     #[arg(long, global = true, value_name = "FILE")]
     pub recipients: Option<PathBuf>,
 
@@ -86,13 +86,18 @@ pub enum Command {
     Init {
         /// The folder to create; it must not exist yet or be empty
         dir: PathBuf,
+
+        /// Write the example recipient list as an Excel workbook (recipients/organisations.xlsx)
+        /// instead of a CSV file
+        #[arg(long)]
+        xlsx: bool,
     },
 }
 
 #[derive(Debug, Args)]
 pub struct PreviewArgs {
     /// Which recipient: its line number in the CSV file (as an editor shows it; the header is
-    /// line 1) or its key [default: the first recipient]
+    /// line 1), its row number in a spreadsheet, or its key [default: the first recipient]
     #[arg(value_name = "ROW")]
     pub row: Option<String>,
 
@@ -195,8 +200,13 @@ pub enum LogCommand {
         csv: bool,
 
         /// Write JSON Lines instead
-        #[arg(long)]
+        #[arg(long, conflicts_with = "xlsx")]
         json: bool,
+
+        /// Write an Excel workbook (.xlsx) instead, to the file -o names: every text a text cell
+        /// (never a formula), times as date-times in UTC, the header row frozen
+        #[arg(long, conflicts_with = "csv", requires = "output")]
+        xlsx: bool,
 
         /// Write to FILE instead of standard output
         #[arg(long, short, value_name = "FILE")]

@@ -240,6 +240,7 @@ impl Config {
             delimiter,
             columns: r.columns,
             required: r.required,
+            sheet: r.sheet,
         };
 
         let t = file.templates;
@@ -782,6 +783,7 @@ struct RecipientsSection {
     columns: recipients::ColumnMap,
     #[serde(default)]
     required: Vec<String>,
+    sheet: Option<String>,
 }
 
 #[derive(Deserialize)]

@@ -23,8 +23,10 @@ mod private_fs;
 mod problem;
 mod recipients;
 mod send;
+mod sheet;
 mod smtp;
 mod tracking;
+mod xlsx_export;
 
 use clap::Parser;
 
@@ -35,6 +37,7 @@ use crate::report::{ExitCode, Stopped};
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
+    sheet::quiet_caught_panics();
     match run(cli) {
         Ok(code) => code.into(),
         Err(e) => {
@@ -59,7 +62,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     } = cli;
     let load = || Config::load(campaign.as_deref(), recipients.as_deref());
     match command {
-        Command::Init { dir } => init::init(&dir),
+        Command::Init { dir, xlsx } => init::init(&dir, xlsx),
         Command::Check => send::check(&load()?),
         Command::Preview(args) => send::preview(
             &load()?,
@@ -107,9 +110,13 @@ fn log(
             audit::list(&source, status.as_deref(), since.as_deref())
         }
         LogCommand::Show { key } => audit::show(&source, &key),
-        LogCommand::Export { json, output, .. } => {
+        LogCommand::Export {
+            json, xlsx, output, ..
+        } => {
             let format = if json {
                 audit::Format::Json
+            } else if xlsx {
+                audit::Format::Xlsx
             } else {
                 audit::Format::Csv
             };

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use tera::{Context, Tera};
 
 use crate::problem::Problem;
-use crate::recipients::{Recipient, describe, first_control};
+use crate::recipients::{Recipient, Source, describe, first_control};
 
 /// The `[templates]` and `[vars]` tables.
 #[derive(Debug, Clone)]
@@ -246,34 +246,30 @@ impl Templates {
         &self.files
     }
 
-    /// Renders one recipient. `display` names the CSV file in a problem.
-    pub fn render(&self, recipient: &Recipient, display: &str) -> Result<Rendered, Problem> {
+    /// Renders one recipient. `list` names the recipient's row in a problem.
+    pub fn render(&self, recipient: &Recipient, list: &Source) -> Result<Rendered, Problem> {
         let mut context = Context::new();
         for (name, value) in &recipient.fields {
             context.insert(name.clone(), value);
         }
+        let at_row = |message: String| list.row_problem(recipient.line, message);
         let render = |name: &str| {
             let mut out = Vec::with_capacity(16 * 1024);
             self.tera.render_to(name, &context, &mut out).map_err(|e| {
-                let p = problem_from_tera(&e, &|_| display.to_owned());
-                Problem::new(display, format!("cannot render {name}: {}", p.message))
-                    .at_line(recipient.line)
+                let p = problem_from_tera(&e, &|file| file.to_owned());
+                at_row(format!("cannot render {name}: {}", p.message))
             })?;
             Ok::<_, Problem>(out)
         };
         let subject = String::from_utf8_lossy(&render(SUBJECT)?).trim().to_owned();
         if let Some(c) = first_control(&subject, true) {
-            return Err(Problem::new(
-                display,
-                format!("the subject rendered for this row contains {}; a value in this row put it there", describe(c)),
-            )
-            .at_line(recipient.line));
+            return Err(at_row(format!(
+                "the subject rendered for this row contains {}; a value in this row put it there",
+                describe(c)
+            )));
         }
         if subject.is_empty() {
-            return Err(
-                Problem::new(display, "the subject rendered for this row is empty")
-                    .at_line(recipient.line),
-            );
+            return Err(at_row("the subject rendered for this row is empty".into()));
         }
         Ok(Rendered {
             subject,

@@ -1,5 +1,6 @@
-//! A problem found in the campaign's input, located the way an editor locates it: file, line,
-//! column (a CSV header name) or template.
+//! A problem found in the campaign's input, located the way an editor or a spreadsheet locates
+//! it: file, line, column (a header name) or template; in a workbook, the sheet and the cell
+//! (`Danh sách!C14`) or row.
 //!
 //! Stages return problems as values so that a whole batch can be checked and every problem
 //! reported at once before anything is sent. This module only describes and formats them; it
@@ -7,16 +8,30 @@
 
 use std::fmt;
 
-/// One thing wrong with the input. Displayed as `file:line: column `x`: message`.
+/// One thing wrong with the input. Displayed as `file:line: column `x`: message`, or for a
+/// workbook as `file: Sheet!C14: column `x`: message` (a cell) or `file: Sheet, row 14: message`
+/// (a whole row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The file as the operator should see it (relative to the campaign folder when inside it).
     pub file: String,
-    /// The physical line, 1-based, as an editor shows it (the CSV header is line 1).
+    /// The physical line, 1-based, as an editor shows it (the CSV header is line 1); in a
+    /// workbook, the row number the spreadsheet shows.
     pub line: Option<u64>,
-    /// The CSV column (header name) or the template variable concerned.
+    /// The column (header name) or the template variable concerned.
     pub column: Option<String>,
+    /// In a workbook: the sheet, and the letters of the cell's column (`C`) when the problem is
+    /// in one cell. (Boxed: problems travel in `Result`s, and most have no sheet.)
+    pub sheet: Option<Box<SheetPlace>>,
     pub message: String,
+}
+
+/// Where in a workbook a problem is: the sheet as its tab names it, and the cell's column
+/// letters, as the spreadsheet writes them in a cell reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SheetPlace {
+    pub sheet: String,
+    pub column_letters: Option<String>,
 }
 
 impl Problem {
@@ -25,6 +40,7 @@ impl Problem {
             file: file.into(),
             line: None,
             column: None,
+            sheet: None,
             message: message.into(),
         }
     }
@@ -38,13 +54,28 @@ impl Problem {
         self.column = Some(column.into());
         self
     }
+
+    /// In this sheet of a workbook; `column_letters` (`C`) when the problem is in one cell.
+    pub fn in_sheet(mut self, sheet: impl Into<String>, column_letters: Option<String>) -> Problem {
+        self.sheet = Some(Box::new(SheetPlace {
+            sheet: sheet.into(),
+            column_letters,
+        }));
+        self
+    }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
-        if let Some(line) = self.line {
-            write!(f, ":{line}")?;
+        match (&self.sheet, self.line) {
+            (Some(place), Some(row)) => match &place.column_letters {
+                Some(letters) => write!(f, ": {}!{letters}{row}", place.sheet)?,
+                None => write!(f, ": {}, row {row}", place.sheet)?,
+            },
+            (Some(place), None) => write!(f, ": {}", place.sheet)?,
+            (None, Some(line)) => write!(f, ":{line}")?,
+            (None, None) => {}
         }
         write!(f, ": ")?;
         if let Some(column) = &self.column {
@@ -70,6 +101,31 @@ mod tests {
         assert_eq!(
             Problem::new("campaign.toml", "bad").to_string(),
             "campaign.toml: bad"
+        );
+    }
+
+    #[test]
+    fn displays_like_a_spreadsheet_reference_in_a_workbook() {
+        let file = "recipients/danh-sach.xlsx";
+        let cell = Problem::new(file, "`x@` is not an email address")
+            .at_line(14)
+            .in_column("email")
+            .in_sheet("Danh sách", Some("C".into()));
+        assert_eq!(
+            cell.to_string(),
+            "recipients/danh-sach.xlsx: Danh sách!C14: column `email`: `x@` is not an email address"
+        );
+        let row = Problem::new(file, "cannot render")
+            .at_line(14)
+            .in_sheet("Danh sách", None);
+        assert_eq!(
+            row.to_string(),
+            "recipients/danh-sach.xlsx: Danh sách, row 14: cannot render"
+        );
+        let sheet = Problem::new(file, "no recipients").in_sheet("Danh sách", None);
+        assert_eq!(
+            sheet.to_string(),
+            "recipients/danh-sach.xlsx: Danh sách: no recipients"
         );
     }
 }

@@ -1,5 +1,5 @@
-//! The recipient list: a CSV file in, one validated `Recipient` per row out, or the problems that
-//! row has.
+//! The recipient list: a CSV file or a workbook's sheet in, one validated `Recipient` per row
+//! out, or the problems that row has.
 //!
 //! It owns the input contract: encodings (UTF-8 with or without BOM, UTF-16 with a BOM, a
 //! configured legacy encoding such as Windows-1258, and a clear refusal with a hint for anything
@@ -15,6 +15,15 @@
 //! and fingerprinted, and a FIFO or a device works like a file. Rows are then parsed one at a
 //! time and never all held. It never reads templates and never sends; a `Recipient` always has at
 //! least one parsed address and the line it came from.
+//!
+//! A workbook (`.xlsx`, `.xlsm`, `.xls`, `.ods`, chosen by the file's extension) is read the same
+//! once: `sheet` turns the chosen sheet into rows of cells as the spreadsheet shows them, held in
+//! the `Source` in place of the CSV text (a workbook is compressed and indexed, so it cannot be
+//! read one row at a time). From there a sheet's row goes through the same checks as a CSV row
+//! (`Table::next_row` takes its cells from either): header names, roles, the key, addresses,
+//! NFC, control characters, duplicates. Its line is the row number the spreadsheet shows, and a
+//! problem names the sheet and the cell (`Danh sách!C14`); an error value in a cell (`#N/A`) is
+//! a problem at that cell.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -30,6 +39,7 @@ use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
 use crate::problem::Problem;
+use crate::sheet::{self, Sheet, SheetError};
 
 /// The largest recipient list read: about a million organisations. Larger (or endless, such as
 /// `/dev/urandom`) input is refused instead of filling memory.
@@ -50,6 +60,10 @@ pub struct Settings {
     pub columns: ColumnMap,
     /// Columns whose cells must not be empty.
     pub required: Vec<String>,
+    /// The sheet to read when the file is a workbook; `None` means the first visible worksheet.
+    /// (A CSV file has one table: this is not used for it, nor `encoding` and `delimiter` for a
+    /// workbook.)
+    pub sheet: Option<String>,
 }
 
 /// Other header names for the columns letterpost itself uses (`[recipients.columns]`).
@@ -118,23 +132,92 @@ impl fmt::Display for KeySource {
     }
 }
 
-/// The recipient list as read from disk, once. Cheap to clone: every pass shares the bytes.
+/// The recipient list as read from disk, once. Cheap to clone: every pass shares the content.
 #[derive(Clone)]
 pub struct Source {
     /// The file as the operator sees it, for problems.
     display: String,
-    /// The bytes the CSV reader parses: the file itself for UTF-8 (cells are validated one by
-    /// one, so a problem names its line and column), or the file decoded to UTF-8.
-    text: Arc<[u8]>,
     /// SHA-256 of the file's bytes as read.
     sha256: String,
-    /// The raw bytes, kept only when they are not UTF-8, for the encoding guess in a problem.
-    raw_for_guess: Option<Arc<[u8]>>,
+    content: Content,
 }
 
-/// Reads the whole list once, checks its size and encoding, and decodes it.
+/// What every pass over the list reads: CSV bytes, parsed one row at a time, or the rows of a
+/// workbook's sheet, parsed once when the file was read.
+#[derive(Clone)]
+enum Content {
+    Csv {
+        /// The bytes the CSV reader parses: the file itself for UTF-8 (cells are validated one
+        /// by one, so a problem names its line and column), or the file decoded to UTF-8.
+        text: Arc<[u8]>,
+        /// The raw bytes, kept only when they are not UTF-8, for the encoding guess in a problem.
+        raw_for_guess: Option<Arc<[u8]>>,
+    },
+    Sheet(Arc<SheetList>),
+}
+
+/// A workbook's sheet as a list: its rows, and which of the sheet's columns are the list's.
+struct SheetList {
+    sheet: Sheet,
+    /// The list's columns, as indexes into the sheet's `Row::cells`: every column except those
+    /// with no header name and nothing below it (an empty spacer column between two others).
+    columns: Vec<usize>,
+}
+
+impl SheetList {
+    fn new(sheet: Sheet) -> SheetList {
+        let used = |i: usize| {
+            !sheet.header.cells[i].trim().is_empty()
+                || std::iter::once(&sheet.header)
+                    .chain(&sheet.rows)
+                    .any(|row| {
+                        !row.cells[i].is_empty()
+                            || row
+                                .problems
+                                .iter()
+                                .any(|p| p.column == row.first_column + i)
+                    })
+        };
+        let columns = (0..sheet.header.cells.len()).filter(|&i| used(i)).collect();
+        SheetList { sheet, columns }
+    }
+
+    /// The column letters (`C`) of the list's column `index`.
+    fn letters(&self, index: usize) -> String {
+        let cell = self.columns.get(index).copied().unwrap_or(index);
+        sheet::column_letters(self.sheet.header.first_column + cell)
+    }
+
+    /// The list's column of a sheet column (0-based on the sheet).
+    fn index_of(&self, sheet_column: usize) -> Option<usize> {
+        let cell = sheet_column.checked_sub(self.sheet.header.first_column)?;
+        self.columns.iter().position(|&c| c == cell)
+    }
+
+    /// A row's cells in the list's columns.
+    fn cells<'a>(&'a self, row: &'a sheet::Row) -> impl Iterator<Item = &'a str> + 'a {
+        self.columns.iter().map(|&i| row.cells[i].as_str())
+    }
+}
+
+/// Reads the whole list once, checks its size, and decodes it: a workbook (by its extension) into
+/// its sheet's rows, anything else as CSV text in its encoding.
 pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> {
     let problem = |message: String| vec![Problem::new(display, message)];
+    let extension = settings
+        .file
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if matches!(
+        extension.as_str(),
+        "xlsb" | "numbers" | "fods" | "xltx" | "xltm"
+    ) {
+        return Err(problem(format!(
+            "a .{extension} file cannot be read; save the list as .xlsx (Excel), .ods (LibreOffice) \
+             or CSV UTF-8"
+        )));
+    }
     let file = std::fs::File::open(&settings.file)
         .map_err(|e| problem(format!("cannot open the recipient list: {e}")))?;
     let mut raw = Vec::new();
@@ -153,11 +236,21 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
         ));
     }
     let sha256 = hex::encode(Sha256::digest(&raw));
+    if sheet::Format::from_extension(&extension).is_some() {
+        let sheet = read_workbook(&raw, &extension, settings.sheet.as_deref()).map_err(problem)?;
+        return Ok(Source {
+            display: display.to_owned(),
+            sha256,
+            content: Content::Sheet(Arc::new(SheetList::new(sheet))),
+        });
+    }
     let source = |text: Vec<u8>, raw_for_guess| Source {
         display: display.to_owned(),
-        text: text.into(),
         sha256: sha256.clone(),
-        raw_for_guess,
+        content: Content::Csv {
+            text: text.into(),
+            raw_for_guess,
+        },
     };
     if let Some((encoding, bom)) = encoding_rs::Encoding::for_bom(&raw) {
         if encoding == encoding_rs::UTF_8 {
@@ -167,6 +260,12 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
         }
         let (text, _) = encoding.decode_without_bom_handling(&raw[bom..]);
         return Ok(source(text.into_owned().into_bytes(), None));
+    }
+    if let Some(kind) = workbook_bytes(&raw) {
+        return Err(problem(format!(
+            "the file is {kind}, not CSV text; give it the extension it was saved with (.xlsx, .xls \
+             or .ods) and letterpost reads it as a workbook, or save it as \"CSV UTF-8\""
+        )));
     }
     match settings.encoding {
         Some(encoding) if encoding != encoding_rs::UTF_8 => {
@@ -187,6 +286,29 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
             let guess = (std::str::from_utf8(&raw).is_err()).then(|| raw.clone().into());
             Ok(source(raw, guess))
         }
+    }
+}
+
+/// One sheet of a workbook, or why it cannot be read, said for the clerk.
+fn read_workbook(raw: &[u8], extension: &str, wanted: Option<&str>) -> Result<Sheet, String> {
+    sheet::read_sheet(raw, extension, wanted).map_err(|e| match e {
+        SheetError::NoSuchSheet { .. } => {
+            format!("{e}; correct `sheet` under [recipients] in campaign.toml")
+        }
+        _ => e.to_string(),
+    })
+}
+
+/// What a file named as CSV is when its bytes are a workbook: a zip archive (.xlsx, .ods) or an
+/// OLE2 compound file (.xls, or a workbook saved with a password).
+fn workbook_bytes(raw: &[u8]) -> Option<&'static str> {
+    const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if raw.starts_with(b"PK\x03\x04") {
+        Some("a zip archive, such as an .xlsx or .ods workbook")
+    } else if raw.starts_with(OLE2) {
+        Some("an Excel 97-2003 (.xls) workbook, or a workbook saved with a password")
+    } else {
+        None
     }
 }
 
@@ -218,17 +340,121 @@ impl Source {
     pub fn table(&self, settings: &Settings) -> Result<Table, Vec<Problem>> {
         open(self, settings)
     }
+
+    /// The list as a person names it: the file, and for a workbook the sheet read
+    /// (`recipients/danh-sach.xlsx (sheet "Danh sách")`).
+    pub fn describe(&self) -> String {
+        match &self.content {
+            Content::Csv { .. } => self.display.clone(),
+            Content::Sheet(list) => format!("{} (sheet \"{}\")", self.display, list.sheet.name),
+        }
+    }
+
+    /// What a row's number counts: `line` in a CSV file (as an editor shows it), `row` in a sheet.
+    pub fn row_word(&self) -> &'static str {
+        match self.content {
+            Content::Csv { .. } => "line",
+            Content::Sheet(_) => "row",
+        }
+    }
+
+    /// A problem with the whole list (in a workbook: with its sheet).
+    pub fn problem(&self, message: impl Into<String>) -> Problem {
+        let problem = Problem::new(&self.display, message);
+        match &self.content {
+            Content::Csv { .. } => problem,
+            Content::Sheet(list) => problem.in_sheet(&list.sheet.name, None),
+        }
+    }
+
+    /// A problem with one row: `line` is the row's line in a CSV file, its number in a sheet.
+    pub fn row_problem(&self, line: u64, message: impl Into<String>) -> Problem {
+        self.problem(message).at_line(line)
+    }
+
+    /// A problem in one cell: the row, and the list's column `index` named `header` (in a
+    /// workbook also its letters, so the problem reads `Danh sách!C14: column `email`: …`).
+    fn cell_problem(
+        &self,
+        line: u64,
+        index: usize,
+        header: Option<&str>,
+        message: impl Into<String>,
+    ) -> Problem {
+        let mut problem = Problem::new(&self.display, message).at_line(line);
+        if let Some(header) = header {
+            problem = problem.in_column(header);
+        }
+        match &self.content {
+            Content::Csv { .. } => problem,
+            Content::Sheet(list) => problem.in_sheet(&list.sheet.name, Some(list.letters(index))),
+        }
+    }
+
+    /// The line or row of the header.
+    fn header_line(&self) -> u64 {
+        match &self.content {
+            Content::Csv { .. } => 1,
+            Content::Sheet(list) => u64::from(list.sheet.header.number),
+        }
+    }
+
+    /// `header line` or `header row`.
+    fn header_word(&self) -> &'static str {
+        match self.content {
+            Content::Csv { .. } => "header line",
+            Content::Sheet(_) => "header row",
+        }
+    }
+
+    /// When the sheet read is the workbook's first because campaign.toml names none, what to do
+    /// if the list is on another sheet (the first is often a title page or instructions).
+    fn other_sheet_hint(&self, settings: &Settings) -> Option<String> {
+        match &self.content {
+            Content::Sheet(list) if settings.sheet.is_none() => Some(format!(
+                " (the first row that is not empty on \"{}\", the workbook's first sheet; if the \
+                 list is on another sheet, name it with `sheet = \"…\"` under [recipients] in \
+                 campaign.toml)",
+                list.sheet.name
+            )),
+            _ => None,
+        }
+    }
+
+    /// The list's column `index` in a message: `column 3` in a CSV file, `column C` in a sheet.
+    fn column_label(&self, index: usize) -> String {
+        match &self.content {
+            Content::Csv { .. } => format!("column {}", index + 1),
+            Content::Sheet(list) => format!("column {}", list.letters(index)),
+        }
+    }
 }
 
 /// An open pass over the recipient list. Read it with `next_row` until `None`.
 pub struct Table {
     source: Source,
-    reader: csv::Reader<Cursor<Arc<[u8]>>>,
+    rows: Rows,
     headers: Vec<String>,
     roles: Roles,
     /// Keys seen so far, as 128-bit digests (16 bytes each, whatever the key's length), with
     /// the line they were first seen on.
     seen: HashMap<u128, u64>,
+}
+
+/// Where a pass takes its rows from.
+enum Rows {
+    Csv(CsvRows),
+    /// The sheet's rows below the header, and the next one to read.
+    Sheet {
+        list: Arc<SheetList>,
+        next: usize,
+    },
+}
+
+/// A pass over CSV text: the reader, the line counter, and whether reading stopped at text that
+/// is not UTF-8.
+struct CsvRows {
+    reader: csv::Reader<Cursor<Arc<[u8]>>>,
     lines: LineCounter,
     not_utf8: bool,
     record: csv::ByteRecord,
@@ -259,81 +485,129 @@ fn clean_header(name: &str) -> String {
 }
 
 fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
-    let display = source.display.as_str();
-    let delimiter = settings
-        .delimiter
-        .unwrap_or_else(|| sniff_delimiter(&source.text[..source.text.len().min(64 * 1024)]));
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .flexible(true)
-        .from_reader(Cursor::new(source.text.clone()));
-    let raw_headers = reader
-        .byte_headers()
-        .map_err(|e| {
-            vec![Problem::new(
-                display,
-                format!("cannot read the header line: {e}"),
-            )]
-        })?
-        .clone();
-    let (headers, mut problems) = header_names(source, &raw_headers)?;
-    let first_of = distinct_headers(display, &headers, &mut problems);
-    let roles = roles(display, settings, &first_of, &mut problems);
+    let (rows, raw_headers) = match &source.content {
+        Content::Csv { text, .. } => open_csv(source, text, settings)?,
+        Content::Sheet(list) => open_sheet(source, list)?,
+    };
+    let (headers, mut problems) = header_names(source, &raw_headers);
+    let first_of = distinct_headers(source, &headers, &mut problems);
+    let roles = roles(source, settings, &first_of, &mut problems);
     match roles {
         Some(roles) if problems.is_empty() => Ok(Table {
             source: source.clone(),
-            reader,
+            rows,
             headers,
             roles,
             seen: HashMap::new(),
-            lines: LineCounter::new(source.text.clone()),
-            not_utf8: false,
-            record: csv::ByteRecord::new(),
         }),
         _ => Err(problems),
     }
 }
 
-/// The header line's names, cleaned, with what is wrong with each (too long, blank, a control
-/// character). A header line that is not UTF-8 or is empty stops here.
-fn header_names(
+/// A pass over CSV text, and its header line's names as text. A header line that is not UTF-8
+/// stops here.
+fn open_csv(
     source: &Source,
-    raw_headers: &csv::ByteRecord,
-) -> Result<(Vec<String>, Vec<Problem>), Vec<Problem>> {
+    text: &Arc<[u8]>,
+    settings: &Settings,
+) -> Result<(Rows, Vec<String>), Vec<Problem>> {
     let display = source.display.as_str();
-    let at_header = |message: String| Problem::new(display, message).at_line(1);
+    let delimiter = settings
+        .delimiter
+        .unwrap_or_else(|| sniff_delimiter(&text[..text.len().min(64 * 1024)]));
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .from_reader(Cursor::new(text.clone()));
+    let raw_headers = reader.byte_headers().map_err(|e| {
+        vec![Problem::new(
+            display,
+            format!("cannot read the header line: {e}"),
+        )]
+    })?;
+    let mut names = Vec::with_capacity(raw_headers.len());
+    for raw in raw_headers {
+        let Ok(name) = std::str::from_utf8(raw) else {
+            return Err(vec![
+                Problem::new(display, not_utf8_message(source)).at_line(1),
+            ]);
+        };
+        names.push(name.to_owned());
+    }
+    if names.len() == 1 && clean_header(&names[0]).is_empty() {
+        return Err(vec![Problem::new(display, "the header line is empty")]);
+    }
+    let rows = Rows::Csv(CsvRows {
+        reader,
+        lines: LineCounter::new(text.clone()),
+        not_utf8: false,
+        record: csv::ByteRecord::new(),
+    });
+    Ok((rows, names))
+}
+
+/// A pass over a sheet's rows, and its header row's names. An error value in a header cell
+/// (`#REF!`) stops here, with its cell.
+fn open_sheet(source: &Source, list: &Arc<SheetList>) -> Result<(Rows, Vec<String>), Vec<Problem>> {
+    let header = &list.sheet.header;
+    if !header.problems.is_empty() {
+        return Err(cell_problems(source, list, header, None));
+    }
+    let names = list.cells(header).map(str::to_owned).collect();
+    let rows = Rows::Sheet {
+        list: list.clone(),
+        next: 0,
+    };
+    Ok((rows, names))
+}
+
+/// The problems a workbook reader found in a row's cells (an error value such as `#N/A`, a cell
+/// over the cap), each at its cell and, below the header, in its column.
+fn cell_problems(
+    source: &Source,
+    list: &SheetList,
+    row: &sheet::Row,
+    headers: Option<&[String]>,
+) -> Vec<Problem> {
+    row.problems
+        .iter()
+        .map(|p| {
+            let index = list.index_of(p.column).unwrap_or(0);
+            let header = headers.and_then(|h| h.get(index)).map(String::as_str);
+            source.cell_problem(u64::from(p.row), index, header, p.message.clone())
+        })
+        .collect()
+}
+
+/// The header's names, cleaned, with what is wrong with each (too long, blank, a control
+/// character).
+fn header_names(source: &Source, raw_headers: &[String]) -> (Vec<String>, Vec<Problem>) {
+    let line = source.header_line();
     let mut problems = Vec::new();
     let mut headers = Vec::with_capacity(raw_headers.len());
     for (i, raw) in raw_headers.iter().enumerate() {
-        let Ok(text) = std::str::from_utf8(raw) else {
-            return Err(vec![at_header(not_utf8_message(source))]);
-        };
-        let header = clean_header(text);
+        let at_header = |message: String| source.cell_problem(line, i, None, message);
+        let header = clean_header(raw);
+        let column = source.column_label(i);
         if header.len() > CELL_CAP {
-            problems.push(at_header(format!(
-                "the name of column {} is too long",
-                i + 1
-            )));
+            problems.push(at_header(format!("the name of {column} is too long")));
         } else if header.is_empty() {
             problems.push(at_header(format!(
-                "column {} has no name in the header line",
-                i + 1
+                "{column} has no name in the {}",
+                source.header_word()
             )));
         } else if let Some(c) = first_control(&header, true) {
             problems.push(at_header(format!("a header name contains {}", describe(c))));
         }
         headers.push(header);
     }
-    if headers.len() == 1 && headers[0].is_empty() {
-        return Err(vec![Problem::new(display, "the header line is empty")]);
-    }
-    Ok((headers, problems))
+    (headers, problems)
 }
 
 /// Each header's matching name (`header_key`) and its column, with a problem for every name
 /// given twice. One pass with a map: a million columns are checked as fast as five.
 fn distinct_headers(
-    display: &str,
+    source: &Source,
     headers: &[String],
     problems: &mut Vec<Problem>,
 ) -> HashMap<String, usize> {
@@ -348,18 +622,20 @@ fn distinct_headers(
             } else {
                 format!("`{}` and `{h}`", headers[first])
             };
-            problems.push(
-                Problem::new(
-                    display,
-                    format!(
-                        "the header names the same column twice: {same} (columns {} and {}; letter case \
-                         does not count); rename one of them",
-                        first + 1,
-                        i + 1
-                    ),
-                )
-                .at_line(1),
+            let (a, b) = (source.column_label(first), source.column_label(i));
+            let (a, b) = (
+                a.trim_start_matches("column "),
+                b.trim_start_matches("column "),
             );
+            problems.push(source.cell_problem(
+                source.header_line(),
+                i,
+                None,
+                format!(
+                    "the header names the same column twice: {same} (columns {a} and {b}; letter case \
+                     does not count); rename one of them"
+                ),
+            ));
         } else {
             first_of.insert(header_key(h), i);
         }
@@ -370,13 +646,14 @@ fn distinct_headers(
 /// The columns letterpost itself uses, found by name (or by the names campaign.toml maps), with
 /// a problem for each one that is required or mapped and missing.
 fn roles(
-    display: &str,
+    source: &Source,
     settings: &Settings,
     first_of: &HashMap<String, usize>,
     problems: &mut Vec<Problem>,
 ) -> Option<Roles> {
     let find = |name: &str| first_of.get(&header_key(name)).copied();
-    let missing = |message: String| Problem::new(display, message).at_line(1);
+    let missing = |message: String| source.row_problem(source.header_line(), message);
+    let header_word = source.header_word();
     let columns = &settings.columns;
     let role = |role: &'static str, mapped: &Option<String>| -> Option<usize> {
         find(mapped.as_deref().unwrap_or(role))
@@ -385,6 +662,7 @@ fn roles(
     let email = role("email", &columns.email);
     let cc = role("cc", &columns.cc);
     let id = role("id", &columns.id);
+    let mut hint = source.other_sheet_hint(settings);
     for (name, mapped, found) in [
         ("organisation", &columns.organisation, organisation),
         ("email", &columns.email, email),
@@ -392,7 +670,8 @@ fn roles(
         if found.is_none() {
             let header = mapped.as_deref().unwrap_or(name);
             problems.push(missing(format!(
-                "the required column `{header}` is missing from the header line"
+                "the required column `{header}` is missing from the {header_word}{}",
+                hint.take().unwrap_or_default()
             )));
         }
     }
@@ -417,7 +696,7 @@ fn roles(
         match index {
             Some(i) => required.push(i),
             None => problems.push(missing(format!(
-                "the required column `{name}` is missing from the header line"
+                "the required column `{name}` is missing from the {header_word}"
             ))),
         }
     }
@@ -435,6 +714,10 @@ fn roles(
         ],
     })
 }
+
+/// A row's cells as text, NFC, before any check of what they mean; or the problems that keep
+/// them from being read.
+type Values = Result<(u64, Vec<String>), Vec<Problem>>;
 
 impl Table {
     /// Every name a template can use for a column: the header names and the role names.
@@ -456,9 +739,61 @@ impl Table {
         }
     }
 
-    /// The next row, or the problems it has. `None` at the end of the file. A file that is not
-    /// UTF-8 is reported once, with a hint, and reading stops there.
+    /// The next row, or the problems it has. `None` at the end of the list. A CSV file that is
+    /// not UTF-8 is reported once, with a hint, and reading stops there. Blank rows are skipped.
     pub fn next_row(&mut self) -> Option<Result<Recipient, Vec<Problem>>> {
+        let values = match &mut self.rows {
+            Rows::Csv(rows) => rows.next(&self.source, &self.headers)?,
+            Rows::Sheet { list, next } => next_sheet_row(&self.source, list, next, &self.headers)?,
+        };
+        Some(values.and_then(|(line, values)| self.parse_values(line, values)))
+    }
+
+    fn parse_values(&mut self, line: u64, values: Vec<String>) -> Result<Recipient, Vec<Problem>> {
+        let source = self.source.clone();
+        let headers = &self.headers;
+        let problem = |column: usize, message: String| {
+            source.cell_problem(line, column, Some(&headers[column]), message)
+        };
+        self.check_values(&values, &problem)?;
+        let (row_word, seen) = (source.row_word(), &mut self.seen);
+        recipient(&self.roles, headers, seen, row_word, line, values, &problem)
+    }
+
+    /// Control characters and empty required cells.
+    fn check_values(
+        &self,
+        values: &[String],
+        problem: &dyn Fn(usize, String) -> Problem,
+    ) -> Result<(), Vec<Problem>> {
+        let mut problems = Vec::new();
+        let header_bound = |i: usize| {
+            i == self.roles.organisation
+                || i == self.roles.email
+                || Some(i) == self.roles.cc
+                || Some(i) == self.roles.id
+        };
+        for (i, value) in values.iter().enumerate() {
+            if let Some(c) = first_control(value, header_bound(i)) {
+                problems.push(problem(i, format!("contains {}; remove it", describe(c))));
+            }
+        }
+        for &i in &self.roles.required {
+            if values[i].trim().is_empty() {
+                problems.push(problem(i, "is empty, but the letter needs it".into()));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+impl CsvRows {
+    /// The next record that is not blank, as text.
+    fn next(&mut self, source: &Source, headers: &[String]) -> Option<Values> {
         loop {
             if self.not_utf8 {
                 return None;
@@ -467,10 +802,8 @@ impl Table {
                 Ok(false) => return None,
                 Ok(true) => {}
                 Err(e) => {
-                    let mut p = Problem::new(
-                        &self.source.display,
-                        format!("the CSV cannot be read here: {e}"),
-                    );
+                    let mut p =
+                        Problem::new(&source.display, format!("the CSV cannot be read here: {e}"));
                     p.line = e.position().map(|pos| self.lines.line_of(pos.byte()));
                     return Some(Err(vec![p]));
                 }
@@ -482,42 +815,35 @@ impl Table {
             {
                 continue; // A blank row (Excel writes `;;;;` at the end of a sheet) carries no one.
             }
-            return Some(self.parse_record());
+            return Some(self.values(source, headers));
         }
     }
 
-    fn parse_record(&mut self) -> Result<Recipient, Vec<Problem>> {
+    /// The record's cells: as many as the header has, each within the cell cap and UTF-8.
+    fn values(&mut self, source: &Source, headers: &[String]) -> Values {
         let line = self
             .record
             .position()
             .map_or(0, |pos| self.lines.line_of(pos.byte()));
-        let display = self.source.display.clone();
-        let display = display.as_str();
-        let problem = |column: &str, message: String| {
-            Problem::new(display, message)
-                .at_line(line)
-                .in_column(column)
-        };
-        if self.record.len() != self.headers.len() {
-            return Err(vec![
-                Problem::new(
-                    display,
-                    format!(
-                        "this row has {} fields but the header has {}; check for a missing or extra separator \
-                         or an unclosed quote",
-                        self.record.len(),
-                        self.headers.len()
-                    ),
-                )
-                .at_line(line),
-            ]);
+        if self.record.len() != headers.len() {
+            return Err(vec![source.row_problem(
+                line,
+                format!(
+                    "this row has {} fields but the header has {}; check for a missing or extra separator \
+                     or an unclosed quote",
+                    self.record.len(),
+                    headers.len()
+                ),
+            )]);
         }
-        let mut values = Vec::with_capacity(self.headers.len());
+        let problem =
+            |i: usize, message: String| source.cell_problem(line, i, Some(&headers[i]), message);
+        let mut values = Vec::with_capacity(headers.len());
         let mut problems = Vec::new();
         for (i, raw) in self.record.iter().enumerate() {
             if raw.len() > CELL_CAP {
                 problems.push(problem(
-                    &self.headers[i],
+                    i,
                     format!(
                         "this cell holds {} KiB of text; a cell may hold at most {} KiB (is a quote \
                          left open on an earlier line?)",
@@ -532,141 +858,134 @@ impl Table {
                 Ok(text) => values.push(text.nfc().collect::<String>()),
                 Err(_) => {
                     self.not_utf8 = true;
-                    let message = not_utf8_message(&self.source);
-                    return Err(vec![problem(&self.headers[i], message)]);
+                    return Err(vec![problem(i, not_utf8_message(source))]);
                 }
             }
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        self.check_values(&values, &problem)?;
-        let fields = self.recipient(line, values, &problem)?;
-        Ok(fields)
-    }
-
-    /// Control characters and empty required cells.
-    fn check_values(
-        &self,
-        values: &[String],
-        problem: &dyn Fn(&str, String) -> Problem,
-    ) -> Result<(), Vec<Problem>> {
-        let mut problems = Vec::new();
-        let header_bound = |i: usize| {
-            i == self.roles.organisation
-                || i == self.roles.email
-                || Some(i) == self.roles.cc
-                || Some(i) == self.roles.id
-        };
-        for (i, value) in values.iter().enumerate() {
-            if let Some(c) = first_control(value, header_bound(i)) {
-                problems.push(problem(
-                    &self.headers[i],
-                    format!("contains {}; remove it", describe(c)),
-                ));
-            }
-        }
-        for &i in &self.roles.required {
-            if values[i].trim().is_empty() {
-                problems.push(problem(
-                    &self.headers[i],
-                    "is empty, but the letter needs it".into(),
-                ));
-            }
-        }
         if problems.is_empty() {
-            Ok(())
+            Ok((line, values))
         } else {
             Err(problems)
         }
     }
+}
 
-    /// The recipient a row of clean values describes: its addresses, its key.
-    fn recipient(
-        &mut self,
-        line: u64,
-        values: Vec<String>,
-        problem: &dyn Fn(&str, String) -> Problem,
-    ) -> Result<Recipient, Vec<Problem>> {
-        let mut problems = Vec::new();
-        let organisation = values[self.roles.organisation].trim().to_owned();
-        if organisation.is_empty() && !self.roles.required.contains(&self.roles.organisation) {
-            problems.push(problem(
-                &self.headers[self.roles.organisation],
-                "is empty: every row needs the organisation's name".into(),
-            ));
+/// The next row of a sheet that is not blank, as text: its cells as the spreadsheet shows them,
+/// or the problems the workbook reader found in them (an error value such as `#N/A`, a cell over
+/// the cap), each at its cell.
+fn next_sheet_row(
+    source: &Source,
+    list: &SheetList,
+    next: &mut usize,
+    headers: &[String],
+) -> Option<Values> {
+    loop {
+        let row = list.sheet.rows.get(*next)?;
+        *next += 1;
+        if row.is_blank() {
+            continue; // As in a CSV file: an empty row between organisations carries no one.
         }
-        let email_header = &self.headers[self.roles.email];
-        let to = match parse_addresses(&values[self.roles.email]) {
-            Ok(list) if list.is_empty() => {
-                if !self.roles.required.contains(&self.roles.email) {
-                    problems.push(problem(
-                        email_header,
-                        "is empty: every organisation needs at least one address".into(),
-                    ));
-                }
-                list
-            }
-            Ok(list) => list,
-            Err(messages) => {
-                problems.extend(messages.into_iter().map(|m| problem(email_header, m)));
-                Vec::new()
-            }
-        };
-        let mut cc = match self.roles.cc {
-            Some(i) => parse_addresses(&values[i]).unwrap_or_else(|messages| {
-                problems.extend(messages.into_iter().map(|m| problem(&self.headers[i], m)));
-                Vec::new()
-            }),
-            None => Vec::new(),
-        };
-        cc.retain(|a| !to.iter().any(|t| same_address(t, a)));
-        let key = match self.roles.id {
-            Some(i) => {
-                let id = values[i].trim().to_owned();
-                if id.is_empty() {
-                    problems.push(problem(
-                        &self.headers[i],
-                        "is empty: every row needs its own id (or remove the column)".into(),
-                    ));
-                }
-                id
-            }
-            None => to.first().map(normalised).unwrap_or_default(),
-        };
-        if !key.is_empty() {
-            let digest = u128::from_le_bytes(
-                Sha256::digest(key.as_bytes())[..16]
-                    .try_into()
-                    .expect("16 bytes"),
-            );
-            if let Some(first) = self.seen.get(&digest) {
-                let column = self.roles.id.map_or(email_header, |i| &self.headers[i]);
-                problems.push(problem(column, format!("the key `{key}` is already used on line {first}; every organisation needs its own")));
-            } else {
-                self.seen.insert(digest, line);
-            }
+        if !row.problems.is_empty() {
+            return Some(Err(cell_problems(source, list, row, Some(headers))));
         }
-        if !problems.is_empty() {
-            return Err(problems);
-        }
-        let mut fields: IndexMap<String, String> =
-            self.headers.iter().cloned().zip(values).collect();
-        for (role, column) in &self.roles.aliases {
-            if !fields.contains_key(*role) {
-                let value = column.map(|i| fields[i].clone()).unwrap_or_default();
-                fields.insert((*role).to_owned(), value);
-            }
-        }
-        Ok(Recipient {
-            line,
-            key,
-            organisation,
-            to,
-            cc,
-            fields,
-        })
+        let values = list.cells(row).map(|c| c.nfc().collect()).collect();
+        return Some(Ok((u64::from(row.number), values)));
     }
+}
+
+/// The recipient a row of clean values describes: its addresses, its key. `seen` holds the keys
+/// of the rows before it, and takes this row's.
+fn recipient(
+    roles: &Roles,
+    headers: &[String],
+    seen: &mut HashMap<u128, u64>,
+    row_word: &str,
+    line: u64,
+    values: Vec<String>,
+    problem: &dyn Fn(usize, String) -> Problem,
+) -> Result<Recipient, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let organisation = values[roles.organisation].trim().to_owned();
+    if organisation.is_empty() && !roles.required.contains(&roles.organisation) {
+        problems.push(problem(
+            roles.organisation,
+            "is empty: every row needs the organisation's name".into(),
+        ));
+    }
+    let to = match parse_addresses(&values[roles.email]) {
+        Ok(list) if list.is_empty() => {
+            if !roles.required.contains(&roles.email) {
+                problems.push(problem(
+                    roles.email,
+                    "is empty: every organisation needs at least one address".into(),
+                ));
+            }
+            list
+        }
+        Ok(list) => list,
+        Err(messages) => {
+            problems.extend(messages.into_iter().map(|m| problem(roles.email, m)));
+            Vec::new()
+        }
+    };
+    let mut cc = match roles.cc {
+        Some(i) => parse_addresses(&values[i]).unwrap_or_else(|messages| {
+            problems.extend(messages.into_iter().map(|m| problem(i, m)));
+            Vec::new()
+        }),
+        None => Vec::new(),
+    };
+    cc.retain(|a| !to.iter().any(|t| same_address(t, a)));
+    let key = match roles.id {
+        Some(i) => {
+            let id = values[i].trim().to_owned();
+            if id.is_empty() {
+                problems.push(problem(
+                    i,
+                    "is empty: every row needs its own id (or remove the column)".into(),
+                ));
+            }
+            id
+        }
+        None => to.first().map(normalised).unwrap_or_default(),
+    };
+    if !key.is_empty() {
+        let digest = u128::from_le_bytes(
+            Sha256::digest(key.as_bytes())[..16]
+                .try_into()
+                .expect("16 bytes"),
+        );
+        if let Some(first) = seen.get(&digest) {
+            let column = roles.id.unwrap_or(roles.email);
+            problems.push(problem(
+                column,
+                format!(
+                    "the key `{key}` is already used on {row_word} {first}; every organisation needs \
+                     its own"
+                ),
+            ));
+        } else {
+            seen.insert(digest, line);
+        }
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut fields: IndexMap<String, String> = headers.iter().cloned().zip(values).collect();
+    for (role, column) in &roles.aliases {
+        if !fields.contains_key(*role) {
+            let value = column.map(|i| fields[i].clone()).unwrap_or_default();
+            fields.insert((*role).to_owned(), value);
+        }
+    }
+    Ok(Recipient {
+        line,
+        key,
+        organisation,
+        to,
+        cc,
+        fields,
+    })
 }
 
 /// An address as compared with others: the whole address in lower case. (Strictly only the
@@ -862,7 +1181,15 @@ pub fn describe(c: char) -> String {
 }
 
 fn not_utf8_message(source: &Source) -> String {
-    let guess = guess_encoding(source.raw_for_guess.as_deref().unwrap_or(&source.text));
+    let bytes: &[u8] = match &source.content {
+        Content::Csv {
+            raw_for_guess: Some(raw),
+            ..
+        } => raw,
+        Content::Csv { text, .. } => text,
+        Content::Sheet(_) => &[],
+    };
+    let guess = guess_encoding(bytes);
     format!(
         "the file is not UTF-8 text (it looks like {guess}); in Excel use Save As > \"CSV UTF-8 (Comma \
          delimited)\", or add `encoding = \"{guess}\"` under [recipients] in campaign.toml if you are sure"
@@ -1039,6 +1366,146 @@ mod tests {
             .collect();
         assert!(looks_like_utf16_without_bom(&text));
         assert!(!looks_like_utf16_without_bom(b"id,email,organisation"));
+    }
+
+    /// A workbook written by rust_xlsxwriter: `cells` are (row, column, text), 0-based; a text
+    /// starting with `#` is written as that error value's formula result.
+    fn workbook(cells: &[(u32, u16, &str)]) -> tempfile::NamedTempFile {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        sheet.set_name("Danh sách").unwrap();
+        for &(row, column, text) in cells {
+            if text.starts_with('#') {
+                sheet
+                    .write_formula(
+                        row,
+                        column,
+                        rust_xlsxwriter::Formula::new("=NA()").set_result(text),
+                    )
+                    .unwrap();
+            } else {
+                sheet.write_string(row, column, text).unwrap();
+            }
+        }
+        let file = tempfile::Builder::new().suffix(".xlsx").tempfile().unwrap();
+        std::fs::write(file.path(), book.save_to_buffer().unwrap()).unwrap();
+        file
+    }
+
+    fn settings(file: &Path) -> Settings {
+        Settings {
+            file: file.to_owned(),
+            encoding: None,
+            delimiter: None,
+            columns: ColumnMap::default(),
+            required: Vec::new(),
+            sheet: None,
+        }
+    }
+
+    fn rows(source: &Source, settings: &Settings) -> Vec<Result<Recipient, Vec<String>>> {
+        let mut table = source
+            .table(settings)
+            .map_err(|p| p[0].to_string())
+            .unwrap();
+        std::iter::from_fn(|| table.next_row())
+            .map(|r| r.map_err(|ps| ps.iter().map(ToString::to_string).collect()))
+            .collect()
+    }
+
+    #[test]
+    fn a_sheet_row_goes_through_the_same_checks_as_a_csv_row() {
+        // The header on row 2 from column B, an empty spacer column D, a blank row 5.
+        let file = workbook(&[
+            (1, 1, " ID "),
+            (1, 2, "organisation"),
+            (1, 4, "Email"),
+            (2, 1, "so-y-te"),
+            (2, 2, "So\u{31b}\u{309} Y tê\u{301}"),
+            (2, 4, "vanthu@soyte.example"),
+            (3, 1, "so-tc"),
+            (3, 2, "Sở Tài chính"),
+            (3, 4, "#N/A"),
+            (5, 1, "so-y-te"),
+            (5, 2, "Sở Y tế (bản sao)"),
+            (5, 4, "vanthu@soyte"),
+        ]);
+        let settings = settings(file.path());
+        let source = read(&settings, "recipients/danh-sach.xlsx").unwrap();
+        assert_eq!(
+            source.describe(),
+            "recipients/danh-sach.xlsx (sheet \"Danh sách\")"
+        );
+        assert_eq!(source.row_word(), "row");
+        let table = source.table(&settings).unwrap();
+        assert_eq!(table.key_source(), KeySource::Column("ID".into()));
+        assert_eq!(
+            table.column_names(),
+            ["ID", "organisation", "Email", "email", "cc", "id"]
+        );
+        let rows = rows(&source, &settings);
+        let first = rows[0].as_ref().unwrap();
+        assert_eq!((first.line, first.key.as_str()), (3, "so-y-te"));
+        assert_eq!(first.organisation, "Sở Y tế", "NFC, as for a CSV cell");
+        assert_eq!(
+            rows[1].as_ref().unwrap_err(),
+            &[
+                "recipients/danh-sach.xlsx: Danh sách!E4: column `Email`: the cell shows the error #N/A \
+               instead of a value; correct it (or the cells its formula uses) in the spreadsheet"
+            ]
+        );
+        assert_eq!(
+            rows[2].as_ref().unwrap_err(),
+            &[
+                "recipients/danh-sach.xlsx: Danh sách!E6: column `Email`: `vanthu@soyte` is not an \
+                 email address: the part after the @ is not a complete domain name",
+                "recipients/danh-sach.xlsx: Danh sách!B6: column `ID`: the key `so-y-te` is already \
+                 used on row 3; every organisation needs its own",
+            ]
+        );
+        assert_eq!(rows.len(), 3, "the blank row 5 carries no one");
+    }
+
+    #[test]
+    fn a_sheet_header_names_its_cells() {
+        let file = workbook(&[
+            (0, 0, "organisation"),
+            (0, 1, "email"),
+            (0, 3, "Email"),
+            (1, 0, "Sở A"),
+            (1, 1, "a@a.example"),
+            (1, 2, "a stray note under no header"),
+            (1, 3, "b@a.example"),
+        ]);
+        let settings = settings(file.path());
+        let source = read(&settings, "d.xlsx").unwrap();
+        let problems: Vec<String> = match source.table(&settings) {
+            Ok(_) => panic!("the header has problems"),
+            Err(problems) => problems.iter().map(ToString::to_string).collect(),
+        };
+        assert_eq!(
+            problems,
+            [
+                "d.xlsx: Danh sách!C1: column C has no name in the header row",
+                "d.xlsx: Danh sách!D1: the header names the same column twice: `email` and `Email` \
+                 (columns B and D; letter case does not count); rename one of them",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_workbook_named_as_csv_is_recognised() {
+        let file = workbook(&[(0, 0, "organisation")]);
+        let csv = tempfile::Builder::new().suffix(".csv").tempfile().unwrap();
+        std::fs::copy(file.path(), csv.path()).unwrap();
+        let problems = read(&settings(csv.path()), "list.csv").err().unwrap();
+        assert!(
+            problems[0].to_string().starts_with(
+                "list.csv: the file is a zip archive, such as an .xlsx or .ods workbook, not CSV text"
+            ),
+            "{}",
+            problems[0]
+        );
     }
 
     proptest::proptest! {

@@ -16,6 +16,7 @@ use super::{Source, archived_sha256, damaged_code};
 use crate::delivery_log::{Body, Counts, Input, Record};
 use crate::ledger::{Ledger, Recipient, State};
 use crate::report::ExitCode;
+use crate::xlsx_export::{self, Cell};
 
 /// One run, as the summary tells it.
 #[derive(Debug, Serialize)]
@@ -429,6 +430,9 @@ pub enum Format {
     Csv,
     /// JSON Lines.
     Json,
+    /// An Excel workbook: text as strings (never formulas), times as UTC date-times. Only to a
+    /// file.
+    Xlsx,
 }
 
 /// The export's columns, in order. They never change with the language of the interface.
@@ -454,10 +458,28 @@ const COLUMNS: [&str; 19] = [
     "read_at",
 ];
 
-/// `letterpost log export [--csv | --json] [-o FILE]`.
+/// The columns of `COLUMNS` that hold a time (RFC 3339 UTC text in the CSV, a date-time in the
+/// workbook, whose header says `(UTC)` since a date-time cell carries no zone).
+const TIME_COLUMNS: [&str; 4] = ["time", "delivered_at", "bounced_at", "read_at"];
+
+/// `letterpost log export [--csv | --json | --xlsx] [-o FILE]`.
 pub fn export(source: &Source, format: Format, output: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (records, broken) = source.read()?;
     let rows = rows(&ledger(&records));
+    if format == Format::Xlsx {
+        let Some(file) = output else {
+            bail!("--xlsx writes a workbook, which needs a file: add -o FILE");
+        };
+        // The workbook's creation time is the last record's, so the same log gives the same bytes.
+        let created = records
+            .last()
+            .and_then(|r| r.time.parse::<jiff::Timestamp>().ok())
+            .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+        let bytes = xlsx_bytes(&rows, created)?;
+        std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+        eprintln!("wrote {} recipients to {}", rows.len(), file.display());
+        return Ok(damaged_code(&broken));
+    }
     let mut out: Box<dyn Write> = match output {
         Some(file) => Box::new(
             std::fs::File::create(file)
@@ -473,6 +495,7 @@ pub fn export(source: &Source, format: Format, output: Option<&Path>) -> anyhow:
             }
         }
         Format::Csv => write_csv(out, &rows)?,
+        Format::Xlsx => unreachable!("written above"),
     }
     if let Some(file) = output {
         eprintln!("wrote {} recipients to {}", rows.len(), file.display());
@@ -513,6 +536,71 @@ fn write_csv(mut out: Box<dyn Write>, rows: &[RecipientRow]) -> anyhow::Result<(
     }
     writer.flush()?;
     Ok(())
+}
+
+/// The export as a workbook: the CSV export's columns and rows, each text a string cell (so
+/// `=HYPERLINK(…)` stays text, with no `'` added), counts as numbers, times as date-times.
+fn xlsx_bytes(rows: &[RecipientRow], created: jiff::Timestamp) -> anyhow::Result<Vec<u8>> {
+    let headers: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| {
+            if TIME_COLUMNS.contains(c) {
+                format!("{c} (UTC)")
+            } else {
+                (*c).to_owned()
+            }
+        })
+        .collect();
+    let headers: Vec<&str> = headers.iter().map(String::as_str).collect();
+    let text = |t: &str| {
+        if t.is_empty() {
+            Cell::Empty
+        } else {
+            Cell::Text(t.to_owned())
+        }
+    };
+    let maybe = |t: &Option<String>| t.as_deref().map_or(Cell::Empty, text);
+    let time = |t: &Option<String>| t.as_deref().map_or(Cell::Empty, time_cell);
+    let cells: Vec<Vec<Cell>> = rows
+        .iter()
+        .map(|r| {
+            vec![
+                text(&r.key),
+                text(&r.organisation),
+                text(&r.to.join("; ")),
+                text(r.state.as_str()),
+                time_cell(&r.time),
+                text(&r.message_id),
+                r.smtp_code.map_or(Cell::Empty, |c| Cell::Integer(c.into())),
+                maybe(&r.smtp_enhanced),
+                maybe(&r.smtp_text),
+                maybe(&r.error),
+                Cell::Integer(r.attempts.into()),
+                text(&r.archive),
+                text(&r.sha256),
+                text(&r.next_action),
+                time(&r.delivered_at),
+                time(&r.bounced_at),
+                maybe(&r.bounce_status),
+                maybe(&r.bounce_diagnostic),
+                time(&r.read_at),
+            ]
+        })
+        .collect();
+    Ok(xlsx_export::export_bytes(&headers, &cells, created)?)
+}
+
+/// A time from the log as a date-time cell; text that is not a time Excel can show stays text.
+fn time_cell(text: &str) -> Cell {
+    match Cell::time(text) {
+        Ok(Cell::Time(t))
+            if (1900..=9999).contains(&jiff::tz::TimeZone::UTC.to_datetime(t).year()) =>
+        {
+            Cell::Time(t)
+        }
+        _ if text.is_empty() => Cell::Empty,
+        _ => Cell::Text(text.to_owned()),
+    }
 }
 
 /// OWASP CSV injection: a cell a spreadsheet would read as a formula gets a leading `'`.

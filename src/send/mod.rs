@@ -51,7 +51,7 @@ pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
         Ok(rows) => {
             say!(
                 "{}: {} recipients; every letter and appendix renders; no problems found",
-                pipeline.csv,
+                pipeline.list,
                 rows.count
             );
             Ok(ExitCode::Success)
@@ -80,13 +80,14 @@ pub fn preview(
         Some(Err(problems)) => return Ok(refuse(&problems, "nothing was written")),
         None => match row {
             Some(row) => bail!(
-                "no recipient in {} has line number or key `{row}`",
-                pipeline.csv
+                "no recipient in {} has {} number or key `{row}`",
+                pipeline.list,
+                pipeline.source.row_word()
             ),
-            None => bail!("{} has no recipients", pipeline.csv),
+            None => bail!("{} has no recipients", pipeline.list),
         },
     };
-    let rendered = match pipeline.templates.render(&recipient, &pipeline.csv) {
+    let rendered = match pipeline.templates.render(&recipient, &pipeline.source) {
         Ok(rendered) => rendered,
         Err(problem) => return Ok(refuse(&[problem], "nothing was written")),
     };
@@ -227,11 +228,11 @@ fn choose(
     destination: &Destination,
 ) -> anyhow::Result<Selection> {
     if let Destination::Campaign = destination {
-        select::same_key_source(&pipeline.csv, &pipeline.key_source, ledger)?;
+        select::same_key_source(&pipeline.list, &pipeline.key_source, ledger)?;
     }
     let selection = select::select(planned, ledger, options, destination)?;
     if let Destination::Campaign = destination {
-        select::no_second_letter(&pipeline.csv, planned, ledger, &selection, options)?;
+        select::no_second_letter(&pipeline.list, planned, ledger, &selection, options)?;
     }
     Ok(selection)
 }

@@ -27,7 +27,8 @@ use crate::recipients::{self, KeySource, Recipient, Table};
 /// columns exist, and every pass over the list reads the same bytes.
 pub(super) struct Pipeline<'c> {
     pub(super) config: &'c Config,
-    pub(super) csv: String,
+    /// The list as a person names it: its file, and for a workbook its sheet.
+    pub(super) list: String,
     pub(super) source: recipients::Source,
     pub(super) templates: Templates,
     pub(super) sender: Sender,
@@ -50,8 +51,7 @@ impl<'c> Pipeline<'c> {
         config: &'c Config,
         started: SystemTime,
     ) -> Result<(Pipeline<'c>, Table), Vec<Problem>> {
-        let csv = config.show(&config.recipients.file);
-        let source = recipients::read(&config.recipients, &csv)?;
+        let source = recipients::read(&config.recipients, &config.show(&config.recipients.file))?;
         let mut table = source.table(&config.recipients)?;
         let show = |p: &Path| config.show(p);
         let templates = merge::load(
@@ -79,7 +79,7 @@ impl<'c> Pipeline<'c> {
         Ok((
             Pipeline {
                 config,
-                csv,
+                list: source.describe(),
                 source,
                 templates,
                 sender,
@@ -124,11 +124,11 @@ impl<'c> Pipeline<'c> {
         redirect: Option<&Redirect>,
         logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
-        let rendered = self.templates.render(recipient, &self.csv)?;
+        let rendered = self.templates.render(recipient, &self.source)?;
         self.build(recipient, &rendered, redirect, logged_id)
     }
 
-    /// `message::build`, its failure a problem on the recipient's line.
+    /// `message::build`, its failure a problem on the recipient's row.
     fn build(
         &self,
         recipient: &Recipient,
@@ -137,8 +137,8 @@ impl<'c> Pipeline<'c> {
         logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
         message::build(&self.sender, recipient, rendered, redirect, logged_id).map_err(|e| {
-            Problem::new(&self.csv, format!("cannot build the message: {e}"))
-                .at_line(recipient.line)
+            self.source
+                .row_problem(recipient.line, format!("cannot build the message: {e}"))
         })
     }
 
@@ -165,7 +165,7 @@ impl<'c> Pipeline<'c> {
         collected
             .into_inner()
             .expect("collected")
-            .into_rows(&self.csv)
+            .into_rows(&self.source)
     }
 
     /// Reads every row, renders every letter and builds its message as the send will, through
@@ -188,7 +188,7 @@ impl<'c> Pipeline<'c> {
                 let recipient = row.recipient;
                 let checked = self
                     .templates
-                    .render(recipient, &self.csv)
+                    .render(recipient, &self.source)
                     .and_then(|rendered| {
                         let headers_only = merge::Rendered {
                             subject: rendered.subject,
@@ -241,7 +241,7 @@ struct Collected {
 
 impl Collected {
     /// The rows in list order, or every problem in line order (an empty list is one).
-    fn into_rows(self, csv: &str) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
+    fn into_rows(self, list: &recipients::Source) -> anyhow::Result<Result<Rows, Vec<Problem>>> {
         let Collected {
             count,
             mut planned,
@@ -254,7 +254,7 @@ impl Collected {
         planned.sort_by_key(|(index, _)| *index);
         problems.sort_by_key(|p| p.line.unwrap_or(0));
         if count == 0 && problems.is_empty() {
-            problems.push(Problem::new(csv, "the list has a header but no recipients"));
+            problems.push(list.problem("the list has a header but no recipients"));
         }
         Ok(if problems.is_empty() {
             Ok(Rows {

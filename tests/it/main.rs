@@ -24,6 +24,8 @@ mod promises;
 mod resilience;
 /// Real sends to an SMTP server on loopback: delivery, the log, the archive, resume.
 mod send;
+/// Recipient lists in workbooks: the same letters as from CSV, problems named by sheet and cell.
+mod sheets;
 /// Snapshots of what people read: check's problems, log summary and verify, --help.
 mod shown;
 /// End to end against Postfix's smtp-sink and its fault flags.

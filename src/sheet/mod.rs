@@ -1,0 +1,1183 @@
+//! A recipient list kept in a workbook: `.xlsx`/`.xlsm`, `.xls` or `.ods` bytes in, one sheet out
+//! as rows of text, each cell shown the way the spreadsheet shows it and located the way the
+//! spreadsheet names it (`Danh sách!C14`).
+//!
+//! It owns: choosing the reader from the file's extension; choosing the sheet (the first visible
+//! worksheet, or one named by the caller, matched as Excel matches sheet names: without regard to
+//! letter case, and here also without regard to Unicode normalisation); turning each cell's value
+//! into text (whole numbers without `.0`, other numbers in their shortest round-trip form, text as
+//! typed, `TRUE`/`FALSE`, dates as `dd/mm/yyyy` and date-times as `dd/mm/yyyy HH:MM` (`:SS` when
+//! the seconds are not zero), in either date system, and a formula's cached value); finding the header (the first row that is not
+//! empty) and trimming empty rows and columns around the data; and the caps (64 KiB per cell,
+//! 1,000,000 rows, 16 Mi cells in the used area).
+//!
+//! An error value in a cell (`#N/A`, `#REF!`, `#DIV/0!`, …) is a problem on that cell, kept with
+//! the row, never an empty string. A file that cannot be read is an error that says which format
+//! was expected, calamine's reason, and what the bytes look like when they are another format.
+//! Damaged files are calamine's to judge, with two defences around it: a panic inside calamine
+//! is caught and reported as damage, and the two sizes calamine 0.38 would allocate for without
+//! checking them (an .xlsx shared-string count, an .xls sheet's dimensions), where an absurd
+//! value aborts the process, are checked first (see "Guards" below).
+//!
+//! It does not: read files (the caller reads each input once and hands over the bytes), apply
+//! number formats other than dates and times (a number formatted `0000` or as a percentage comes
+//! out as the bare number, `274` or `0.05`; only a text cell keeps leading zeros), normalise text
+//! to NFC, check control characters or give columns their roles: the rows it returns go through
+//! the same checks as CSV rows, in `recipients`.
+
+use std::fmt;
+use std::io::{Cursor, Read};
+
+use calamine::{Data, ExcelDateTime, Ods, Range, Reader, SheetType, SheetVisible, Xls, Xlsx};
+use unicode_normalization::UnicodeNormalization;
+
+/// The largest cell, in bytes of UTF-8: the same cap as a CSV cell in `recipients`.
+pub const CELL_CAP: usize = 64 * 1024;
+
+/// The last spreadsheet row that may hold anything: about a million organisations, as for a CSV.
+pub const ROW_CAP: u32 = 1_000_000;
+
+/// The most cells the used area (from the first to the last row and column that hold anything)
+/// may span: as many as the largest .xls sheet, 65,536 rows by 256 columns. Every row is
+/// returned with the sheet's full width, and calamine lays out .xls and .ods sheets as dense
+/// grids (about 90 bytes a cell for .ods), so this bounds memory whatever stray cell sits far
+/// to the right or below; a million rows of 16 columns fit.
+pub const AREA_CAP: u64 = 65_536 * 256;
+
+/// The workbook formats read, chosen by the file's extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Excel 2007 and later: `.xlsx`, and `.xlsm` (the same with macros, which are not run).
+    Xlsx,
+    /// Excel 97-2003: `.xls`.
+    Xls,
+    /// OpenDocument (LibreOffice, and Excel's "OpenDocument Spreadsheet"): `.ods`.
+    Ods,
+}
+
+impl Format {
+    /// The format for a file extension, with or without its dot, in any letter case.
+    pub fn from_extension(extension: &str) -> Option<Format> {
+        let extension = extension.strip_prefix('.').unwrap_or(extension);
+        match extension.to_ascii_lowercase().as_str() {
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
+            "xls" => Some(Format::Xls),
+            "ods" => Some(Format::Ods),
+            _ => None,
+        }
+    }
+
+    fn describe(self) -> &'static str {
+        match self {
+            Format::Xlsx => "an Excel (.xlsx) workbook",
+            Format::Xls => "an Excel 97-2003 (.xls) workbook",
+            Format::Ods => "an OpenDocument (.ods) spreadsheet",
+        }
+    }
+}
+
+/// One sheet of a workbook, from its header row to its last row that is not empty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sheet {
+    /// The sheet's name as the workbook spells it.
+    pub name: String,
+    /// The first row that is not empty. Its cells are the column names, as typed.
+    pub header: Row,
+    /// The rows below the header, in order, up to the last row that is not empty. Blank rows in
+    /// between are kept (`Row::is_blank`) so that row numbers stay those of the spreadsheet.
+    pub rows: Vec<Row>,
+}
+
+#[cfg(test)]
+impl Sheet {
+    /// Every problem on the sheet, header first, in row order.
+    pub fn problems(&self) -> impl Iterator<Item = &CellProblem> {
+        std::iter::once(&self.header)
+            .chain(&self.rows)
+            .flat_map(|row| &row.problems)
+    }
+}
+
+/// One spreadsheet row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    /// The row number the spreadsheet shows (1-based).
+    pub number: u32,
+    /// The 0-based spreadsheet column of `cells[0]`: the first column that holds anything on the
+    /// sheet (empty columns on the left are dropped, as empty rows above the header are).
+    pub first_column: usize,
+    /// The cells as the spreadsheet shows them, one per column from `first_column` to the
+    /// sheet's last column that holds anything; every row of a sheet has the same number. An
+    /// empty cell is `""`; a cell with a problem holds what the spreadsheet shows (`#N/A`), or
+    /// `""` when it is over the size cap.
+    pub cells: Vec<String>,
+    /// The problems of this row's cells, in column order.
+    pub problems: Vec<CellProblem>,
+}
+
+impl Row {
+    /// Whether the row holds nothing but empty cells (or cells of spaces): the caller skips it.
+    pub fn is_blank(&self) -> bool {
+        self.problems.is_empty() && self.cells.iter().all(|c| c.trim().is_empty())
+    }
+
+    /// The spreadsheet reference of `cells[index]`, such as `C14`.
+    #[cfg(test)]
+    pub fn cell_ref(&self, index: usize) -> String {
+        cell_ref(self.first_column + index, self.number)
+    }
+}
+
+/// Something wrong with one cell, located as the spreadsheet names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellProblem {
+    pub sheet: String,
+    /// 0-based column.
+    pub column: usize,
+    /// 1-based row.
+    pub row: u32,
+    pub message: String,
+}
+
+impl CellProblem {
+    /// The cell's reference, such as `C14`.
+    pub fn reference(&self) -> String {
+        cell_ref(self.column, self.row)
+    }
+}
+
+impl fmt::Display for CellProblem {
+    /// `Danh sách!C14: message`: the sheet name is written as the clerk sees it on its tab, not
+    /// quoted as in a formula.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}!{}: {}", self.sheet, self.reference(), self.message)
+    }
+}
+
+/// Why a workbook gave no sheet to read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SheetError {
+    /// The extension is not one of the formats read.
+    UnknownExtension(String),
+    /// The bytes are not a workbook of the expected format (corrupt, truncated, encrypted or of
+    /// another kind). `reason` is calamine's; `looks_like` says what the bytes seem to be when
+    /// that is not the expected format.
+    NotAWorkbook {
+        format: Format,
+        reason: String,
+        looks_like: Option<&'static str>,
+    },
+    /// No sheet has the name asked for. `found` lists the workbook's sheets, in order.
+    NoSuchSheet { wanted: String, found: Vec<String> },
+    /// The workbook has no visible worksheet to take as the first one.
+    NoWorksheet { found: Vec<String> },
+    /// Every cell of the sheet is empty.
+    Empty { sheet: String },
+    /// Something is written below row `ROW_CAP`.
+    TooManyRows { sheet: String, row: u64 },
+    /// The used area spans more than `AREA_CAP` cells (`cells` is its size, or a lower bound).
+    TooManyCells { sheet: String, cells: u64 },
+}
+
+impl fmt::Display for SheetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SheetError::UnknownExtension(ext) => write!(
+                f,
+                "`{ext}` is not a workbook extension that can be read; use .xlsx, .xlsm, .xls, .ods or .csv"
+            ),
+            SheetError::NotAWorkbook {
+                format,
+                reason,
+                looks_like,
+            } => {
+                write!(
+                    f,
+                    "the file is not a readable workbook: it should be {} ({reason})",
+                    format.describe()
+                )?;
+                if let Some(kind) = looks_like {
+                    write!(f, "; its content looks like {kind}")?;
+                }
+                Ok(())
+            }
+            SheetError::NoSuchSheet { wanted, found } => write!(
+                f,
+                "the workbook has no sheet named \"{wanted}\"; its sheets are {}",
+                quoted_list(found)
+            ),
+            SheetError::NoWorksheet { found } => write!(
+                f,
+                "the workbook has no visible worksheet to read (its sheets are {}); name the sheet to read",
+                quoted_list(found)
+            ),
+            SheetError::Empty { sheet } => write!(
+                f,
+                "the sheet \"{sheet}\" is empty: it needs a header row and at least one row"
+            ),
+            SheetError::TooManyRows { sheet, row } => write!(
+                f,
+                "the sheet \"{sheet}\" has something in row {row}; a recipient list may use at most \
+                 {ROW_CAP} rows (delete what is below the list)"
+            ),
+            SheetError::TooManyCells { sheet, cells } => write!(
+                f,
+                "the sheet \"{sheet}\" spans {cells} cells or more from its header to its last row and \
+                 column; at most {AREA_CAP} are read (delete stray cells far to the right or below)"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SheetError {}
+
+fn quoted_list(names: &[String]) -> String {
+    if names.is_empty() {
+        return "none".into();
+    }
+    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+    quoted.join(", ")
+}
+
+/// The spreadsheet reference of a cell: `cell_ref(0, 1)` is `A1`, `cell_ref(26, 14)` is `AA14`.
+pub fn cell_ref(column: usize, row: u32) -> String {
+    let mut reference = column_letters(column);
+    reference.push_str(&row.to_string());
+    reference
+}
+
+/// The letters of a 0-based column: `A`, …, `Z`, `AA`. Columns are numbered as Excel does
+/// (bijective base 26: Z is followed by AA).
+pub fn column_letters(column: usize) -> String {
+    let mut letters = Vec::new();
+    let mut n = column + 1;
+    while n > 0 {
+        let digit = (n - 1) % 26;
+        letters.push(b'A' + digit as u8);
+        n = (n - 1) / 26;
+    }
+    letters.reverse();
+    String::from_utf8(letters).expect("ASCII letters")
+}
+
+/// Reads one sheet of a workbook held in memory. `extension` is the file's (`xlsx`, `.ODS`, …);
+/// `sheet` names the sheet to read, or `None` for the first visible worksheet.
+pub fn read_sheet(bytes: &[u8], extension: &str, sheet: Option<&str>) -> Result<Sheet, SheetError> {
+    let format = Format::from_extension(extension)
+        .ok_or_else(|| SheetError::UnknownExtension(extension.to_owned()))?;
+    guard(format, bytes)?;
+    // calamine indexes into the file's structures without checking every bound, so a damaged
+    // file can make it panic (the fuzz test finds such .xls files). A panic there means "not a
+    // readable workbook", like any other damage, rather than the end of letterpost.
+    READING.with(|reading| reading.set(true));
+    let read = std::panic::catch_unwind(|| match format {
+        Format::Xlsx => read_xlsx(bytes, sheet),
+        Format::Xls => read_xls(bytes, sheet),
+        Format::Ods => read_ods(bytes, sheet),
+    });
+    READING.with(|reading| reading.set(false));
+    match read {
+        Ok(collector) => collector?.finish(),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(not_readable(format, bytes)(format!(
+                "the reader stopped on damaged data: {what}"
+            )))
+        }
+    }
+}
+
+thread_local! {
+    /// Set while calamine reads a workbook on this thread, where a panic is caught and reported
+    /// as damage.
+    static READING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Wraps the process's panic hook so that a panic inside calamine, which `read_sheet` catches
+/// and reports as a damaged file, does not also print Rust's panic message (and a backtrace)
+/// above that report. Any other panic, on any thread, is printed as before. Called once by
+/// `main`.
+pub fn quiet_caught_panics() {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !READING.with(std::cell::Cell::get) {
+            hook(info);
+        }
+    }));
+}
+
+fn not_readable<E: fmt::Display>(format: Format, bytes: &[u8]) -> impl FnOnce(E) -> SheetError {
+    move |e| SheetError::NotAWorkbook {
+        format,
+        reason: e.to_string(),
+        looks_like: looks_like(bytes, format),
+    }
+}
+
+/// What the bytes seem to be, when that is not `expected`: the commonest mistakes are a file
+/// renamed to another extension and a workbook saved with a password (an encrypted `.xlsx` is an
+/// OLE2 file, like an `.xls`).
+fn looks_like(bytes: &[u8], expected: Format) -> Option<&'static str> {
+    const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    let (kind, format) = if bytes.starts_with(b"PK\x03\x04") {
+        // An OpenDocument file starts with its uncompressed `mimetype` entry.
+        let head = &bytes[..bytes.len().min(100)];
+        if head
+            .windows(46)
+            .any(|w| w == b"application/vnd.oasis.opendocument.spreadsheet")
+        {
+            ("an OpenDocument (.ods) spreadsheet", Some(Format::Ods))
+        } else {
+            (
+                "a zip archive, such as an .xlsx workbook",
+                Some(Format::Xlsx),
+            )
+        }
+    } else if bytes.starts_with(OLE2) {
+        (
+            "an Excel 97-2003 (.xls) workbook, or a workbook protected with a password (save it without one)",
+            Some(Format::Xls),
+        )
+    } else if let Ok(text) = std::str::from_utf8(&bytes[..bytes.len().min(4096)]) {
+        if text
+            .trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('<')
+        {
+            (
+                "an HTML or XML page (some systems export these under an .xls name; open it in \
+                 Excel and save it as .xlsx)",
+                None,
+            )
+        } else {
+            ("plain text, such as a CSV file", None)
+        }
+    } else {
+        return None;
+    };
+    (format != Some(expected)).then_some(kind)
+}
+
+/// The sheet to read: the one named (exactly, or else without regard to letter case and Unicode
+/// normalisation, as a name typed in campaign.toml may differ from the tab's), or the first
+/// visible worksheet (a hidden sheet is not what the clerk sees first).
+fn choose(sheets: &[calamine::Sheet], wanted: Option<&str>) -> Result<String, SheetError> {
+    let names = || sheets.iter().map(|s| s.name.clone()).collect::<Vec<_>>();
+    let Some(wanted) = wanted else {
+        return sheets
+            .iter()
+            .find(|s| s.typ == SheetType::WorkSheet && s.visible == SheetVisible::Visible)
+            .map(|s| s.name.clone())
+            .ok_or_else(|| SheetError::NoWorksheet { found: names() });
+    };
+    let key = |name: &str| name.trim().nfc().collect::<String>().to_lowercase();
+    sheets
+        .iter()
+        .find(|s| s.name == wanted)
+        .or_else(|| sheets.iter().find(|s| key(&s.name) == key(wanted)))
+        .map(|s| s.name.clone())
+        .ok_or_else(|| SheetError::NoSuchSheet {
+            wanted: wanted.to_owned(),
+            found: names(),
+        })
+}
+
+/// `.xlsx` cells are streamed one by one rather than read as a calamine `Range`: a `Range` is
+/// dense, so two cells at A1 and XFD1048576 would ask for 17 billion cells. Streaming lets the
+/// caps stop a hostile or damaged sheet before it fills memory.
+fn read_xlsx(bytes: &[u8], wanted: Option<&str>) -> Result<Collector, SheetError> {
+    let failed = || not_readable(Format::Xlsx, bytes);
+    let mut book = Xlsx::new(Cursor::new(bytes)).map_err(failed())?;
+    let name = choose(book.sheets_metadata(), wanted)?;
+    let mut collector = Collector::new(name.clone());
+    let mut cells = book.worksheet_cells_reader(&name).map_err(failed())?;
+    while let Some(cell) = cells.next_cell().map_err(failed())? {
+        let (row, column) = cell.get_position();
+        let value = Data::from(cell.get_value().clone());
+        collector.push(row, column, shown(&value))?;
+    }
+    Ok(collector)
+}
+
+/// `.xls` is read whole: calamine reads every sheet of the workbook when it opens it, as dense
+/// grids whose sizes `guard_xls_sizes` has checked.
+fn read_xls(bytes: &[u8], wanted: Option<&str>) -> Result<Collector, SheetError> {
+    let failed = || not_readable(Format::Xls, bytes);
+    let mut book = Xls::new(Cursor::new(bytes)).map_err(failed())?;
+    let name = choose(book.sheets_metadata(), wanted)?;
+    let range = book.worksheet_range(&name).map_err(failed())?;
+    let mut collector = Collector::new(name);
+    for (row, column, value) in absolute_cells(&range) {
+        collector.push(row, column, shown(value))?;
+    }
+    Ok(collector)
+}
+
+/// `.ods` is read whole, like `.xls` (`guard_ods_extent` has checked the sheets' spans).
+/// LibreOffice stores an error result as the text of the error, so a formula cell whose text is
+/// an error code is taken for the error it is.
+fn read_ods(bytes: &[u8], wanted: Option<&str>) -> Result<Collector, SheetError> {
+    let failed = || not_readable(Format::Ods, bytes);
+    let mut book = Ods::new(Cursor::new(bytes)).map_err(failed())?;
+    let name = choose(book.sheets_metadata(), wanted)?;
+    let range = book.worksheet_range(&name).map_err(failed())?;
+    let formulas = book.worksheet_formula(&name).map_err(failed())?;
+    let mut collector = Collector::new(name);
+    for (row, column, value) in absolute_cells(&range) {
+        let mut value = shown(value);
+        if let Some(Shown::Text(text)) = &value
+            && is_error_text(text)
+            && formulas
+                .get_value((row, column))
+                .is_some_and(|f| !f.is_empty())
+        {
+            value = Some(Shown::Error(text.clone()));
+        }
+        collector.push(row, column, value)?;
+    }
+    Ok(collector)
+}
+
+// Guards. calamine 0.38 sizes allocations from numbers in the file that it does not check
+// against the file: the `uniqueCount` of an .xlsx shared-string table (calamine#684), the
+// DIMENSIONS record of each .xls sheet, and the span of the cells of every .xls and .ods sheet
+// (it lays out each sheet as a dense grid when it opens the file, so two cells far apart, or one
+// cell repeated 16,384 times in each of 6,000 rows of a 1 KiB .ods, cost gigabytes). An absurd
+// number makes an allocation fail, which aborts the process: no panic to catch, no error to
+// report; a merely huge one takes minutes. These guards read those numbers first, the way
+// calamine will, and refuse the file when they are beyond what the format can hold or what is
+// read. Everything else is left to calamine.
+
+/// At most this many distinct strings are accepted in an .xlsx shared-string table: as many as
+/// the cells of the largest sheet read.
+const SHARED_STRINGS_CAP: u128 = AREA_CAP as u128;
+
+/// The most cells an .xls sheet can have: 65,536 rows by 256 columns (the same as `AREA_CAP`).
+const XLS_CELLS_CAP: i64 = 65_536 * 256;
+
+fn guard(format: Format, bytes: &[u8]) -> Result<(), SheetError> {
+    let damaged = not_readable(format, bytes);
+    match format {
+        Format::Xlsx => guard_shared_strings(bytes).map_err(damaged),
+        Format::Xls => guard_xls_sizes(bytes).map_err(damaged),
+        Format::Ods => guard_ods_extent(bytes),
+    }
+}
+
+/// Reads the start of every shared-string part (calamine finds its own by the workbook's
+/// folder; every `…sharedStrings.xml` is checked) and its `uniqueCount`.
+fn guard_shared_strings(bytes: &[u8]) -> Result<(), String> {
+    const HEAD: u64 = 1024 * 1024;
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(()); // Not a zip archive: calamine says so.
+    };
+    let parts: Vec<String> = archive
+        .file_names()
+        .filter_map(Result::ok)
+        .filter(|n| n.to_ascii_lowercase().ends_with("sharedstrings.xml"))
+        .map(|n| n.into_owned())
+        .collect();
+    for part in parts {
+        let Ok(entry) = archive.by_name(&part) else {
+            continue;
+        };
+        let mut head = Vec::new();
+        // A read error here is calamine's to report; what was read is checked.
+        let _ = entry.take(HEAD).read_to_end(&mut head);
+        let Some(tag) = start_tag(&head, b"sst") else {
+            if head.len() as u64 >= HEAD {
+                return Err(format!("{part} does not start with its string table"));
+            }
+            continue;
+        };
+        if let Some(count) = attribute(tag, b"uniqueCount")
+            && count
+                .parse::<u128>()
+                .map_or(count.bytes().all(|b| b.is_ascii_digit()), |n| {
+                    n > SHARED_STRINGS_CAP
+                })
+        {
+            return Err(format!(
+                "{part} declares {count} distinct strings, more than the {SHARED_STRINGS_CAP} read"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The first start tag with this local name (`<sst …>` or `<x:sst …>`), up to its `>`.
+fn start_tag<'a>(xml: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(at) = xml[from..].iter().position(|&b| b == b'<') {
+        let start = from + at + 1;
+        let end = xml[start..].iter().position(|&b| b == b'>')? + start;
+        let tag = &xml[start..end];
+        let qname = tag.split(|b| b.is_ascii_whitespace()).next().unwrap_or(&[]);
+        let local = qname.rsplit(|&b| b == b':').next().unwrap_or(&[]);
+        if local == name {
+            return Some(tag);
+        }
+        from = end;
+    }
+    None
+}
+
+/// The value of `name="…"` (or `'…'`) in a start tag, as text.
+fn attribute(tag: &[u8], name: &[u8]) -> Option<String> {
+    let at = tag.windows(name.len()).position(|w| w == name)?;
+    let rest = &tag[at + name.len()..];
+    let rest = rest
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let quote = *rest.first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let value = &rest[1..];
+    let end = value.iter().position(|&b| b == quote)?;
+    Some(String::from_utf8_lossy(&value[..end]).into_owned())
+}
+
+/// Walks the .xls workbook stream as calamine will (BoundSheet records up to the first EOF,
+/// then each sheet from its offset) and checks each sheet's size. The compound file is opened
+/// with the `cfb` crate, which refuses a damaged sector chain instead of following it.
+fn guard_xls_sizes(bytes: &[u8]) -> Result<(), String> {
+    let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
+        .map_err(|e| format!("its compound-file structure is damaged: {e}"))?;
+    let Ok(stream) = file
+        .open_stream("/Workbook")
+        .or_else(|_| file.open_stream("/Book"))
+    else {
+        return Ok(()); // No workbook stream: calamine says so.
+    };
+    let mut workbook = Vec::new();
+    stream
+        .take(bytes.len() as u64)
+        .read_to_end(&mut workbook)
+        .map_err(|e| format!("its workbook stream cannot be read: {e}"))?;
+    let mut sheets = Vec::new();
+    for (typ, data) in BiffRecords(&workbook) {
+        match typ {
+            0x0085 if data.len() >= 4 => sheets.push(read_u32(data) as usize),
+            0x000A => break,
+            _ => {}
+        }
+    }
+    for offset in sheets {
+        if let Some(sheet) = workbook.get(offset..) {
+            xls_sheet(sheet)?; // An offset past the end: calamine panics, and that is caught.
+        }
+    }
+    Ok(())
+}
+
+/// One .xls sheet, read as calamine reads it (nested substreams such as embedded charts are
+/// skipped, the sheet ends at its EOF): its DIMENSIONS records and the box around its cells,
+/// which calamine will allocate as a grid.
+fn xls_sheet(sheet: &[u8]) -> Result<(), String> {
+    let (mut seen_bof, mut depth) = (false, 0usize);
+    let mut cells: Option<(u16, u16, u16, u16)> = None; // top, bottom, left, right
+    let mut cover = |row: u16, first: u16, last: u16| {
+        let (t, b, l, r) = cells.get_or_insert((row, row, first, last));
+        (*t, *b, *l, *r) = (
+            (*t).min(row),
+            (*b).max(row),
+            (*l).min(first),
+            (*r).max(last),
+        );
+    };
+    for (typ, data) in BiffRecords(sheet) {
+        if depth > 0 {
+            match typ {
+                0x0809 => depth += 1,
+                0x000A => depth -= 1,
+                _ => {}
+            }
+            continue;
+        }
+        let u16_at = |i: usize| data.get(i..i + 2).map(|b| u16::from_le_bytes([b[0], b[1]]));
+        match typ {
+            0x0809 if seen_bof => depth += 1,
+            0x0809 => seen_bof = true,
+            0x000A => break,
+            0x0200 => xls_dimensions(data)?,
+            // Number, Label, RString, BoolErr, Rk, LabelSst, Formula: row, then column.
+            0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x027E | 0x00FD | 0x0006 => {
+                if let (Some(row), Some(col)) = (u16_at(0), u16_at(2)) {
+                    cover(row, col, col);
+                }
+            }
+            // MulRk: row, first column, 6 bytes per cell, last column.
+            0x00BD if data.len() >= 12 => {
+                if let (Some(row), Some(first)) = (u16_at(0), u16_at(2)) {
+                    let count = ((data.len() - 6) / 6) as u16;
+                    cover(row, first, first.saturating_add(count - 1));
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some((top, bottom, left, right)) = cells {
+        let area = (i64::from(bottom - top) + 1) * (i64::from(right - left) + 1);
+        if area > XLS_CELLS_CAP {
+            return Err(format!(
+                "a sheet has cells from {} to {}, more than an .xls sheet holds",
+                cell_ref(left.into(), u32::from(top) + 1),
+                cell_ref(right.into(), u32::from(bottom) + 1)
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The number of cells calamine reserves for a DIMENSIONS record, as calamine computes it
+/// (including its repair of a first column over 255), refused when it is not a real size.
+fn xls_dimensions(data: &[u8]) -> Result<(), String> {
+    let u16_at = |i: usize| i64::from(u16::from_le_bytes([data[i], data[i + 1]]));
+    let (first_row, end_row, mut first_col, end_col) = match data.len() {
+        10 => (u16_at(0), u16_at(2), u16_at(4), u16_at(6)),
+        14 | 16 => (
+            i64::from(read_u32(data)),
+            i64::from(read_u32(&data[4..])),
+            u16_at(8),
+            u16_at(10),
+        ),
+        _ => return Ok(()),
+    };
+    if first_col > 0xFF || end_col < first_col {
+        first_col = 0;
+    }
+    if end_row < 1 || end_col < 1 {
+        return Ok(());
+    }
+    let (rows, cols) = (end_row - first_row, end_col - first_col);
+    if rows < 1 || cols < 1 || rows * cols > XLS_CELLS_CAP {
+        return Err(format!(
+            "a sheet declares {rows} rows by {cols} columns, which no .xls sheet holds"
+        ));
+    }
+    Ok(())
+}
+
+fn read_u32(data: &[u8]) -> u32 {
+    u32::from_le_bytes([data[0], data[1], data[2], data[3]])
+}
+
+/// BIFF records (type, data) as calamine's reader splits them: a CONTINUE record (0x003C) is
+/// part of the record before it. Stops at the first record that runs past the end.
+struct BiffRecords<'a>(&'a [u8]);
+
+impl<'a> Iterator for BiffRecords<'a> {
+    type Item = (u16, &'a [u8]);
+
+    fn next(&mut self) -> Option<(u16, &'a [u8])> {
+        let header = |s: &[u8]| -> Option<(u16, usize)> {
+            let h = s.get(..4)?;
+            Some((
+                u16::from_le_bytes([h[0], h[1]]),
+                usize::from(u16::from_le_bytes([h[2], h[3]])),
+            ))
+        };
+        let (typ, len) = header(self.0)?;
+        let data = self.0.get(4..4 + len)?;
+        self.0 = &self.0[4 + len..];
+        while let Some((0x003C, len)) = header(self.0) {
+            self.0 = self.0.get(4 + len..)?;
+        }
+        Some((typ, data))
+    }
+}
+
+/// Reads an .ods `content.xml` as calamine will (rows and cells with their repeat counts, capped
+/// as calamine caps them) and refuses a sheet whose non-empty cells span more than `AREA_CAP`.
+/// A cell counts as non-empty when it has a value, a value type or a formula: at least every
+/// cell calamine keeps.
+fn guard_ods_extent(bytes: &[u8]) -> Result<(), SheetError> {
+    use quick_xml::events::Event;
+    let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
+        return Ok(()); // Not a zip archive: calamine says so.
+    };
+    let Ok(content) = archive.by_name("content.xml") else {
+        return Ok(());
+    };
+    let mut xml = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
+    let (mut buf, mut table, mut row) = (Vec::new(), OdsExtent::default(), OdsRow::default());
+    loop {
+        let (element, closed) = match xml.read_event_into(&mut buf) {
+            Ok(Event::Start(e)) => (e, false),
+            Ok(Event::Empty(e)) => (e, true),
+            Ok(Event::End(e)) if e.name().as_ref() == "table:table-row" => {
+                table.end_row(&row)?;
+                buf.clear();
+                continue;
+            }
+            Ok(Event::Eof) | Err(_) => return Ok(()), // An XML error is calamine's to report.
+            Ok(_) => {
+                buf.clear();
+                continue;
+            }
+        };
+        let attr = |name: &str| {
+            let a = element
+                .attributes()
+                .flatten()
+                .find(|a| a.key.as_ref() == name)?;
+            let value = a.normalized_value(quick_xml::XmlVersion::Implicit1_0);
+            Some(value.map_or_else(|_| a.value.to_string(), |v| v.into_owned()))
+        };
+        let repeats = |name: &str| attr(name).and_then(|v| v.parse::<u64>().ok()).unwrap_or(1);
+        match element.name().as_ref() {
+            "table:table" => table = OdsExtent::new(attr("table:name").unwrap_or_default()),
+            "table:table-row" => {
+                row = OdsRow::new(repeats("table:number-rows-repeated"));
+                if closed {
+                    table.end_row(&row)?;
+                }
+            }
+            "table:table-cell" | "table:covered-table-cell" => {
+                let filled = [
+                    "office:value-type",
+                    "office:value",
+                    "office:string-value",
+                    "office:date-value",
+                    "office:time-value",
+                    "office:boolean-value",
+                    "table:formula",
+                ]
+                .iter()
+                .any(|name| attr(name).is_some());
+                row.cells(repeats("table:number-columns-repeated"), filled);
+            }
+            _ => {}
+        }
+        buf.clear();
+    }
+}
+
+/// calamine's caps on an .ods sheet: rows and columns past these are not read.
+const ODS_MAX_ROWS: u64 = 1_048_576;
+const ODS_MAX_COLUMNS: u64 = 16_384;
+
+/// One `<table:table-row>` as the guard reads it.
+#[derive(Default)]
+struct OdsRow {
+    repeats: u64,
+    columns: u64,
+    /// First and last non-empty column.
+    filled: Option<(u64, u64)>,
+}
+
+impl OdsRow {
+    fn new(repeats: u64) -> OdsRow {
+        OdsRow {
+            repeats,
+            ..OdsRow::default()
+        }
+    }
+
+    fn cells(&mut self, repeats: u64, filled: bool) {
+        let repeats = repeats.min(ODS_MAX_COLUMNS.saturating_sub(self.columns));
+        if filled && repeats > 0 {
+            let last = self.columns + repeats - 1;
+            let (first, _) = self.filled.unwrap_or((self.columns, last));
+            self.filled = Some((first, last));
+        }
+        self.columns += repeats;
+    }
+}
+
+/// The rows read so far of one `<table:table>`, and the box around its non-empty cells.
+#[derive(Default)]
+struct OdsExtent {
+    name: String,
+    rows: u64,
+    /// top, bottom, left, right
+    filled: Option<(u64, u64, u64, u64)>,
+}
+
+impl OdsExtent {
+    fn new(name: String) -> OdsExtent {
+        OdsExtent {
+            name,
+            ..OdsExtent::default()
+        }
+    }
+
+    fn end_row(&mut self, row: &OdsRow) -> Result<(), SheetError> {
+        let repeats = row.repeats.min(ODS_MAX_ROWS.saturating_sub(self.rows));
+        if let (Some((first, last)), true) = (row.filled, repeats > 0) {
+            let bottom = self.rows + repeats - 1;
+            let (top, left, right) = match self.filled {
+                Some((top, _, left, right)) => (top, left.min(first), right.max(last)),
+                None => (self.rows, first, last),
+            };
+            self.filled = Some((top, bottom, left, right));
+            let area = (bottom - top + 1) * (right - left + 1);
+            if area > AREA_CAP {
+                return Err(SheetError::TooManyCells {
+                    sheet: self.name.clone(),
+                    cells: area,
+                });
+            }
+        }
+        self.rows += repeats;
+        Ok(())
+    }
+}
+
+/// The non-empty cells of a range with their positions on the sheet (a range starts at its first
+/// used cell, not at A1).
+fn absolute_cells(range: &Range<Data>) -> impl Iterator<Item = (u32, u32, &Data)> {
+    let (top, left) = range.start().unwrap_or((0, 0));
+    range.used_cells().map(move |(row, column, value)| {
+        // Positions within a range fit in u32: they come from u32 sheet positions.
+        (top + row as u32, left + column as u32, value)
+    })
+}
+
+/// Error texts as Excel and LibreOffice show them (LibreOffice also shows `Err:502` and the like).
+fn is_error_text(text: &str) -> bool {
+    matches!(
+        text,
+        "#N/A" | "#DIV/0!" | "#NAME?" | "#NULL!" | "#NUM!" | "#REF!" | "#VALUE!" | "#DATA!"
+    ) || text
+        .strip_prefix("Err:")
+        .is_some_and(|code| !code.is_empty() && code.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// A cell's value as the spreadsheet shows it.
+enum Shown {
+    Text(String),
+    /// An error value, such as `#N/A`.
+    Error(String),
+}
+
+/// `None` for an empty cell.
+fn shown(value: &Data) -> Option<Shown> {
+    let text = match value {
+        Data::Empty => return None,
+        Data::Error(e) => return Some(Shown::Error(e.to_string())),
+        Data::String(s) => s.clone(),
+        Data::Int(i) => i.to_string(),
+        Data::Float(f) => number(*f),
+        Data::Bool(b) => if *b { "TRUE" } else { "FALSE" }.to_owned(),
+        Data::DateTime(d) => excel_datetime(d),
+        Data::DateTimeIso(s) => iso_datetime(s),
+        Data::DurationIso(s) => iso_duration(s),
+    };
+    Some(Shown::Text(text))
+}
+
+/// A number in General format: `42`, not `42.0`; otherwise the shortest text that reads back as
+/// the same number (`0.3`, `2.5`), which is what Rust's `{}` writes. `-0` is shown as `0`.
+fn number(value: f64) -> String {
+    if value == 0.0 {
+        return "0".into();
+    }
+    format!("{value}")
+}
+
+/// A date-formatted number: `dd/mm/yyyy`, with ` HH:MM` when it has a time of day (and `:SS`
+/// when the seconds are not zero, so that nothing typed is lost); a time alone (a number below
+/// one day) as `HH:MM`; a duration (`[h]:mm` formats) as hours and minutes. calamine's
+/// conversion takes the 1900 or 1904 date system of the workbook into account, and rounds to
+/// the millisecond, so 14:30 stored as 0.604166… is 14:30.
+fn excel_datetime(value: &ExcelDateTime) -> String {
+    if value.is_duration() {
+        return duration(value.as_f64() * 86_400.0);
+    }
+    let (year, month, day, hour, minute, second, _milli) = value.to_ymd_hms_milli();
+    let has_time = (hour, minute, second) != (0, 0, 0);
+    let time = clock(u64::from(hour), minute, second);
+    if (0.0..1.0).contains(&value.as_f64()) && has_time {
+        return time;
+    }
+    let date = format!("{day:02}/{month:02}/{year:04}");
+    if has_time {
+        format!("{date} {time}")
+    } else {
+        date
+    }
+}
+
+fn clock(hours: u64, minutes: u8, seconds: u8) -> String {
+    if seconds == 0 {
+        format!("{hours:02}:{minutes:02}")
+    } else {
+        format!("{hours:02}:{minutes:02}:{seconds:02}")
+    }
+}
+
+/// A length of time as `H:MM` (or `H:MM:SS`), hours not wrapping at 24, as `[h]:mm` shows it.
+fn duration(seconds: f64) -> String {
+    let sign = if seconds < 0.0 { "-" } else { "" };
+    // `as` saturates: an absurd duration cannot overflow.
+    let total = seconds.abs().round() as u64;
+    let (hours, rest) = (total / 3600, total % 3600);
+    format!(
+        "{sign}{}",
+        clock(hours, (rest / 60) as u8, (rest % 60) as u8)
+    )
+}
+
+/// An OpenDocument date or date-time (`2004-01-15`, `2022-03-07T14:30:00`), shown as an Excel
+/// date-formatted number is. Text that is not such a date is shown as it is.
+fn iso_datetime(text: &str) -> String {
+    if let Ok(date) = text.parse::<jiff::civil::Date>()
+        && !text.contains('T')
+    {
+        return format!("{:02}/{:02}/{:04}", date.day(), date.month(), date.year());
+    }
+    match text.parse::<jiff::civil::DateTime>() {
+        Ok(dt) => {
+            let date = format!("{:02}/{:02}/{:04}", dt.day(), dt.month(), dt.year());
+            if dt.time() == jiff::civil::Time::midnight() {
+                date
+            } else {
+                let time = clock(dt.hour() as u64, dt.minute() as u8, dt.second() as u8);
+                format!("{date} {time}")
+            }
+        }
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// An OpenDocument time (`PT10H30M00S`: LibreOffice stores a time of day as a duration), shown
+/// as `10:30`. Text that is not such a duration is shown as it is.
+fn iso_duration(text: &str) -> String {
+    let Ok(span) = text.parse::<jiff::Span>() else {
+        return text.to_owned();
+    };
+    let total = jiff::SpanTotal::from(jiff::Unit::Second).days_are_24_hours();
+    match span.total(total) {
+        Ok(seconds) => duration(seconds),
+        Err(_) => text.to_owned(),
+    }
+}
+
+/// Gathers a sheet's non-empty cells as they are read, enforcing the caps on the way, then lays
+/// them out as rows.
+struct Collector {
+    sheet: String,
+    /// (row, column, text, problem), 0-based positions, in the order read.
+    cells: Vec<(u32, u32, String, Option<String>)>,
+}
+
+impl Collector {
+    fn new(sheet: String) -> Collector {
+        Collector {
+            sheet,
+            cells: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, row: u32, column: u32, value: Option<Shown>) -> Result<(), SheetError> {
+        let (text, problem) = match value {
+            None => return Ok(()),
+            Some(Shown::Text(text)) if text.trim().is_empty() => return Ok(()),
+            Some(Shown::Text(text)) if text.len() > CELL_CAP => (
+                String::new(),
+                Some(format!(
+                    "this cell holds {} KiB of text; a cell may hold at most {} KiB",
+                    text.len().div_ceil(1024),
+                    CELL_CAP / 1024
+                )),
+            ),
+            Some(Shown::Text(text)) => (text, None),
+            Some(Shown::Error(error)) => {
+                let message = format!(
+                    "the cell shows the error {error} instead of a value; correct it (or the cells its \
+                     formula uses) in the spreadsheet"
+                );
+                (error, Some(message))
+            }
+        };
+        if row >= ROW_CAP {
+            return Err(SheetError::TooManyRows {
+                sheet: self.sheet.clone(),
+                row: u64::from(row) + 1,
+            });
+        }
+        if self.cells.len() as u64 >= AREA_CAP {
+            return Err(SheetError::TooManyCells {
+                sheet: self.sheet.clone(),
+                cells: AREA_CAP + 1,
+            });
+        }
+        self.cells.push((row, column, text, problem));
+        Ok(())
+    }
+
+    fn finish(mut self) -> Result<Sheet, SheetError> {
+        self.cells.sort_by_key(|&(row, column, ..)| (row, column));
+        let (Some(first), Some(last)) = (self.cells.first(), self.cells.last()) else {
+            return Err(SheetError::Empty { sheet: self.sheet });
+        };
+        let (top, bottom) = (first.0, last.0);
+        let left = self.cells.iter().map(|c| c.1).min().unwrap_or(0);
+        let right = self.cells.iter().map(|c| c.1).max().unwrap_or(0);
+        let width = (right - left + 1) as usize;
+        let area = u64::from(bottom - top + 1) * width as u64;
+        if area > AREA_CAP {
+            return Err(SheetError::TooManyCells {
+                sheet: self.sheet,
+                cells: area,
+            });
+        }
+        let mut rows: Vec<Row> = (top..=bottom)
+            .map(|row| Row {
+                number: row + 1,
+                first_column: left as usize,
+                cells: vec![String::new(); width],
+                problems: Vec::new(),
+            })
+            .collect();
+        for (row, column, text, problem) in self.cells {
+            let target = &mut rows[(row - top) as usize];
+            if let Some(message) = problem {
+                target.problems.push(CellProblem {
+                    sheet: self.sheet.clone(),
+                    column: column as usize,
+                    row: row + 1,
+                    message,
+                });
+            }
+            target.cells[(column - left) as usize] = text;
+        }
+        let mut rows = rows.into_iter();
+        let header = rows.next().expect("the first row holds the first cell");
+        Ok(Sheet {
+            name: self.sheet,
+            header,
+            rows: rows.collect(),
+        })
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use calamine::ExcelDateTimeType;
+
+    #[test]
+    fn cell_refs_count_columns_like_excel() {
+        assert_eq!(cell_ref(0, 1), "A1");
+        assert_eq!(cell_ref(2, 14), "C14");
+        assert_eq!(cell_ref(25, 1), "Z1");
+        assert_eq!(cell_ref(26, 1), "AA1");
+        assert_eq!(cell_ref(27, 2), "AB2");
+        assert_eq!(cell_ref(51, 3), "AZ3");
+        assert_eq!(cell_ref(52, 3), "BA3");
+        assert_eq!(cell_ref(701, 9), "ZZ9");
+        assert_eq!(cell_ref(702, 9), "AAA9");
+        assert_eq!(cell_ref(16_383, 1_048_576), "XFD1048576");
+    }
+
+    #[test]
+    fn numbers_show_as_in_general_format() {
+        assert_eq!(number(42.0), "42");
+        assert_eq!(number(0.3), "0.3");
+        assert_eq!(number(2.5), "2.5");
+        assert_eq!(number(-0.0), "0");
+        assert_eq!(number(-0.125), "-0.125");
+        assert_eq!(number(1_234_567_890_123.0), "1234567890123");
+        assert_eq!(number(0.1 + 0.2), "0.30000000000000004"); // a computed value, shown exactly
+    }
+
+    fn excel(value: f64, is_1904: bool) -> String {
+        excel_datetime(&ExcelDateTime::new(
+            value,
+            ExcelDateTimeType::DateTime,
+            is_1904,
+        ))
+    }
+
+    #[test]
+    fn excel_dates_in_both_date_systems() {
+        assert_eq!(excel(38001.0, false), "15/01/2004");
+        assert_eq!(excel(44627.604166666664, false), "07/03/2022 14:30");
+        assert_eq!(excel(45260.33690972222, false), "30/11/2023 08:05:09");
+        assert_eq!(excel(0.4375, false), "10:30");
+        // The same day is 1462 days smaller in the 1904 system.
+        assert_eq!(excel(38001.0 - 1462.0, true), "15/01/2004");
+        let duration = ExcelDateTime::new(1.5, ExcelDateTimeType::TimeDelta, false);
+        assert_eq!(excel_datetime(&duration), "36:00");
+    }
+
+    #[test]
+    fn iso_dates_and_durations() {
+        assert_eq!(iso_datetime("2004-01-15"), "15/01/2004");
+        assert_eq!(iso_datetime("2022-03-07T14:30:00"), "07/03/2022 14:30");
+        assert_eq!(iso_datetime("2022-03-07T00:00:00"), "07/03/2022");
+        assert_eq!(
+            iso_datetime("2023-11-30T08:05:09.25"),
+            "30/11/2023 08:05:09"
+        );
+        assert_eq!(iso_datetime("not a date"), "not a date");
+        assert_eq!(iso_duration("PT10H30M00S"), "10:30");
+        assert_eq!(iso_duration("PT36H00M05S"), "36:00:05");
+        assert_eq!(iso_duration("P1DT1H"), "25:00");
+        assert_eq!(iso_duration("-PT1H30M"), "-01:30");
+        assert_eq!(iso_duration("garbage"), "garbage");
+    }
+
+    #[test]
+    fn error_texts() {
+        for text in ["#N/A", "#REF!", "#DIV/0!", "#VALUE!", "Err:502"] {
+            assert!(is_error_text(text), "{text}");
+        }
+        for text in ["#1", "Err:", "Err:x", "N/A", "#n/a "] {
+            assert!(!is_error_text(text), "{text}");
+        }
+    }
+
+    #[test]
+    fn extensions() {
+        assert_eq!(Format::from_extension("xlsx"), Some(Format::Xlsx));
+        assert_eq!(Format::from_extension(".XLSM"), Some(Format::Xlsx));
+        assert_eq!(Format::from_extension("Xls"), Some(Format::Xls));
+        assert_eq!(Format::from_extension("ods"), Some(Format::Ods));
+        assert_eq!(Format::from_extension("csv"), None);
+        assert_eq!(Format::from_extension("xlsb"), None);
+    }
+
+    #[test]
+    fn cells_over_the_caps() {
+        let mut c = Collector::new("S".into());
+        c.push(0, 0, Some(Shown::Text("x".repeat(CELL_CAP + 1))))
+            .unwrap();
+        c.push(ROW_CAP - 1, 0, Some(Shown::Text("last".into())))
+            .unwrap();
+        let err = c.push(ROW_CAP, 0, Some(Shown::Text("y".into())));
+        assert!(
+            matches!(err, Err(SheetError::TooManyRows { row, .. }) if row == u64::from(ROW_CAP) + 1)
+        );
+        // An empty cell that far down is not data, and is not refused.
+        c.push(ROW_CAP + 5, 0, None).unwrap();
+        let sheet = c.finish().unwrap();
+        assert_eq!(sheet.header.cells, vec![String::new()]);
+        assert_eq!(
+            sheet.header.problems[0].to_string(),
+            "S!A1: this cell holds 65 KiB of text; a cell may hold at most 64 KiB"
+        );
+        assert_eq!(sheet.rows.len() as u32, ROW_CAP - 1);
+
+        // Two cells far apart span too many cells.
+        let mut c = Collector::new("S".into());
+        c.push(0, 0, Some(Shown::Text("a".into()))).unwrap();
+        c.push(999_999, 16_383, Some(Shown::Text("b".into())))
+            .unwrap();
+        assert!(matches!(
+            c.finish(),
+            Err(SheetError::TooManyCells { cells, .. }) if cells == 1_000_000 * 16_384
+        ));
+    }
+}

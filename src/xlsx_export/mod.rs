@@ -1,0 +1,377 @@
+//! The auditor's export as an Excel workbook: a header and rows of typed cells in, the bytes of
+//! one `.xlsx` sheet out, through any writer. (`init --xlsx` writes its example recipient list
+//! the same way: text cells only.)
+//!
+//! It owns how each kind of value is stored: text always as a string, never as a formula, even
+//! when it starts with `=`, `+`, `-` or `@` (an organisation named `=HYPERLINK(…)` must not
+//! become a link or a calculation when the auditor opens the file); numbers as numbers, except
+//! integers too long for Excel's 15 significant digits, which are stored as text so no digit is
+//! lost; times as real Excel date-times in UTC, to the millisecond (the delivery log records
+//! RFC 3339 UTC times with milliseconds, and the CSV export shows them as they are: the workbook
+//! holds the same instants, with no time-zone database involved), shown as `dd/mm/yyyy hh:mm:ss`
+//! under a header that says `(UTC)`. It also owns the look of the sheet: a bold header row that stays in view when
+//! scrolling, and column widths from the longest value (capped), computed here rather than by
+//! rust_xlsxwriter's autofit so that they do not depend on its font tables.
+//!
+//! The output is deterministic: the same header, rows and `created` time give the same bytes
+//! (rust_xlsxwriter stamps its zip entries with a fixed date, and the only clock it would read,
+//! the document's creation time, is set from `created`). Choosing `created` (for example the time
+//! of the last log record exported) is the caller's: this module reads no clock and opens no
+//! file; the caller hands it a writer (the file named with `-o`, or a buffer).
+
+use std::fmt;
+use std::io::Write;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+
+/// The sheet's name (what the tab shows).
+pub const SHEET_NAME: &str = "Delivery log";
+
+/// How times are shown: the Vietnamese day-month order, to the second.
+pub const TIME_FORMAT: &str = "dd/mm/yyyy hh:mm:ss";
+
+/// The widest column, in Excel's character units: a long organisation name wraps off-screen
+/// rather than pushing every other column out of view.
+pub const MAX_WIDTH: usize = 60;
+
+const MIN_WIDTH: usize = 8;
+
+/// Integers from this size on have more digits than Excel keeps (15 significant digits), so
+/// they are written as text.
+const EXCEL_EXACT_LIMIT: i64 = 1_000_000_000_000_000;
+
+/// One cell of the export.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Written as a string, whatever it starts with.
+    Text(String),
+    /// Must be finite. (No column of the delivery-log export holds a fraction yet; the tests
+    /// keep its writing right for when one does.)
+    #[cfg_attr(not(test), allow(dead_code))]
+    Number(f64),
+    Integer(i64),
+    /// A moment, written as an Excel date-time in UTC (to the millisecond).
+    Time(Timestamp),
+    Empty,
+}
+
+impl Cell {
+    /// A time from its RFC 3339 text, as the delivery log records it (`2024-05-01T08:30:00Z`).
+    pub fn time(rfc3339: &str) -> Result<Cell, ExportError> {
+        rfc3339
+            .parse::<Timestamp>()
+            .map(Cell::Time)
+            .map_err(|e| ExportError::BadTime {
+                text: rfc3339.to_owned(),
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// Why the export could not be written.
+#[derive(Debug)]
+pub enum ExportError {
+    /// A row has a different number of cells from the header. `row` is 1-based among the rows.
+    RowWidth {
+        row: usize,
+        cells: usize,
+        headers: usize,
+    },
+    /// A number is NaN or infinite, which a workbook cannot hold.
+    NotFinite { row: usize, column: usize },
+    /// A time outside the years 1900-9999, which Excel cannot show.
+    TimeOutOfRange(Timestamp),
+    /// A time's text is not RFC 3339.
+    BadTime { text: String, reason: String },
+    /// rust_xlsxwriter refused something (a text over 32,767 characters, more than 1,048,575
+    /// rows) or the writer failed. `what` says where.
+    Xlsx { what: String, source: XlsxError },
+}
+
+impl fmt::Display for ExportError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExportError::RowWidth {
+                row,
+                cells,
+                headers,
+            } => write!(
+                f,
+                "row {row} of the export has {cells} cells but the header has {headers}"
+            ),
+            ExportError::NotFinite { row, column } => write!(
+                f,
+                "row {row}, column {column} of the export is not a finite number"
+            ),
+            ExportError::TimeOutOfRange(t) => {
+                write!(
+                    f,
+                    "the time {t} is outside the years 1900-9999 that Excel shows"
+                )
+            }
+            ExportError::BadTime { text, reason } => {
+                write!(f, "`{text}` is not an RFC 3339 time: {reason}")
+            }
+            ExportError::Xlsx { what, source } => {
+                write!(f, "cannot write the workbook: {what}: {source}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ExportError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ExportError::Xlsx { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+fn xlsx(what: impl Into<String>) -> impl FnOnce(XlsxError) -> ExportError {
+    move |source| ExportError::Xlsx {
+        what: what.into(),
+        source,
+    }
+}
+
+/// Writes a workbook of one sheet named `name` to `out`. `created` becomes the document's
+/// creation time (in its properties), and is the only thing besides the data that the bytes
+/// depend on.
+pub fn write_sheet<W: Write + Send>(
+    out: W,
+    name: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    created: Timestamp,
+) -> Result<(), ExportError> {
+    let mut workbook = Workbook::new();
+    let properties = DocProperties::new().set_creation_datetime(&excel_time(created, false)?);
+    workbook.set_properties(&properties);
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(name).map_err(xlsx("the sheet name"))?;
+    let headers = headers_saying_utc(headers, rows);
+    let bold = Format::new().set_bold();
+    for (column, header) in headers.iter().enumerate() {
+        sheet
+            .write_string_with_format(0, col(column)?, header.as_str(), &bold)
+            .map_err(xlsx(format!("header {}", column + 1)))?;
+    }
+    let time_format = Format::new().set_num_format(TIME_FORMAT);
+    for (index, row) in rows.iter().enumerate() {
+        if row.len() != headers.len() {
+            return Err(ExportError::RowWidth {
+                row: index + 1,
+                cells: row.len(),
+                headers: headers.len(),
+            });
+        }
+        for (column, cell) in row.iter().enumerate() {
+            write_cell(sheet, index + 1, column, cell, &time_format)?;
+        }
+    }
+    for (column, width) in widths(&headers, rows).into_iter().enumerate() {
+        sheet
+            .set_column_width(col(column)?, width as f64)
+            .map_err(xlsx(format!("the width of column {}", column + 1)))?;
+    }
+    sheet
+        .set_freeze_panes(1, 0)
+        .map_err(xlsx("freezing the header"))?;
+    workbook
+        .save_to_writer(out)
+        .map_err(xlsx("saving the workbook"))
+}
+
+/// The export (a sheet named `SHEET_NAME`) as bytes, for a caller that writes them itself.
+pub fn export_bytes(
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    created: Timestamp,
+) -> Result<Vec<u8>, ExportError> {
+    sheet_bytes(SHEET_NAME, headers, rows, created)
+}
+
+/// A workbook of one sheet named `name`, as bytes (`init --xlsx`'s recipient list).
+pub fn sheet_bytes(
+    name: &str,
+    headers: &[&str],
+    rows: &[Vec<Cell>],
+    created: Timestamp,
+) -> Result<Vec<u8>, ExportError> {
+    let mut bytes = Vec::new();
+    write_sheet(&mut bytes, name, headers, rows, created)?;
+    Ok(bytes)
+}
+
+fn col(column: usize) -> Result<u16, ExportError> {
+    u16::try_from(column).map_err(|_| ExportError::Xlsx {
+        what: format!("column {}", column + 1),
+        source: XlsxError::RowColumnLimitError,
+    })
+}
+
+/// `row` is the sheet row, 0-based (the header is row 0).
+fn write_cell(
+    sheet: &mut Worksheet,
+    row: usize,
+    column: usize,
+    cell: &Cell,
+    time_format: &Format,
+) -> Result<(), ExportError> {
+    let (r, c) = (
+        u32::try_from(row).map_err(|_| ExportError::Xlsx {
+            what: format!("row {row}"),
+            source: XlsxError::RowColumnLimitError,
+        })?,
+        col(column)?,
+    );
+    let at = || xlsx(format!("row {row}, column {}", column + 1));
+    match cell {
+        // `write_string` stores a shared string: Excel and LibreOffice never evaluate it.
+        Cell::Text(text) => sheet.write_string(r, c, text.as_str()).map_err(at())?,
+        Cell::Number(n) if !n.is_finite() => {
+            return Err(ExportError::NotFinite {
+                row,
+                column: column + 1,
+            });
+        }
+        Cell::Number(n) => sheet.write_number(r, c, *n).map_err(at())?,
+        Cell::Integer(i) if i.unsigned_abs() < EXCEL_EXACT_LIMIT as u64 => {
+            sheet.write_number(r, c, *i as f64).map_err(at())?
+        }
+        Cell::Integer(i) => sheet.write_string(r, c, i.to_string()).map_err(at())?,
+        Cell::Time(t) => sheet
+            .write_datetime_with_format(r, c, excel_time(*t, true)?, time_format)
+            .map_err(at())?,
+        Cell::Empty => sheet,
+    };
+    Ok(())
+}
+
+/// A moment as an Excel date-time in UTC. Cell values keep the milliseconds (Excel's
+/// precision, truncated so that a time never rounds into the next second); the document's
+/// creation time (`with_millis` false) has whole seconds, as its XML wants.
+fn excel_time(t: Timestamp, with_millis: bool) -> Result<ExcelDateTime, ExportError> {
+    let utc = TimeZone::UTC.to_datetime(t);
+    if !(1900..=9999).contains(&utc.year()) {
+        return Err(ExportError::TimeOutOfRange(t));
+    }
+    let milli = if with_millis {
+        (utc.subsec_nanosecond() / 1_000_000) as u16
+    } else {
+        0
+    };
+    // The ranges of jiff's civil fields fit the narrower integers rust_xlsxwriter takes.
+    ExcelDateTime::from_ymd(utc.year() as u16, utc.month() as u8, utc.day() as u8)
+        .and_then(|d| {
+            d.and_hms_milli(
+                utc.hour() as u16,
+                utc.minute() as u8,
+                utc.second() as u8,
+                milli,
+            )
+        })
+        .map_err(xlsx(format!("the time {t}")))
+}
+
+/// The headers, with ` (UTC)` added to those of columns holding times, unless they already say
+/// `UTC`: a time in the sheet never appears without its zone.
+fn headers_saying_utc(headers: &[&str], rows: &[Vec<Cell>]) -> Vec<String> {
+    headers
+        .iter()
+        .enumerate()
+        .map(|(column, header)| {
+            let holds_times = rows
+                .iter()
+                .any(|row| matches!(row.get(column), Some(Cell::Time(_))));
+            if holds_times && !header.contains("UTC") {
+                format!("{header} (UTC)")
+            } else {
+                (*header).to_owned()
+            }
+        })
+        .collect()
+}
+
+/// Each column's width: its longest value in characters (the longest line of a text), plus room
+/// for the bold header and the cell margins, between `MIN_WIDTH` and `MAX_WIDTH`.
+fn widths(headers: &[String], rows: &[Vec<Cell>]) -> Vec<usize> {
+    headers
+        .iter()
+        .enumerate()
+        .map(|(column, header)| {
+            let longest = rows
+                .iter()
+                .filter_map(|row| row.get(column))
+                .map(shown_length)
+                .max()
+                .unwrap_or(0)
+                .max(header.chars().count() + 1);
+            (longest + 2).clamp(MIN_WIDTH, MAX_WIDTH)
+        })
+        .collect()
+}
+
+fn shown_length(cell: &Cell) -> usize {
+    match cell {
+        Cell::Text(text) => text.lines().map(|l| l.chars().count()).max().unwrap_or(0),
+        Cell::Number(n) => format!("{n}").len(),
+        Cell::Integer(i) => i.to_string().len(),
+        Cell::Time(_) => TIME_FORMAT.len(),
+        Cell::Empty => 0,
+    }
+}
+
+#[cfg(test)]
+mod read_back;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_of_time_columns_say_utc() {
+        let t = Cell::time("2024-05-01T08:30:00Z").unwrap();
+        let rows = vec![vec![Cell::Text("a".into()), t.clone(), t]];
+        assert_eq!(
+            headers_saying_utc(&["organisation", "time", "sent (UTC)"], &rows),
+            ["organisation", "time (UTC)", "sent (UTC)"]
+        );
+    }
+
+    #[test]
+    fn widths_follow_the_longest_value_and_are_capped() {
+        let rows = vec![vec![
+            Cell::Text("Sở Y tế tỉnh Bình Dương".into()),
+            Cell::Text("x".repeat(200)),
+            Cell::Integer(1),
+            Cell::Time(Timestamp::UNIX_EPOCH),
+        ]];
+        let headers: Vec<String> = ["organisation", "note", "n", "t (UTC)"]
+            .map(String::from)
+            .to_vec();
+        // 23 characters (not 30 bytes) + 2; 200 capped at 60; at least 8; 19 + 2.
+        assert_eq!(widths(&headers, &rows), [25, 60, 8, 21]);
+    }
+
+    #[test]
+    fn times_are_utc_to_the_millisecond() {
+        let t: Timestamp = "2024-05-01T15:30:00.999999+07:00".parse().unwrap();
+        let excel = excel_time(t, true).unwrap();
+        // 2024-05-01 08:30:00.999 UTC: 45413 days, then the fraction of the day.
+        let expected = 45413.0 + (8.0 * 3600.0 + 30.0 * 60.0 + 0.999) / 86400.0;
+        assert!((excel.to_excel() - expected).abs() < 1e-9);
+        let early: Timestamp = "1899-12-31T23:59:59Z".parse().unwrap();
+        assert!(matches!(
+            excel_time(early, true),
+            Err(ExportError::TimeOutOfRange(_))
+        ));
+        assert!(matches!(
+            Cell::time("yesterday"),
+            Err(ExportError::BadTime { .. })
+        ));
+    }
+}
