@@ -87,6 +87,37 @@ pub enum Command {
         /// The folder to create; it must not exist yet or be empty
         dir: PathBuf,
     },
+
+    /// Print a completion script for your shell, so Tab completes commands and flags
+    ///
+    /// bash: `letterpost completions bash > ~/.local/share/bash-completion/completions/letterpost`;
+    /// zsh: `letterpost completions zsh > _letterpost` in a folder on $fpath; fish:
+    /// `letterpost completions fish > ~/.config/fish/completions/letterpost.fish`; PowerShell:
+    /// add `letterpost completions powershell | Out-String | Invoke-Expression` to $PROFILE.
+    Completions {
+        /// The shell to complete in
+        shell: Shell,
+    },
+
+    /// Print the manual page (roff), of letterpost or of one command
+    ///
+    /// Read it with `letterpost man | man -l -`, or install it with `letterpost man >
+    /// ~/.local/share/man/man1/letterpost.1`. `letterpost man send` prints the page of `send`
+    /// (letterpost-send(1)), `letterpost man log verify` that of `log verify`.
+    Man {
+        /// A command, and its subcommand, whose page to print [default: letterpost's own]
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+/// A shell `letterpost completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]

@@ -80,7 +80,58 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Log(args) => log(args, load),
         Command::Track { watch } => tracking::track(&load()?, watch),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { command } => man(&command),
     }
+}
+
+/// `letterpost completions SHELL`: the completion script, made from the same definition as
+/// `--help`.
+fn completions(shell: cli::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    use clap_complete::Shell as For;
+    let shell = match shell {
+        cli::Shell::Bash => For::Bash,
+        cli::Shell::Zsh => For::Zsh,
+        cli::Shell::Fish => For::Fish,
+        cli::Shell::Powershell => For::PowerShell,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "letterpost", &mut script);
+    print_all(&script)
+}
+
+/// `letterpost man [COMMAND…]`: letterpost(1), or a command's page (`letterpost-send(1)`), in
+/// roff, made from the same definition as `--help`.
+fn man(path: &[String]) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    // Building names every subcommand as the pages refer to it (`letterpost-send`) and as it is
+    // typed (`letterpost send`).
+    command.build();
+    for (depth, name) in path.iter().enumerate() {
+        let Some(sub) = command.find_subcommand(name).cloned() else {
+            let typed = path[..=depth].join(" ");
+            anyhow::bail!("`letterpost {typed}` is not a command: `letterpost --help` lists them");
+        };
+        command = sub;
+    }
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .map_err(|e| anyhow::anyhow!("cannot write the manual page: {e}"))?;
+    print_all(&page)
+}
+
+/// Writes `bytes` to stdout; a reader that went away (`| head`) ends the process quietly.
+fn print_all(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        report::quit_on_broken_pipe(&e);
+        return Err(anyhow::anyhow!("cannot write to standard output: {e}"));
+    }
+    Ok(ExitCode::Success)
 }
 
 /// `letterpost log …`: the auditor's commands, on the campaign's log or on `--log FILE`.
