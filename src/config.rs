@@ -190,6 +190,7 @@ impl Config {
         let mut config =
             Config::from_file(root, config_file, file, recipients_file, &Env::process())?;
         config.config_sha256 = config_sha256;
+        tracing::info!("campaign {}: {}", config.id, config.config_file.display());
         Ok(config)
     }
 

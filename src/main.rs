@@ -169,29 +169,43 @@ fn log(
     }
 }
 
-/// Diagnostics on stderr, `-v`/`-q` or RUST_LOG. lettre's own DEBUG output would show AUTH lines
-/// (the password, base64) and message bodies, and async-imap's TRACE output the reports' bodies,
-/// so nothing from either above WARN is ever printed,
-/// whatever RUST_LOG says (a more specific RUST_LOG directive cannot lift this cap).
+/// Diagnostics on stderr: letterpost's own events (targets `letterpost::…`) at INFO with `-v`
+/// (the campaign file, each SMTP connection, retries, each letter's outcome) and at DEBUG with
+/// `-vv` (each SMTP reply, each record written); otherwise, and with `-q`, warnings only.
+/// RUST_LOG's directives come after these and refine them (`RUST_LOG=letterpost::dispatch=debug
+/// letterpost -v send`); an invalid one is named and ignored.
+///
+/// lettre's own DEBUG output would show AUTH lines (the password, base64) and message bodies,
+/// and async-imap's TRACE output the reports' bodies, so nothing from either above WARN is ever
+/// printed, whatever RUST_LOG says (a more specific RUST_LOG directive cannot lift this cap).
 fn init_tracing(verbose: u8, quiet: bool) {
+    use std::io::IsTerminal;
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
-    let chosen = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let mut directives = String::from("warn");
+    match (quiet, verbose) {
+        (true, _) | (false, 0) => {}
+        (false, 1) => directives.push_str(",letterpost=info"),
+        (false, _) => directives.push_str(",letterpost=debug"),
+    }
+    if let Ok(more) = std::env::var("RUST_LOG")
+        && !more.trim().is_empty()
+    {
+        directives.push(',');
+        directives.push_str(&more);
+    }
+    let chosen = tracing_subscriber::EnvFilter::builder().parse_lossy(directives);
     let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
         let chatty = ["lettre", "async_imap", "imap_proto"];
         !(chatty.iter().any(|t| meta.target().starts_with(t))
             && *meta.level() > tracing::Level::WARN)
     });
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .without_time()
         .with_filter(chosen)
         .with_filter(no_secrets);

@@ -127,7 +127,10 @@ const LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
     pub fn new(total: u64, quiet: bool) -> Progress {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+        // Diagnostics (`-v`) are lines on stderr that a bar redrawn beneath them would tear:
+        // with them, progress is plain lines too.
+        let diagnostics = tracing::enabled!(target: "letterpost", tracing::Level::INFO);
+        let bar = (!quiet && !diagnostics && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(

@@ -3,7 +3,8 @@
 
 use std::process::Command;
 
-use crate::support::{Campaign, Run};
+use crate::support::smtp::{Script, SmtpServer};
+use crate::support::{Campaign, Run, csv};
 
 /// The top-level commands, as `--help` lists them.
 const COMMANDS: [&str; 8] = [
@@ -134,4 +135,93 @@ fn each_command_has_its_own_manual_page() {
     c.run(&["man", "sned"])
         .code(2)
         .stderr_has("`letterpost sned` is not a command");
+}
+
+fn two() -> String {
+    csv(&["a,Sở A,a@a.example,,", "b,Sở B,b@b.example,,"])
+}
+
+#[test]
+fn quiet_prints_only_problems_and_the_last_line() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&two());
+    c.relay(server.port);
+    // The dry run: its one line, on stdout, and nothing on stderr.
+    let dry = c.run(&["-q", "send", "--dry-run"]);
+    dry.code(0).stdout_has("Dry run: wrote 2 letters");
+    assert_eq!(dry.stdout.lines().count(), 1, "{}", dry.stdout);
+    assert!(dry.stderr.is_empty(), "{}", dry.stderr);
+    // A send: no progress, no notes; the summary (the result) on stdout.
+    c.env("SOURCE_DATE_EPOCH", "1700000000");
+    let sent = c.run(&["-q", "send", "--yes"]);
+    sent.code(0).stdout_has("2 of 2 recipients accepted");
+    assert!(sent.stderr.is_empty(), "-q printed:\n{}", sent.stderr);
+    // Without -q the same run says more.
+    let mut c = Campaign::with_csv(&two());
+    c.relay(server.port).env("SOURCE_DATE_EPOCH", "1700000000");
+    let told = c.run(&["send", "--yes"]);
+    told.code(0)
+        .stderr_has("progress: 2/2 letters")
+        .stderr_has("note: SOURCE_DATE_EPOCH is set");
+    // A problem still shows under -q.
+    let bad = Campaign::with_csv(&csv(&["a,Sở A,không-phải-địa-chỉ,,"]));
+    bad.run(&["-q", "check"])
+        .code(2)
+        .stderr_has("is not an email address")
+        .stderr_has("1 problem found");
+}
+
+#[test]
+fn verbose_shows_letterposts_own_events_and_rust_log_refines_them() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&two());
+    c.relay(server.port);
+    let quiet = c.run(&["check"]);
+    quiet.code(0);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    c.run(&["-v", "check"])
+        .code(0)
+        .stderr_has("INFO letterpost::config: campaign fanpage-2022: ");
+    // -v: the connection and each letter, not yet the replies or the records.
+    let verbose = c.run(&["-v", "send", "--dry-run"]);
+    verbose.code(0).stderr_has("campaign fanpage-2022");
+    let sent = c.run(&["-v", "send", "--yes"]);
+    sent.code(0)
+        .stderr_has(&format!(
+            "connected to 127.0.0.1:{}, no TLS (security none)",
+            server.port
+        ))
+        .stderr_has("accepted: 250 2.0.0 Ok: queued key=a attempt=1");
+    assert!(!sent.stderr.contains("DEBUG"), "{}", sent.stderr);
+    // RUST_LOG adds to -v: the records, but still not the SMTP replies.
+    let mut c = Campaign::with_csv(&two());
+    c.relay(server.port)
+        .env("RUST_LOG", "letterpost::delivery_log=debug");
+    let refined = c.run(&["-v", "send", "--yes"]);
+    refined
+        .code(0)
+        .stderr_has("record 1 written: attempt a")
+        .stderr_has("connected to 127.0.0.1");
+    assert!(!refined.stderr.contains("rcpt <"), "{}", refined.stderr);
+}
+
+#[test]
+fn a_retry_is_announced_with_its_letter_and_time() {
+    let mut script = Script::default();
+    script.rcpt_transient_times.insert("b@b.example".into(), 1);
+    let server = SmtpServer::start(script);
+    let mut c = Campaign::with_csv(&two());
+    c.relay(server.port);
+    let run = c.run(&["-v", "send", "--yes"]);
+    run.code(0)
+        .stderr_has("deferred at rcpt: 451 4.7.1 Greylisted, try again later key=b attempt=1")
+        .stderr_has("retry 1 of 3 in ")
+        .stderr_has("accepted: 250 2.0.0 Ok: queued key=b attempt=2");
+    let retry = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("retry 1 of 3"))
+        .unwrap();
+    assert!(retry.ends_with("key=b"), "{retry}");
+    assert!(retry.contains(", at 20"), "the time it is due: {retry}");
 }
