@@ -21,7 +21,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "letterpost", version, max_term_width = 100)]
 pub struct Cli {
-    /// The campaign folder, or its campaign.toml [default: the current folder]
+    /// The campaign folder, or its campaign.toml [default: the current folder, or the nearest
+    /// folder above it that has a campaign.toml]
     #[arg(long, global = true, value_name = "PATH")]
     pub campaign: Option<PathBuf>,
 

@@ -57,7 +57,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         command,
         ..
     } = cli;
-    let load = || Config::load(campaign.as_deref(), recipients.as_deref());
+    let load = || {
+        let config = Config::load(campaign.as_deref(), recipients.as_deref())?;
+        // Found from a folder inside the campaign: say which one, as it is not the obvious one.
+        if config.found_above && !quiet {
+            eprintln!("note: using {}", config.config_file.display());
+        }
+        Ok::<_, anyhow::Error>(config)
+    };
     match command {
         Command::Init { dir } => init::init(&dir),
         Command::Check => send::check(&load()?),

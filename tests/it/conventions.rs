@@ -225,3 +225,47 @@ fn a_retry_is_announced_with_its_letter_and_time() {
     assert!(retry.ends_with("key=b"), "{retry}");
     assert!(retry.contains(", at 20"), "the time it is due: {retry}");
 }
+
+/// `letterpost` run in a folder inside the campaign.
+fn run_in(c: &Campaign, folder: &str, args: &[&str]) -> Run {
+    let mut cmd = c.command(args);
+    cmd.current_dir(c.path(folder));
+    crate::support::feed(cmd, "")
+}
+
+#[test]
+fn the_campaign_is_found_from_a_folder_inside_it_and_named() {
+    let c = Campaign::with_csv(&two());
+    let campaign = c.dir.path().join("campaign.toml");
+    let checked = run_in(&c, "templates", &["check"]);
+    checked.code(0).stdout_has("2 recipients");
+    assert_eq!(
+        checked.stderr,
+        format!("note: using {}\n", campaign.display()),
+        "one line names the campaign used"
+    );
+    // Two folders down, and what it writes goes into the campaign, not here.
+    run_in(&c, "templates/partials", &["send", "--dry-run"])
+        .code(0)
+        .stderr_has("note: using");
+    assert_eq!(c.files("outbox/fanpage-2022").len(), 3);
+    assert!(!c.exists("templates/partials/outbox"));
+    // -q: not a problem, so not said.
+    let quiet = run_in(&c, "templates", &["-q", "check"]);
+    quiet.code(0);
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    // In the campaign folder itself nothing needs saying.
+    let here = c.run(&["check"]);
+    assert!(here.stderr.is_empty(), "{}", here.stderr);
+}
+
+#[test]
+fn without_a_campaign_above_it_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("inside")).unwrap();
+    crate::support::letterpost_in(&dir.path().join("inside"), &["check"])
+        .code(2)
+        .stderr_has("there is no campaign.toml in ")
+        .stderr_has("inside or in any folder above it")
+        .stderr_has("`letterpost init DIR` creates one");
+}
