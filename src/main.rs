@@ -24,6 +24,7 @@ mod problem;
 mod recipients;
 mod send;
 mod smtp;
+mod suggest;
 mod tracking;
 
 use clap::Parser;

@@ -1,5 +1,5 @@
-//! A problem found in the campaign's input, located the way an editor locates it: file, line,
-//! column (a CSV header name) or template.
+//! A problem found in the campaign's input, located the way an editor locates it: file, line and
+//! the column in that line (in a template), or file, line and CSV column (a header name).
 //!
 //! Stages return problems as values so that a whole batch can be checked and every problem
 //! reported at once before anything is sent. This module only describes and formats them; it
@@ -7,14 +7,17 @@
 
 use std::fmt;
 
-/// One thing wrong with the input. Displayed as `file:line: column `x`: message`.
+/// One thing wrong with the input. Displayed as `file:line: column `x`: message` (a CSV cell)
+/// or `file:line:position: message` (a place in a template).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The file as the operator should see it (relative to the campaign folder when inside it).
     pub file: String,
     /// The physical line, 1-based, as an editor shows it (the CSV header is line 1).
     pub line: Option<u64>,
-    /// The CSV column (header name) or the template variable concerned.
+    /// The place in that line, 1-based, in characters, as an editor shows it.
+    pub position: Option<u64>,
+    /// The CSV column (header name) concerned.
     pub column: Option<String>,
     pub message: String,
 }
@@ -24,6 +27,7 @@ impl Problem {
         Problem {
             file: file.into(),
             line: None,
+            position: None,
             column: None,
             message: message.into(),
         }
@@ -31,6 +35,13 @@ impl Problem {
 
     pub fn at_line(mut self, line: u64) -> Problem {
         self.line = Some(line);
+        self
+    }
+
+    /// At `line`, the `position`th character (both 1-based).
+    pub fn at(mut self, line: u64, position: u64) -> Problem {
+        self.line = Some(line);
+        self.position = Some(position);
         self
     }
 
@@ -45,6 +56,9 @@ impl fmt::Display for Problem {
         write!(f, "{}", self.file)?;
         if let Some(line) = self.line {
             write!(f, ":{line}")?;
+            if let Some(position) = self.position {
+                write!(f, ":{position}")?;
+            }
         }
         write!(f, ": ")?;
         if let Some(column) = &self.column {
@@ -70,6 +84,12 @@ mod tests {
         assert_eq!(
             Problem::new("campaign.toml", "bad").to_string(),
             "campaign.toml: bad"
+        );
+        assert_eq!(
+            Problem::new("templates/letter.txt", "the variable `x` is unknown")
+                .at(12, 7)
+                .to_string(),
+            "templates/letter.txt:12:7: the variable `x` is unknown"
         );
     }
 }
