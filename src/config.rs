@@ -347,6 +347,8 @@ pub struct SendOptions {
     pub concurrency: usize,
     pub rate: Rate,
     pub quiet: bool,
+    /// Whether diagnostics (`-v`, RUST_LOG) may print lines on stderr during the run.
+    pub diagnostics: bool,
     /// How the operator named the campaign and list, to print the command that resumes.
     pub resume_args: Vec<String>,
 }
@@ -401,6 +403,7 @@ pub fn send_options(
         concurrency,
         rate,
         quiet,
+        diagnostics: false,
         resume_args,
     })
 }

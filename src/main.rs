@@ -35,8 +35,8 @@ use crate::report::{ExitCode, Stopped};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose, cli.quiet);
-    match run(cli) {
+    let diagnostics = init_tracing(cli.verbose, cli.quiet);
+    match run(cli, diagnostics) {
         Ok(code) => code.into(),
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -50,7 +50,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, diagnostics: bool) -> anyhow::Result<ExitCode> {
     let Cli {
         campaign,
         recipients,
@@ -77,13 +77,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Send(args) => {
             let config = load()?;
-            let options = config::send_options(
+            let mut options = config::send_options(
                 &config,
                 args,
                 campaign.as_deref(),
                 recipients.as_deref(),
                 quiet,
             )?;
+            options.diagnostics = diagnostics;
             send::send(&config, &options)
         }
         Command::Log(args) => log(args, load),
@@ -181,12 +182,13 @@ fn log(
 /// (the campaign file, each SMTP connection, retries, each letter's outcome) and at DEBUG with
 /// `-vv` (each SMTP reply, each record written); otherwise, and with `-q`, warnings only.
 /// RUST_LOG's directives come after these and refine them (`RUST_LOG=letterpost::dispatch=debug
-/// letterpost -v send`); an invalid one is named and ignored.
+/// letterpost -v send`); an invalid one is named and ignored. Returns whether anything below
+/// WARN may be printed (then a progress bar would be torn by those lines).
 ///
 /// lettre's own DEBUG output would show AUTH lines (the password, base64) and message bodies,
 /// and async-imap's TRACE output the reports' bodies, so nothing from either above WARN is ever
 /// printed, whatever RUST_LOG says (a more specific RUST_LOG directive cannot lift this cap).
-fn init_tracing(verbose: u8, quiet: bool) {
+fn init_tracing(verbose: u8, quiet: bool) -> bool {
     use std::io::IsTerminal;
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
@@ -204,6 +206,9 @@ fn init_tracing(verbose: u8, quiet: bool) {
         directives.push_str(&more);
     }
     let chosen = tracing_subscriber::EnvFilter::builder().parse_lossy(directives);
+    let diagnostics = chosen
+        .max_level_hint()
+        .is_some_and(|most| most > tracing_subscriber::filter::LevelFilter::WARN);
     let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
         let chatty = ["lettre", "async_imap", "imap_proto"];
         !(chatty.iter().any(|t| meta.target().starts_with(t))
@@ -218,4 +223,5 @@ fn init_tracing(verbose: u8, quiet: bool) {
         .with_filter(chosen)
         .with_filter(no_secrets);
     tracing_subscriber::registry().with(layer).init();
+    diagnostics
 }

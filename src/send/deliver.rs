@@ -115,7 +115,11 @@ async fn deliver(
         from: config.tracking.return_path.clone(),
         ask_dsn: config.tracking.dsn && d.destination.redirect().is_none(),
         tally: Mutex::new(Counts::default()),
-        progress: Mutex::new(Progress::new(jobs as u64, d.options.quiet)),
+        progress: Mutex::new(Progress::new(
+            jobs as u64,
+            d.options.quiet,
+            d.options.diagnostics,
+        )),
         connected_once: std::sync::atomic::AtomicBool::new(false),
     });
     // The first connection is opened before `run_started`, which records whether the relay

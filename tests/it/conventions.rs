@@ -4,7 +4,7 @@
 use std::process::Command;
 
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, Run, csv};
+use crate::support::{Campaign, Run, Terminal, csv};
 
 /// The top-level commands, as `--help` lists them.
 const COMMANDS: [&str; 8] = [
@@ -268,4 +268,35 @@ fn without_a_campaign_above_it_says_where_it_looked() {
         .stderr_has("there is no campaign.toml in ")
         .stderr_has("inside or in any folder above it")
         .stderr_has("`letterpost init DIR` creates one");
+}
+
+/// At a terminal progress is a bar, but not under `-v`: its lines would tear the bar.
+#[test]
+fn at_a_terminal_progress_is_a_bar_unless_diagnostics_are_printed() {
+    let four = csv(&[
+        "a,Sở A,a@a.example,,",
+        "b,Sở B,b@b.example,,",
+        "c,Sở C,c@c.example,,",
+        "d,Sở D,d@d.example,,",
+    ]);
+    let server = SmtpServer::start(Script::default());
+    // Two letters a second: the run lasts a second, long enough for the bar to be drawn.
+    let mut c = Campaign::with_csv(&four);
+    // indicatif draws nothing on a terminal whose kind it is not told.
+    c.relay(server.port).env("TERM", "xterm");
+    let terminal = Terminal::start(&c, "send --yes --rate 2/second");
+    terminal.wait_for("letters  ");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("ETA"), "no bar:\n{screen}");
+    assert!(!screen.contains("progress:"), "{screen}");
+
+    let mut c = Campaign::with_csv(&four);
+    c.relay(server.port).env("TERM", "xterm");
+    let terminal = Terminal::start(&c, "-v send --yes --rate 2/second");
+    terminal.wait_for("progress: 4/4 letters");
+    let (code, screen) = terminal.finish();
+    assert_eq!(code, 0, "{screen}");
+    assert!(screen.contains("letterpost::dispatch"), "{screen}");
+    assert!(!screen.contains("ETA"), "a bar under -v:\n{screen}");
 }
