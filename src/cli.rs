@@ -21,7 +21,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "letterpost", version, max_term_width = 100)]
 pub struct Cli {
-    /// The campaign folder, or its campaign.toml [default: the current folder]
+    /// The campaign folder, or its campaign.toml [default: the current folder, or the nearest
+    /// folder above it that has a campaign.toml]
     #[arg(long, global = true, value_name = "PATH")]
     pub campaign: Option<PathBuf>,
 
@@ -92,6 +93,37 @@ pub enum Command {
         #[arg(long)]
         xlsx: bool,
     },
+
+    /// Print a completion script for your shell, so Tab completes commands and flags
+    ///
+    /// bash: `letterpost completions bash > ~/.local/share/bash-completion/completions/letterpost`;
+    /// zsh: `letterpost completions zsh > _letterpost` in a folder on $fpath; fish:
+    /// `letterpost completions fish > ~/.config/fish/completions/letterpost.fish`; PowerShell:
+    /// add `letterpost completions powershell | Out-String | Invoke-Expression` to $PROFILE.
+    Completions {
+        /// The shell to complete in
+        shell: Shell,
+    },
+
+    /// Print the manual page (roff), of letterpost or of one command
+    ///
+    /// Read it with `letterpost man | man -l -`, or install it with `letterpost man >
+    /// ~/.local/share/man/man1/letterpost.1`. `letterpost man send` prints the page of `send`
+    /// (letterpost-send(1)), `letterpost man log verify` that of `log verify`.
+    Man {
+        /// A command, and its subcommand, whose page to print [default: letterpost's own]
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+/// A shell `letterpost completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+    Powershell,
 }
 
 #[derive(Debug, Args)]

@@ -29,6 +29,8 @@ pub struct Config {
     pub root: PathBuf,
     /// The campaign.toml that was read.
     pub config_file: PathBuf,
+    /// Whether it was found in a folder above the current one (no `--campaign` was given).
+    pub found_above: bool,
     /// SHA-256 of campaign.toml's bytes as they were read: the fingerprint a send records.
     pub config_sha256: String,
     /// `SOURCE_DATE_EPOCH`, when set: the `Date:` of every message instead of the run's start
@@ -158,23 +160,36 @@ impl Rate {
 }
 
 impl Config {
-    /// Finds and reads the campaign named by `--campaign` (a folder or its campaign.toml; the
-    /// current folder by default), applying `--recipients` and the environment.
+    /// Finds and reads the campaign named by `--campaign` (a folder or its campaign.toml), or
+    /// without it the campaign.toml of the current folder or the nearest folder above it (as
+    /// cargo finds Cargo.toml), applying `--recipients` and the environment.
     pub fn load(
         campaign: Option<&Path>,
         recipients_override: Option<&Path>,
     ) -> anyhow::Result<Config> {
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
-        let given = campaign.map_or_else(|| cwd.clone(), |p| cwd.join(p));
-        let config_file = if given.is_dir() {
-            given.join(CONFIG_FILE)
-        } else {
-            given
+        let config_file = match campaign {
+            Some(path) => {
+                let given = cwd.join(path);
+                if given.is_dir() {
+                    given.join(CONFIG_FILE)
+                } else {
+                    given
+                }
+            }
+            None => find_upwards(&cwd).with_context(|| {
+                format!(
+                    "there is no {CONFIG_FILE} in {} or in any folder above it: is this a campaign \
+                     folder? (`letterpost init DIR` creates one; `--campaign PATH` names one)",
+                    cwd.display()
+                )
+            })?,
         };
         let root = config_file
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_else(|| cwd.clone());
+        let found_above = campaign.is_none() && root != cwd;
         let bytes = std::fs::read(&config_file).with_context(|| {
             format!(
                 "cannot read {}: is this a campaign folder? (`letterpost init DIR` creates one)",
@@ -190,6 +205,8 @@ impl Config {
         let mut config =
             Config::from_file(root, config_file, file, recipients_file, &Env::process())?;
         config.config_sha256 = config_sha256;
+        config.found_above = found_above;
+        tracing::info!("campaign {}: {}", config.id, config.config_file.display());
         Ok(config)
     }
 
@@ -273,6 +290,7 @@ impl Config {
         Ok(Config {
             root,
             config_file,
+            found_above: false,
             config_sha256: String::new(),
             source_date_epoch,
             id,
@@ -330,6 +348,8 @@ pub struct SendOptions {
     pub concurrency: usize,
     pub rate: Rate,
     pub quiet: bool,
+    /// Whether diagnostics (`-v`, RUST_LOG) may print lines on stderr during the run.
+    pub diagnostics: bool,
     /// How the operator named the campaign and list, to print the command that resumes.
     pub resume_args: Vec<String>,
 }
@@ -384,6 +404,7 @@ pub fn send_options(
         concurrency,
         rate,
         quiet,
+        diagnostics: false,
         resume_args,
     })
 }
@@ -402,6 +423,14 @@ fn source_date_epoch(text: &str) -> anyhow::Result<u64> {
                  seconds since 1970-01-01 (at most {LATEST}, the end of the year 9999), or unset it"
             )
         })
+}
+
+/// The campaign.toml in `dir` or in the nearest folder above it that has one (a regular file, or
+/// a link to one), as cargo finds Cargo.toml.
+fn find_upwards(dir: &Path) -> Option<PathBuf> {
+    dir.ancestors()
+        .map(|folder| folder.join(CONFIG_FILE))
+        .find(|candidate| candidate.is_file())
 }
 
 /// The login name of whoever runs letterpost: `$USER`/`$LOGNAME`, else the name of the process's

@@ -197,6 +197,8 @@ pub struct Relay {
     hello: ClientId,
     credentials: Option<Credentials>,
     tls: Option<TlsParameters>,
+    /// Connections opened so far: each is numbered in the diagnostics (`connection=2`).
+    opened: std::sync::atomic::AtomicU32,
 }
 
 impl Relay {
@@ -248,6 +250,7 @@ impl Relay {
             hello,
             credentials,
             tls,
+            opened: std::sync::atomic::AtomicU32::new(0),
         })
     }
 
@@ -262,6 +265,25 @@ impl Relay {
     /// Opens a connection ready for transactions: connected, greeted, encrypted as configured
     /// and authenticated. Any failure here concerns the relay, not a recipient.
     pub async fn connect(&self) -> Result<Connection, Failure> {
+        let id = 1 + self
+            .opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let connected = self.open(id).await;
+        if let Err(failure) = &connected {
+            // At AUTH only that it failed: the exchange itself is never shown.
+            if failure.stage == Stage::Auth {
+                tracing::debug!(
+                    connection = id,
+                    "authentication failed (the exchange is not shown)"
+                );
+            } else {
+                tracing::debug!(connection = id, "could not connect: {failure}");
+            }
+        }
+        connected
+    }
+
+    async fn open(&self, id: u32) -> Result<Connection, Failure> {
         let timeout = self.settings.timeout;
         let address = (self.settings.host.as_str(), self.settings.port);
         let mut conn = match self.settings.security {
@@ -321,6 +343,10 @@ impl Relay {
             conn.command(Ehlo::new(self.hello.clone())),
         )
         .await?;
+        // Only the first line: the others list the extensions, among them the AUTH methods.
+        let greeted = Reply::from(&ehlo);
+        let first = greeted.text.lines().next().unwrap_or_default();
+        tracing::debug!(connection = id, "ehlo: {} {first}", greeted.code);
         let dsn = ehlo
             .message()
             .skip(1)
@@ -333,8 +359,27 @@ impl Relay {
                 conn.auth(&mechanisms, credentials),
             )
             .await?;
+            // That it worked, and as whom; never the exchange (it carries the password).
+            let user = self.settings.username.as_deref().unwrap_or_default();
+            tracing::debug!(connection = id, "authenticated as {user}");
         }
-        Ok(Connection { conn, timeout, dsn })
+        // lettre does not say which TLS version its session negotiated: only whether it has one.
+        let protection = if conn.is_encrypted() { "TLS" } else { "no TLS" };
+        tracing::info!(
+            connection = id,
+            "connected to {}:{}, {protection} (security {}), server {}, {}",
+            self.settings.host,
+            self.settings.port,
+            self.settings.security,
+            conn.server_info().name(),
+            if dsn { "offers DSN" } else { "no DSN" }
+        );
+        Ok(Connection {
+            conn,
+            timeout,
+            dsn,
+            id,
+        })
     }
 }
 
@@ -345,6 +390,8 @@ pub struct Connection {
     timeout: Duration,
     /// Whether the server offers delivery status notifications (RFC 3461).
     dsn: bool,
+    /// Its number in the diagnostics.
+    id: u32,
 }
 
 impl Connection {
@@ -368,12 +415,14 @@ impl Connection {
             .flatten()
             .map(|(keyword, value)| MailParameter::Other { keyword, value })
             .collect();
-        step(
+        let reply = step(
             Stage::Mail,
             t,
             self.conn.command(Mail::new(Some(from.clone()), mail)),
         )
-        .await?;
+        .await;
+        self.said(Stage::Mail, Some(from), &reply);
+        reply?;
         for address in to {
             let rcpt: Vec<RcptParameter> = dsn
                 .map(|_| {
@@ -386,14 +435,18 @@ impl Connection {
                 .flatten()
                 .map(|(keyword, value)| RcptParameter::Other { keyword, value })
                 .collect();
-            step(
+            let reply = step(
                 Stage::Rcpt,
                 t,
                 self.conn.command(Rcpt::new(address.clone(), rcpt)),
             )
-            .await?;
+            .await;
+            self.said(Stage::Rcpt, Some(address), &reply);
+            reply?;
         }
-        step(Stage::Data, t, self.conn.command(Data)).await?;
+        let reply = step(Stage::Data, t, self.conn.command(Data)).await;
+        self.said(Stage::Data, None, &reply);
+        reply?;
         Ok(())
     }
 
@@ -406,10 +459,35 @@ impl Connection {
             .ok()
             .filter(|text| !needs_dot_stuffing(text.as_bytes()));
         let response = match plain {
-            Some(text) => step(Stage::Message, t, self.conn.command(Content(text))).await?,
-            None => step(Stage::Message, t, self.conn.message(&letter.bytes)).await?,
+            Some(text) => step(Stage::Message, t, self.conn.command(Content(text))).await,
+            None => step(Stage::Message, t, self.conn.message(&letter.bytes)).await,
         };
-        Ok(Reply::from(&response))
+        self.said(Stage::Message, None, &response);
+        Ok(Reply::from(&response?))
+    }
+
+    /// The server's reply to one step, or what went wrong, at DEBUG (`-vv`): code, enhanced
+    /// code and text, and the address a RCPT named.
+    fn said(
+        &self,
+        stage: Stage,
+        address: Option<&Address>,
+        reply: &Result<lettre::transport::smtp::response::Response, Failure>,
+    ) {
+        let to = address.map(|a| format!(" <{a}>")).unwrap_or_default();
+        match reply {
+            Ok(response) => {
+                let reply = Reply::from(response);
+                tracing::debug!(connection = self.id, "{stage}{to}: {reply}");
+            }
+            Err(failure) => match (&failure.reply, &failure.error) {
+                (Some(reply), _) => tracing::debug!(connection = self.id, "{stage}{to}: {reply}"),
+                (None, Some(error)) => {
+                    tracing::debug!(connection = self.id, "{stage}{to}: {error}")
+                }
+                (None, None) => tracing::debug!(connection = self.id, "{stage}{to}: failed"),
+            },
+        }
     }
 
     /// Whether the server offered delivery status notifications (DSN) in its EHLO.
@@ -421,8 +499,13 @@ impl Connection {
     /// connection only if the server confirmed.
     pub async fn reset(mut self) -> Option<Connection> {
         match tokio::time::timeout(self.timeout, self.conn.command(Rset)).await {
-            Ok(Ok(_)) => Some(self),
+            Ok(Ok(response)) => {
+                let reply = Reply::from(&response);
+                tracing::debug!(connection = self.id, "rset: {reply}");
+                Some(self)
+            }
             _ => {
+                tracing::debug!(connection = self.id, "rset: no confirmation; closing");
                 self.close().await;
                 None
             }
@@ -431,7 +514,14 @@ impl Connection {
 
     /// QUIT, politely but within the deadline.
     pub async fn close(mut self) {
-        let _ = tokio::time::timeout(self.timeout, self.conn.quit()).await;
+        let quit = tokio::time::timeout(self.timeout, self.conn.quit()).await;
+        match quit {
+            Ok(Ok(response)) => {
+                let reply = Reply::from(&response);
+                tracing::debug!(connection = self.id, "quit: {reply}");
+            }
+            _ => tracing::debug!(connection = self.id, "quit: no reply; connection dropped"),
+        }
     }
 }
 

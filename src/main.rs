@@ -25,6 +25,7 @@ mod recipients;
 mod send;
 mod sheet;
 mod smtp;
+mod suggest;
 mod tracking;
 mod xlsx_export;
 
@@ -36,9 +37,9 @@ use crate::report::{ExitCode, Stopped};
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    init_tracing(cli.verbose, cli.quiet);
+    let diagnostics = init_tracing(cli.verbose, cli.quiet);
     sheet::quiet_caught_panics();
-    match run(cli) {
+    match run(cli, diagnostics) {
         Ok(code) => code.into(),
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -52,7 +53,7 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, diagnostics: bool) -> anyhow::Result<ExitCode> {
     let Cli {
         campaign,
         recipients,
@@ -60,7 +61,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         command,
         ..
     } = cli;
-    let load = || Config::load(campaign.as_deref(), recipients.as_deref());
+    let load = || {
+        let config = Config::load(campaign.as_deref(), recipients.as_deref())?;
+        // Found from a folder inside the campaign: say which one, as it is not the obvious one.
+        if config.found_above && !quiet {
+            eprintln!("note: using {}", config.config_file.display());
+        }
+        Ok::<_, anyhow::Error>(config)
+    };
     match command {
         Command::Init { dir, xlsx } => init::init(&dir, xlsx),
         Command::Check => send::check(&load()?),
@@ -72,18 +80,70 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         ),
         Command::Send(args) => {
             let config = load()?;
-            let options = config::send_options(
+            let mut options = config::send_options(
                 &config,
                 args,
                 campaign.as_deref(),
                 recipients.as_deref(),
                 quiet,
             )?;
+            options.diagnostics = diagnostics;
             send::send(&config, &options)
         }
         Command::Log(args) => log(args, load),
         Command::Track { watch } => tracking::track(&load()?, watch),
+        Command::Completions { shell } => completions(shell),
+        Command::Man { command } => man(&command),
     }
+}
+
+/// `letterpost completions SHELL`: the completion script, made from the same definition as
+/// `--help`.
+fn completions(shell: cli::Shell) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    use clap_complete::Shell as For;
+    let shell = match shell {
+        cli::Shell::Bash => For::Bash,
+        cli::Shell::Zsh => For::Zsh,
+        cli::Shell::Fish => For::Fish,
+        cli::Shell::Powershell => For::PowerShell,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "letterpost", &mut script);
+    print_all(&script)
+}
+
+/// `letterpost man [COMMAND…]`: letterpost(1), or a command's page (`letterpost-send(1)`), in
+/// roff, made from the same definition as `--help`.
+fn man(path: &[String]) -> anyhow::Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut command = Cli::command();
+    // Building names every subcommand as the pages refer to it (`letterpost-send`) and as it is
+    // typed (`letterpost send`).
+    command.build();
+    for (depth, name) in path.iter().enumerate() {
+        let Some(sub) = command.find_subcommand(name).cloned() else {
+            let typed = path[..=depth].join(" ");
+            anyhow::bail!("`letterpost {typed}` is not a command: `letterpost --help` lists them");
+        };
+        command = sub;
+    }
+    let mut page = Vec::new();
+    clap_mangen::Man::new(command)
+        .render(&mut page)
+        .map_err(|e| anyhow::anyhow!("cannot write the manual page: {e}"))?;
+    print_all(&page)
+}
+
+/// Writes `bytes` to stdout; a reader that went away (`| head`) ends the process quietly.
+fn print_all(bytes: &[u8]) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        report::quit_on_broken_pipe(&e);
+        return Err(anyhow::anyhow!("cannot write to standard output: {e}"));
+    }
+    Ok(ExitCode::Success)
 }
 
 /// `letterpost log …`: the auditor's commands, on the campaign's log or on `--log FILE`.
@@ -125,31 +185,50 @@ fn log(
     }
 }
 
-/// Diagnostics on stderr, `-v`/`-q` or RUST_LOG. lettre's own DEBUG output would show AUTH lines
-/// (the password, base64) and message bodies, and async-imap's TRACE output the reports' bodies,
-/// so nothing from either above WARN is ever printed,
-/// whatever RUST_LOG says (a more specific RUST_LOG directive cannot lift this cap).
-fn init_tracing(verbose: u8, quiet: bool) {
+/// Diagnostics on stderr: letterpost's own events (targets `letterpost::…`) at INFO with `-v`
+/// (the campaign file, each SMTP connection, retries, each letter's outcome) and at DEBUG with
+/// `-vv` (each SMTP reply, each record written); otherwise, and with `-q`, warnings only.
+/// RUST_LOG's directives come after these and refine them (`RUST_LOG=letterpost::dispatch=debug
+/// letterpost -v send`); an invalid one is named and ignored. Returns whether anything below
+/// WARN may be printed (then a progress bar would be torn by those lines).
+///
+/// lettre's own DEBUG output would show AUTH lines (the password, base64) and message bodies,
+/// and async-imap's TRACE output the reports' bodies, so nothing from either above WARN is ever
+/// printed, whatever RUST_LOG says (a more specific RUST_LOG directive cannot lift this cap).
+fn init_tracing(verbose: u8, quiet: bool) -> bool {
+    use std::io::IsTerminal;
     use tracing_subscriber::Layer;
     use tracing_subscriber::layer::SubscriberExt;
     use tracing_subscriber::util::SubscriberInitExt;
-    let level = match (quiet, verbose) {
-        (true, _) => "error",
-        (false, 0) => "warn",
-        (false, 1) => "info",
-        (false, _) => "debug",
-    };
-    let chosen = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let mut directives = String::from("warn");
+    match (quiet, verbose) {
+        (true, _) | (false, 0) => {}
+        (false, 1) => directives.push_str(",letterpost=info"),
+        (false, _) => directives.push_str(",letterpost=debug"),
+    }
+    if let Ok(more) = std::env::var("RUST_LOG")
+        && !more.trim().is_empty()
+    {
+        directives.push(',');
+        directives.push_str(&more);
+    }
+    let chosen = tracing_subscriber::EnvFilter::builder().parse_lossy(directives);
+    let diagnostics = chosen
+        .max_level_hint()
+        .is_some_and(|most| most > tracing_subscriber::filter::LevelFilter::WARN);
     let no_secrets = tracing_subscriber::filter::filter_fn(|meta| {
         let chatty = ["lettre", "async_imap", "imap_proto"];
         !(chatty.iter().any(|t| meta.target().starts_with(t))
             && *meta.level() > tracing::Level::WARN)
     });
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .without_time()
         .with_filter(chosen)
         .with_filter(no_secrets);
     tracing_subscriber::registry().with(layer).init();
+    diagnostics
 }

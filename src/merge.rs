@@ -76,10 +76,10 @@ pub fn load(
     // All at once: a template may include another that comes later in the folder.
     let mut tera = Tera::default();
     if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
-        problems.push(problem_from_tera(&e, &|name| show(&dir.join(name))));
+        problems.extend(problems_from_tera(&e, &|name| show(&dir.join(name))));
     }
     if let Err(e) = tera.add_raw_template(SUBJECT, subject) {
-        problems.push(problem_from_tera(&e, &|_| SUBJECT_PLACE.to_owned()));
+        problems.extend(problems_from_tera(&e, &|_| SUBJECT_PLACE.to_owned()));
     }
     if problems.is_empty() {
         let file_of = |name: &str| -> String {
@@ -89,7 +89,8 @@ pub fn load(
                 show(&dir.join(name))
             }
         };
-        problems = undefined_variables(&tera, &names, settings, columns, &file_of);
+        let known = Known { settings, columns };
+        problems = undefined_variables(&tera, &names, &sources, &known, &file_of);
     }
     if !problems.is_empty() {
         return Err(problems);
@@ -191,24 +192,50 @@ fn read_sources(
     }
 }
 
-/// Every variable a template uses that is neither a column nor a `[vars]` value, and every
+/// The names a template may use: the recipient list's columns and the `[vars]` values.
+struct Known<'a> {
+    settings: &'a Settings,
+    columns: &'a [String],
+}
+
+impl Known<'_> {
+    fn contains(&self, name: &str) -> bool {
+        self.columns.iter().any(|c| c == name) || self.settings.vars.contains_key(name)
+    }
+
+    /// The known name closest to a misspelled one, if any is close.
+    fn closest(&self, name: &str) -> Option<&str> {
+        let columns = self.columns.iter().map(String::as_str);
+        crate::suggest::closest(
+            name,
+            columns.chain(self.settings.vars.keys().map(String::as_str)),
+        )
+    }
+}
+
+/// Every variable a template uses that is neither a column nor a `[vars]` value, where it is
+/// first used (file, line, position) and the known name it may be a misspelling of; and every
 /// `[vars]` value that a column's name would hide.
 fn undefined_variables(
     tera: &Tera,
     names: &Names,
-    settings: &Settings,
-    columns: &[String],
+    sources: &[(String, String)],
+    known: &Known<'_>,
     file_of: &dyn Fn(&str) -> String,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for column in columns {
-        if settings.vars.contains_key(column) {
+    for column in known.columns {
+        if known.settings.vars.contains_key(column) {
             problems.push(Problem::new(
                 "campaign.toml",
                 format!("[vars] `{column}` has the same name as a column of the recipient list; rename one"),
             ));
         }
     }
+    // A template's variables include those of the templates it includes: each unknown one is
+    // reported once, where it is written, in the order of the files and lines.
+    let mut reported = BTreeSet::new();
+    let mut unknown = Vec::new();
     for name in [
         SUBJECT,
         &names.letter_html,
@@ -218,26 +245,135 @@ fn undefined_variables(
         let used = match tera.get_template_variables(name) {
             Ok(used) => used.into_iter().collect::<BTreeSet<_>>(),
             Err(e) => {
-                problems.push(problem_from_tera(&e, file_of));
+                problems.extend(problems_from_tera(&e, file_of));
                 continue;
             }
         };
-        for var in used {
-            if !columns.iter().any(|c| c == var) && !settings.vars.contains_key(var) {
-                problems.push(
-                    Problem::new(
-                        file_of(name),
-                        format!(
-                            "uses `{var}`, which is neither a column of the recipient list nor a value \
-                             under [vars] in campaign.toml"
-                        ),
-                    )
-                    .in_column(var),
-                );
+        for var in used.into_iter().filter(|var| !known.contains(var)) {
+            let (file, place) = if name == SUBJECT {
+                (SUBJECT, None)
+            } else {
+                where_used(name, var, sources)
+            };
+            if !reported.insert((file.to_owned(), var.to_owned())) {
+                continue;
             }
+            let hint = known
+                .closest(var)
+                .map(|meant| format!("; did you mean `{meant}`?"))
+                .unwrap_or_default();
+            let problem = Problem::new(
+                file_of(file),
+                format!(
+                    "the variable `{var}` is neither a column of the recipient list nor a value \
+                     under [vars] in campaign.toml{hint}"
+                ),
+            );
+            unknown.push(match place {
+                Some((line, position)) => problem.at(line, position),
+                None => problem,
+            });
         }
     }
+    unknown.sort_by(|a, b| (&a.file, a.line, a.position).cmp(&(&b.file, b.line, b.position)));
+    problems.extend(unknown);
     problems
+}
+
+/// The template that writes `var` (the one named, else the first other one in the folder that
+/// does: an included one) and where in it.
+fn where_used<'a>(
+    name: &'a str,
+    var: &str,
+    sources: &'a [(String, String)],
+) -> (&'a str, Option<(u64, u64)>) {
+    let own = sources.iter().filter(|(n, _)| n == name);
+    let others = sources.iter().filter(|(n, _)| n != name);
+    own.chain(others)
+        .find_map(|(n, source)| Some((n.as_str(), Some(find_variable(source, var)?))))
+        .unwrap_or((name, None))
+}
+
+/// Where a template first uses `var` as a variable: line and position (1-based, in characters)
+/// of its first appearance inside `{{ }}` or `{% %}` that is not in a string or a comment, nor
+/// an attribute (`x.var`), a filter or test name (`| var`, `is var`), a function (`var(`) or an
+/// argument or `set` name (`var=`). `None` when this scan does not find it.
+fn find_variable(source: &str, var: &str) -> Option<(u64, u64)> {
+    let b = source.as_bytes();
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    let word_byte = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80;
+    let mut i = 0;
+    while i + 1 < b.len() {
+        let close: &[u8] = match (at(i), at(i + 1)) {
+            (b'{', b'{') => b"}}",
+            (b'{', b'%') => b"%}",
+            (b'{', b'#') => b"#}",
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let mut j = i + 2;
+        if close == b"#}" {
+            i = j + memchr::memmem::find(&b[j..], close)? + 2;
+            continue;
+        }
+        let mut first: Option<&str> = None;
+        let mut previous = "";
+        loop {
+            if j >= b.len() {
+                return None;
+            }
+            if b[j..].starts_with(close) {
+                j += 2;
+                break;
+            }
+            match at(j) {
+                quote @ (b'"' | b'\'' | b'`') => {
+                    j += 1 + memchr::memchr(quote, &b[j + 1..])? + 1;
+                    previous = "string";
+                }
+                c if c.is_ascii_whitespace() => j += 1,
+                c if word_byte(c) && !c.is_ascii_digit() => {
+                    let start = j;
+                    while j < b.len() && word_byte(b[j]) {
+                        j += 1;
+                    }
+                    let word = &source[start..j];
+                    first.get_or_insert(word);
+                    let mut next = j;
+                    while at(next).is_ascii_whitespace() {
+                        next += 1;
+                    }
+                    let named = at(next) == b'=' && at(next + 1) != b'=';
+                    let called = at(next) == b'(';
+                    if word == var && !matches!(previous, "." | "|" | "is") && !named && !called {
+                        let before = &source[..start];
+                        let line = before.matches('\n').count() as u64 + 1;
+                        let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+                        let position = source[line_start..start].chars().count() as u64 + 1;
+                        return Some((line, position));
+                    }
+                    previous = word;
+                }
+                c => {
+                    previous = match c {
+                        b'.' => ".",
+                        b'|' => "|",
+                        _ => "other",
+                    };
+                    j += 1;
+                }
+            }
+        }
+        // Nothing inside `{% raw %}` … `{% endraw %}` is a template.
+        if close == b"%}" && first == Some("raw") {
+            let end = memchr::memmem::find(&b[j..], b"endraw")?;
+            j += end + memchr::memmem::find(&b[j + end..], b"%}")? + 2;
+        }
+        i = j;
+    }
+    None
 }
 
 impl Templates {
@@ -256,8 +392,25 @@ impl Templates {
         let render = |name: &str| {
             let mut out = Vec::with_capacity(16 * 1024);
             self.tera.render_to(name, &context, &mut out).map_err(|e| {
-                let p = problem_from_tera(&e, &|file| file.to_owned());
-                at_row(format!("cannot render {name}: {}", p.message))
+                // The row is the problem's place; where in which template it broke is told.
+                let (what, message) = match e.kind() {
+                    tera::ErrorKind::RenderingError(report) => {
+                        let span = report.span();
+                        let place = format!(
+                            "{} (line {}, position {})",
+                            report.filename(),
+                            span.start_line,
+                            span.start_col + 1
+                        );
+                        (place, report.message().to_owned())
+                    }
+                    _ => {
+                        let p = problems_from_tera(&e, &|file| file.to_owned());
+                        let messages: Vec<String> = p.into_iter().map(|p| p.message).collect();
+                        (name.to_owned(), messages.join("; "))
+                    }
+                };
+                at_row(format!("cannot render {what}: {message}"))
             })?;
             Ok::<_, Problem>(out)
         };
@@ -280,13 +433,18 @@ impl Templates {
     }
 }
 
-/// A Tera error as a problem: the template file, the line in it, and Tera's own message.
-fn problem_from_tera(e: &tera::Error, file: &dyn Fn(&str) -> String) -> Problem {
+/// A Tera error as problems: the template file, the line and position in it, and Tera's own
+/// message (never Tera's own `error:` report, which `report::problems` would print after its
+/// own `error:`). Tera reports every unknown filter, test, function or included template at
+/// once, as one message of such reports: each becomes a problem.
+fn problems_from_tera(e: &tera::Error, file: &dyn Fn(&str) -> String) -> Vec<Problem> {
     match e.kind() {
         tera::ErrorKind::SyntaxError(report) | tera::ErrorKind::RenderingError(report) => {
-            Problem::new(file(report.filename()), report.message().to_owned())
-                .at_line(report.span().start_line as u64)
+            let span = report.span();
+            let problem = Problem::new(file(report.filename()), report.message().to_owned());
+            vec![problem.at(span.start_line as u64, span.start_col as u64 + 1)]
         }
+        tera::ErrorKind::Msg(text) if text.starts_with("error: ") => reports(text, file),
         other => {
             let mut message = other.to_string();
             let mut source = std::error::Error::source(e);
@@ -294,9 +452,38 @@ fn problem_from_tera(e: &tera::Error, file: &dyn Fn(&str) -> String) -> Problem 
                 message.push_str(&format!(": {cause}"));
                 source = cause.source();
             }
-            Problem::new(file(""), message)
+            vec![Problem::new(file(""), message)]
         }
     }
+}
+
+/// Tera's reports, as its `generate_report` writes them (`error: MESSAGE`, then `--> NAME:LINE:COL`,
+/// then the source line), each as a problem. A report whose place cannot be read keeps its
+/// message.
+fn reports(text: &str, file: &dyn Fn(&str) -> String) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut lines = text.lines().peekable();
+    while let Some(line) = lines.next() {
+        let Some(message) = line.strip_prefix("error: ") else {
+            continue;
+        };
+        let place = lines
+            .peek()
+            .and_then(|next| next.trim_start().strip_prefix("--> "))
+            .and_then(|place| {
+                let mut parts = place.rsplitn(3, ':');
+                let position = parts.next()?.parse::<u64>().ok()?;
+                let line = parts.next()?.parse::<u64>().ok()?;
+                Some((parts.next()?, line, position))
+            });
+        problems.push(match place {
+            Some((name, line, position)) => {
+                Problem::new(file(name), message.to_owned()).at(line, position)
+            }
+            None => Problem::new(file(""), message.to_owned()),
+        });
+    }
+    problems
 }
 
 /// Every template file `load` reads: the folder of the letter template and its subfolders.
@@ -328,4 +515,56 @@ fn collect_template_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{find_variable, problems_from_tera};
+
+    #[test]
+    fn finds_where_a_variable_is_used() {
+        let source = "Kính gửi: {{ organisation }}\n  {% if  orgnisation %}x{% endif %}\n";
+        assert_eq!(find_variable(source, "organisation"), Some((1, 14)));
+        assert_eq!(find_variable(source, "orgnisation"), Some((2, 10)));
+        // Characters, not bytes: the accents before it count one each.
+        assert_eq!(find_variable("Tên: {{ x }}", "x"), Some((1, 9)));
+    }
+
+    #[test]
+    fn skips_what_is_not_that_variable() {
+        let source = concat!(
+            "x {# {{ x }} #} {{ \"x\" }} {{ a.x }} {{ a | x }} {% if a is x %}{% endif %}",
+            "{{ x() }} {{ f(x=1) }} {% set x = 1 %} {% raw %}{{ x }}{% endraw %}\n",
+            "{{ 'a' ~ x }}"
+        );
+        assert_eq!(find_variable(source, "x"), Some((2, 10)));
+        assert_eq!(find_variable("{{ xy }} {{ ax }}", "x"), None);
+    }
+
+    #[test]
+    fn tera_reports_become_one_problem_each_without_a_second_error_word() {
+        let mut tera = tera::Tera::default();
+        let e = tera
+            .add_raw_templates([("a.txt", "{{ x | nope }}\n\n  {{ y | nah }}")])
+            .unwrap_err();
+        let problems = problems_from_tera(&e, &|name| format!("templates/{name}"));
+        let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            shown,
+            [
+                "templates/a.txt:1:8: Unknown filter `nope`",
+                "templates/a.txt:3:10: Unknown filter `nah`"
+            ]
+        );
+        let e = tera.add_raw_template("b.txt", "\n{{ x ").unwrap_err();
+        let problems = problems_from_tera(&e, &|name| format!("templates/{name}"));
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].file, "templates/b.txt");
+        assert_eq!(problems[0].line, Some(2));
+        assert!(
+            !problems[0].message.contains("error"),
+            "{}",
+            problems[0].message
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! A problem found in the campaign's input, located the way an editor or a spreadsheet locates
-//! it: file, line, column (a header name) or template; in a workbook, the sheet and the cell
-//! (`Danh sách!C14`) or row.
+//! it: file, line and the position in that line (in a template), or file, line and column (a
+//! header name); in a workbook, the sheet and the cell (`Danh sách!C14`) or row.
 //!
 //! Stages return problems as values so that a whole batch can be checked and every problem
 //! reported at once before anything is sent. This module only describes and formats them; it
@@ -8,9 +8,9 @@
 
 use std::fmt;
 
-/// One thing wrong with the input. Displayed as `file:line: column `x`: message`, or for a
-/// workbook as `file: Sheet!C14: column `x`: message` (a cell) or `file: Sheet, row 14: message`
-/// (a whole row).
+/// One thing wrong with the input. Displayed as `file:line: column `x`: message` (a CSV cell),
+/// `file:line:position: message` (a place in a template), or for a workbook as
+/// `file: Sheet!C14: column `x`: message` (a cell) or `file: Sheet, row 14: message` (a row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// The file as the operator should see it (relative to the campaign folder when inside it).
@@ -18,7 +18,9 @@ pub struct Problem {
     /// The physical line, 1-based, as an editor shows it (the CSV header is line 1); in a
     /// workbook, the row number the spreadsheet shows.
     pub line: Option<u64>,
-    /// The column (header name) or the template variable concerned.
+    /// The place in that line, 1-based, in characters, as an editor shows it.
+    pub position: Option<u64>,
+    /// The column (header name) concerned.
     pub column: Option<String>,
     /// In a workbook: the sheet, and the letters of the cell's column (`C`) when the problem is
     /// in one cell. (Boxed: problems travel in `Result`s, and most have no sheet.)
@@ -39,6 +41,7 @@ impl Problem {
         Problem {
             file: file.into(),
             line: None,
+            position: None,
             column: None,
             sheet: None,
             message: message.into(),
@@ -47,6 +50,13 @@ impl Problem {
 
     pub fn at_line(mut self, line: u64) -> Problem {
         self.line = Some(line);
+        self
+    }
+
+    /// At `line`, the `position`th character (both 1-based).
+    pub fn at(mut self, line: u64, position: u64) -> Problem {
+        self.line = Some(line);
+        self.position = Some(position);
         self
     }
 
@@ -74,7 +84,12 @@ impl fmt::Display for Problem {
                 None => write!(f, ": {}, row {row}", place.sheet)?,
             },
             (Some(place), None) => write!(f, ": {}", place.sheet)?,
-            (None, Some(line)) => write!(f, ":{line}")?,
+            (None, Some(line)) => {
+                write!(f, ":{line}")?;
+                if let Some(position) = self.position {
+                    write!(f, ":{position}")?;
+                }
+            }
             (None, None) => {}
         }
         write!(f, ": ")?;
@@ -101,6 +116,12 @@ mod tests {
         assert_eq!(
             Problem::new("campaign.toml", "bad").to_string(),
             "campaign.toml: bad"
+        );
+        assert_eq!(
+            Problem::new("templates/letter.txt", "the variable `x` is unknown")
+                .at(12, 7)
+                .to_string(),
+            "templates/letter.txt:12:7: the variable `x` is unknown"
         );
     }
 

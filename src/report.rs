@@ -126,8 +126,10 @@ impl Waiting {
 const LINE_EVERY: Duration = Duration::from_secs(5);
 
 impl Progress {
-    pub fn new(total: u64, quiet: bool) -> Progress {
-        let bar = (!quiet && std::io::stderr().is_terminal()).then(|| {
+    /// `diagnostics`: whether diagnostics (`-v`) are printed on stderr. They are lines that a bar
+    /// redrawn beneath them would tear: with them, progress is plain lines too.
+    pub fn new(total: u64, quiet: bool, diagnostics: bool) -> Progress {
+        let bar = (!quiet && !diagnostics && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(

@@ -125,7 +125,17 @@ impl Writer {
         let saved = self.chain.clone();
         let mut bytes = Vec::with_capacity(batch.len() * 512);
         let mut sealed = Vec::with_capacity(batch.len());
+        // What `-vv` says once the batch is on disk: seq, type and key of each record.
+        let told = tracing::enabled!(tracing::Level::DEBUG);
+        let mut written_records = Vec::new();
         for Request { body, done } in batch {
+            if told {
+                written_records.push((
+                    self.chain.next_seq,
+                    body.name(),
+                    body.key().map(str::to_owned),
+                ));
+            }
             let time = clock::rfc3339(clock::now());
             let (line, hash) = seal(
                 self.chain.next_seq,
@@ -147,6 +157,10 @@ impl Writer {
         match written {
             Ok(()) => {
                 self.len += bytes.len() as u64;
+                for (seq, kind, key) in written_records {
+                    let key = key.map(|k| format!(" {k}")).unwrap_or_default();
+                    tracing::debug!("record {seq} written: {kind}{key}");
+                }
                 for (hash, done) in sealed {
                     let _ = done.send(Ok(hash));
                 }

@@ -115,7 +115,11 @@ async fn deliver(
         from: config.tracking.return_path.clone(),
         ask_dsn: config.tracking.dsn && d.destination.redirect().is_none(),
         tally: Mutex::new(Counts::default()),
-        progress: Mutex::new(Progress::new(jobs as u64, d.options.quiet)),
+        progress: Mutex::new(Progress::new(
+            jobs as u64,
+            d.options.quiet,
+            d.options.diagnostics,
+        )),
         connected_once: std::sync::atomic::AtomicBool::new(false),
     });
     // The first connection is opened before `run_started`, which records whether the relay
@@ -269,7 +273,16 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispa
             Tried::Again => {
                 // The letter waits for its retry without this worker, which goes on with the
                 // next letter; its `deferred` record is already queued.
-                let due = tokio::time::Instant::now() + backoff(shared.retry_delay, tries);
+                let delay = backoff(shared.retry_delay, tries);
+                tracing::info!(
+                    key = %turn.work.letter.key,
+                    "retry {} of {} in {:.1} s, at {}",
+                    tries,
+                    shared.retries,
+                    delay.as_secs_f64(),
+                    clock::rfc3339(clock::now() + delay)
+                );
+                let due = tokio::time::Instant::now() + delay;
                 queue.defer(
                     Turn {
                         work: turn.work,
@@ -400,6 +413,7 @@ async fn try_once(
     match conn.finish(&work.letter).await {
         Ok(reply) => {
             *connection = Some(conn);
+            tracing::info!(key = %letter.key, attempt = letter.attempt, "accepted: {reply}");
             let accepted = letter.ended(Outcome::Accepted, Stage::Message, Some(reply), None);
             shared.log.enqueue(accepted);
             Tried::Ended(Some(Outcome::Accepted))
@@ -510,6 +524,12 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
                 return Ok(conn);
             }
             Err(failure) => {
+                if i + 1 < tries {
+                    tracing::info!(
+                        "cannot connect to {} {failure}; trying again",
+                        shared.relay.describe()
+                    );
+                }
                 let fatal = failure.is_authentication()
                     || matches!(
                         failure.kind,
@@ -553,6 +573,7 @@ async fn record(shared: &Shared, body: Body) -> bool {
 /// this run except a retry, whose `attempt` is awaited and, the log keeping order, makes this
 /// record durable first. A write failure shows at that next record.
 fn record_outcome(shared: &Shared, letter: &Letter, outcome: Outcome, failure: &Failure) {
+    tracing::info!(key = %letter.key, attempt = letter.attempt, "{outcome} {failure}");
     let body = letter.ended(
         outcome,
         failure.stage,

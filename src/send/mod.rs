@@ -194,7 +194,9 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
             config, &planned, &ledger, None, options, false,
         ));
     }
-    tell_before_sending(&pipeline, &ledger, started);
+    if !options.quiet {
+        tell_before_sending(&pipeline, &ledger, started);
+    }
     let password =
         crate::config::smtp_password(&config.smtp).map_err(|e| e.context("cannot send"))?;
     let relay = Relay::new(config.smtp.clone(), password, config.from.email.domain())?;
@@ -237,7 +239,8 @@ fn choose(
     Ok(selection)
 }
 
-/// The notes a send prints before it asks: inputs changed since the last run, a fixed `Date:`.
+/// The notes a send prints before it asks (not with `-q`): inputs changed since the last run, a
+/// fixed `Date:`.
 fn tell_before_sending(pipeline: &Pipeline, ledger: &Ledger, started: SystemTime) {
     for line in summary::changed_inputs(pipeline, ledger) {
         eprintln!("note: {line}");

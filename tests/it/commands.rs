@@ -115,11 +115,23 @@ fn help_is_written_for_a_clerk() {
         .skip_while(|l| !l.starts_with("Commands:"))
         .skip(1)
         .take_while(|l| l.starts_with("  "))
+        // A long description goes on under its first line, further in.
+        .filter(|l| !l.starts_with("   "))
         .filter_map(|l| l.split_whitespace().next())
         .collect();
     assert_eq!(
         commands,
-        ["check", "preview", "send", "log", "track", "init", "help"]
+        [
+            "check",
+            "preview",
+            "send",
+            "log",
+            "track",
+            "init",
+            "completions",
+            "man",
+            "help"
+        ]
     );
     for subcommand in ["summary", "list", "show", "export", "verify"] {
         c.run(&["log", subcommand, "--help"]).code(0);

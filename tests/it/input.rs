@@ -154,9 +154,7 @@ fn undefined_template_variables_are_named_before_anything_renders() {
     c.write("templates/letter.html", letter);
     refused(
         &c,
-        &[
-            "templates/letter.html: column `ten_co_quan`: uses `ten_co_quan`, which is neither a column",
-        ],
+        &["templates/letter.html:43:17: the variable `ten_co_quan` is neither a column"],
     );
 }
 

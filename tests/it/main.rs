@@ -7,6 +7,9 @@ mod support;
 mod audit;
 /// `check`, `preview`, `init`, `--help`: the commands that send nothing.
 mod commands;
+/// What any command-line tool offers: completions, the manual page, `-v`/`-q`, the campaign
+/// found from a folder inside it.
+mod conventions;
 /// `send --dry-run`: the outbox, parsed by an independent mail parser.
 mod dry_run;
 /// A scripted server's faults: silence, drops, 421, late and negative replies.

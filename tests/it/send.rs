@@ -253,6 +253,67 @@ fn starttls_with_a_custom_ca_and_auth_password_from_the_environment() {
     }
 }
 
+/// `-vv` tells what happened on the wire and in the log, and never the password: not at `-vv`,
+/// not with `RUST_LOG=trace` on top.
+#[test]
+fn very_verbose_shows_the_connection_the_replies_and_the_records_but_never_the_password() {
+    let (_tls, server, mut c) = authenticating_relay("lộ-ra-là-hỏng");
+    c.env("LETTERPOST_SMTP_SECURITY", "starttls")
+        .env("LETTERPOST_SMTP_USERNAME", "vanthu")
+        .env("LETTERPOST_SMTP_PASSWORD", "lộ-ra-là-hỏng");
+    let run = c.run(&["-vv", "send", "--yes"]);
+    run.code(0);
+    assert_eq!(server.received().len(), 3);
+    let campaign = c.dir.path().join("campaign.toml");
+    run.stderr_has(&format!("campaign fanpage-2022: {}", campaign.display()))
+        // The connection, its protection and the security setting (lettre does not tell the
+        // TLS version).
+        .stderr_has(&format!(
+            "connected to 127.0.0.1:{}, TLS (security starttls)",
+            server.port
+        ))
+        .stderr_has("authenticated as vanthu")
+        // Every reply: code, enhanced code, text.
+        .stderr_has("rcpt <b1@b.example>: 250")
+        .stderr_has("message: 250 2.0.0 Ok: queued")
+        .stderr_has("accepted: 250 2.0.0 Ok: queued")
+        // Every record, once on disk: seq, type, key.
+        .stderr_has("record 0 written: run_started")
+        .stderr_has("record 1 written: attempt a")
+        .stderr_has("record 2 written: data a")
+        .stderr_has("written: run_finished");
+    // Only letterpost's own events: none of lettre's, rustls's or tokio's.
+    for line in run.stderr.lines() {
+        let level = line.split_whitespace().next().unwrap_or_default();
+        if ["TRACE", "DEBUG", "INFO", "WARN"].contains(&level) {
+            let target = line.split_whitespace().nth(1).unwrap_or_default();
+            assert!(target.starts_with("letterpost::"), "{line}");
+        }
+    }
+    // A test send connects again, with every directive at its most talkative.
+    c.env("RUST_LOG", "trace");
+    let again = c.run(&[
+        "-vv",
+        "send",
+        "--yes",
+        "--redirect-to",
+        "me@test.example",
+        "--limit",
+        "1",
+    ]);
+    again.code(0).stderr_has("authenticated as vanthu");
+    for text in [&run.stdout, &run.stderr, &again.stdout, &again.stderr] {
+        assert!(
+            !text.contains("lộ-ra-là-hỏng"),
+            "the password leaked:\n{text}"
+        );
+        assert!(
+            !text.contains("AUTH"),
+            "the AUTH exchange was shown:\n{text}"
+        );
+    }
+}
+
 #[test]
 fn a_wrong_password_stops_before_any_message_and_never_shows_the_password() {
     let (_tls, server, mut c) = authenticating_relay("right");

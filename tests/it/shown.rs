@@ -128,6 +128,30 @@ fn check_names_a_template_that_uses_an_unknown_name() {
     snapshot(&c, "check_template_problem", &["check"]);
 }
 
+/// A misspelled name where it is written (file, line, position), with the name meant; an
+/// unknown filter in another template, as its own problem, with one `error:`.
+#[test]
+fn check_places_a_misspelled_template_name_and_suggests_the_right_one() {
+    let c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,"]));
+    let text = c.read("templates/letter.txt");
+    c.write(
+        "templates/letter.txt",
+        format!("{text}\nKính gửi: {{{{ organsation }}}}\n{{% if not emial %}}-{{% endif %}}\n"),
+    );
+    let motto = c.read("templates/partials/motto.html");
+    c.write(
+        "templates/partials/motto.html",
+        format!("{motto}\n<p>{{{{ fanpage_ur }}}}</p>\n"),
+    );
+    snapshot(&c, "check_template_misspelled", &["check"]);
+    c.write("templates/partials/motto.html", motto);
+    c.write(
+        "templates/letter.txt",
+        format!("{text}\n{{{{ organisation | upper | nope }}}}\n"),
+    );
+    snapshot(&c, "check_template_unknown_filter", &["check"]);
+}
+
 /// Five letters: two accepted, one refused for good (550), one deferred (451, no retry left),
 /// one refused at the end of DATA (554).
 fn sent_with_failures() -> (Campaign, SmtpServer) {
