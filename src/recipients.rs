@@ -491,7 +491,7 @@ fn open(source: &Source, settings: &Settings) -> Result<Table, Vec<Problem>> {
     };
     let (headers, mut problems) = header_names(source, &raw_headers);
     let first_of = distinct_headers(source, &headers, &mut problems);
-    let roles = roles(source, settings, &first_of, &mut problems);
+    let roles = roles(source, settings, &headers, &first_of, &mut problems);
     match roles {
         Some(roles) if problems.is_empty() => Ok(Table {
             source: source.clone(),
@@ -648,12 +648,39 @@ fn distinct_headers(
 fn roles(
     source: &Source,
     settings: &Settings,
+    headers: &[String],
     first_of: &HashMap<String, usize>,
     problems: &mut Vec<Problem>,
 ) -> Option<Roles> {
     let find = |name: &str| first_of.get(&header_key(name)).copied();
     let missing = |message: String| source.row_problem(source.header_line(), message);
     let header_word = source.header_word();
+    // A column missing from the header, once, with the names found (a misspelling shows there).
+    let mut reported = std::collections::HashSet::new();
+    let mut missing_column = |name: &str, hint: &str, problems: &mut Vec<Problem>| {
+        if !reported.insert(header_key(name)) {
+            return;
+        }
+        let found: Vec<String> = headers
+            .iter()
+            .filter(|h| !h.is_empty())
+            .take(8)
+            .map(|h| format!("`{h}`"))
+            .collect();
+        let more = headers.len().saturating_sub(8);
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        let near = crate::suggest::closest(name, headers.iter().map(String::as_str))
+            .map(|h| format!("; if `{h}` is that column, rename it `{name}`"))
+            .unwrap_or_default();
+        problems.push(missing(format!(
+            "the required column `{name}` is missing from the {header_word}{hint}; it holds {}{more}{near}",
+            found.join(", ")
+        )));
+    };
     let columns = &settings.columns;
     let role = |role: &'static str, mapped: &Option<String>| -> Option<usize> {
         find(mapped.as_deref().unwrap_or(role))
@@ -669,10 +696,7 @@ fn roles(
     ] {
         if found.is_none() {
             let header = mapped.as_deref().unwrap_or(name);
-            problems.push(missing(format!(
-                "the required column `{header}` is missing from the {header_word}{}",
-                hint.take().unwrap_or_default()
-            )));
+            missing_column(header, &hint.take().unwrap_or_default(), problems);
         }
     }
     for (name, mapped) in [("cc", &columns.cc), ("id", &columns.id)] {
@@ -695,9 +719,9 @@ fn roles(
         };
         match index {
             Some(i) => required.push(i),
-            None => problems.push(missing(format!(
-                "the required column `{name}` is missing from the {header_word}"
-            ))),
+            // A missing organisation or email column was reported above, under its own name.
+            None if matches!(header_key(name).as_str(), "organisation" | "email") => {}
+            None => missing_column(name, "", problems),
         }
     }
     Some(Roles {
@@ -755,9 +779,27 @@ impl Table {
         let problem = |column: usize, message: String| {
             source.cell_problem(line, column, Some(&headers[column]), message)
         };
-        self.check_values(&values, &problem)?;
+        // Every problem of the row at once: a control character in one cell does not hide a bad
+        // address in another. A cell already found wrong is not reported again for what follows
+        // from it.
+        let flagged = self
+            .check_values(&values, &problem)
+            .err()
+            .unwrap_or_default();
         let (row_word, seen) = (source.row_word(), &mut self.seen);
-        recipient(&self.roles, headers, seen, row_word, line, values, &problem)
+        let result = recipient(&self.roles, headers, seen, row_word, line, values, &problem);
+        if flagged.is_empty() {
+            return result;
+        }
+        let mut problems = flagged;
+        if let Err(more) = result {
+            for p in more {
+                if !problems.iter().any(|q| q.column == p.column) {
+                    problems.push(p);
+                }
+            }
+        }
+        Err(problems)
     }
 
     /// Control characters and empty required cells.

@@ -282,3 +282,13 @@ fn blank_rows_are_skipped_and_a_named_delimiter_is_used() {
         [2, 5]
     );
 }
+
+#[test]
+fn a_row_reports_all_its_problems_not_only_the_first_kind() {
+    let c = Campaign::with_csv(&csv(&["a,\"Sở\nA\",a@a.example,sai-dia-chi,"]));
+    c.run(&["check"])
+        .code(2)
+        .stderr_has("column `organisation`: contains a line break")
+        .stderr_has("column `cc`: `sai-dia-chi` is not an email address")
+        .stderr_has("2 problems found");
+}

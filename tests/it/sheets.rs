@@ -138,7 +138,7 @@ fn the_first_sheet_is_read_unless_campaign_toml_names_another() {
         "error: recipients/organisations.xlsx: Hướng dẫn, row 1: the required column `organisation` \
          is missing from the header row (the first row that is not empty on \"Hướng dẫn\", the \
          workbook's first sheet; if the list is on another sheet, name it with `sheet = \"…\"` under \
-         [recipients] in campaign.toml)",
+         [recipients] in campaign.toml); it holds `bước`, `nội dung`",
     );
     // Named as the tab shows it, or in another letter case.
     for name in ["Danh sách", "DANH SÁCH"] {
