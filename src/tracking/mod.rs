@@ -29,6 +29,19 @@ use crate::ledger::Ledger;
 use crate::lock::Lock;
 use crate::report::{ExitCode, Stopped};
 
+/// The mailbox could not be reached or stopped answering: exit 3 for one look, a warning and
+/// another try for `--watch`.
+#[derive(Debug)]
+struct Unreachable(String);
+
+impl std::fmt::Display for Unreachable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Unreachable {}
+
 /// How long a poll waits for a send to let go of the campaign before it leaves its reports for
 /// the next poll.
 const PATIENCE: Duration = Duration::from_secs(5);
@@ -49,7 +62,21 @@ pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let mut bounced = false;
         loop {
-            bounced |= poll(config, settings, &password, watch).await?;
+            match poll(config, settings, &password, watch).await {
+                Ok(recorded_bounce) => bounced |= recorded_bounce,
+                // A watch outlives a server that is down for a while: it says so and looks
+                // again at the next poll. A single look reports it (exit 3).
+                Err(e) if watch && e.downcast_ref::<Unreachable>().is_some() => {
+                    eprintln!(
+                        "warning: {e:#}; looking again in {} s",
+                        config.tracking.poll.as_secs()
+                    );
+                }
+                Err(e) if e.downcast_ref::<Unreachable>().is_some() => {
+                    return Err(Stopped(format!("{e:#}")).into());
+                }
+                Err(e) => return Err(e),
+            }
             if !watch {
                 break;
             }
@@ -85,7 +112,17 @@ async fn poll(
         });
     let mailbox = imap::read(settings, password, cursor, imap::Limits::default())
         .await
-        .map_err(|e| Stopped(format!("cannot read the reports: {e}")))?;
+        .map_err(|e| {
+            let message = format!("cannot read the reports: {e}");
+            // A server that cannot be reached or stops answering may be back at the next look;
+            // a refused login, a missing folder or a certificate problem will not.
+            match e {
+                imap::Error::Connect { .. }
+                | imap::Error::Timeout { .. }
+                | imap::Error::Protocol { .. } => anyhow::Error::new(Unreachable(message)),
+                _ => Stopped(message).into(),
+            }
+        })?;
     if let Some(e) = &mailbox.logout_error {
         tracing::warn!("the IMAP server did not log out cleanly: {e}");
     }

@@ -394,3 +394,47 @@ fn track_reads_over_imaps_trusting_the_configured_ca() {
     c.run(&["track"]).code(1).stdout_has("bounced");
     c.run(&["log", "verify"]).code(0);
 }
+
+#[test]
+fn a_watch_outlives_a_mailbox_that_stops_answering_and_ends_at_ctrl_c() {
+    use std::io::BufRead;
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = silent.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().flatten() {
+            held.push(stream);
+        }
+    });
+    let mut c = Campaign::with_csv(&csv(&["a,Sở A,vanthu@a.example,,"]));
+    c.set_toml("tracking", "poll", "0.2");
+    c.env("LETTERPOST_IMAP_HOST", "127.0.0.1")
+        .env("LETTERPOST_IMAP_PORT", &port.to_string())
+        .env("LETTERPOST_IMAP_SECURITY", "none")
+        .env("LETTERPOST_IMAP_USERNAME", "baocao")
+        .env("LETTERPOST_IMAP_PASSWORD", "x")
+        .env("LETTERPOST_IMAP_TIMEOUT", "0.5");
+    let mut child = c
+        .command(&["track", "--watch"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut warnings = 0;
+    for line in stderr.lines() {
+        let line = line.unwrap();
+        if line.contains("looking again") {
+            warnings += 1;
+            if warnings == 2 {
+                break; // It tried twice and is still watching.
+            }
+        }
+    }
+    assert_eq!(warnings, 2);
+    assert!(child.try_wait().unwrap().is_none(), "still watching");
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(0));
+}
