@@ -205,11 +205,11 @@ fn a_wrong_imap_password_stops_with_exit_3_and_the_password_shows_nowhere() {
     assert!(!c.exists("logs/fanpage-2022.jsonl"));
 }
 
-#[test]
-fn an_imap_server_that_stalls_is_cut_off_at_the_deadline() {
+/// A campaign whose IMAP server accepts connections and then never says a word; each IMAP step
+/// has `timeout` seconds.
+fn campaign_with_a_silent_mailbox(timeout: &str) -> Campaign {
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = silent.local_addr().unwrap().port();
-    // Accepts, then never says a word.
     std::thread::spawn(move || {
         let mut held = Vec::new();
         for stream in silent.incoming().flatten() {
@@ -222,7 +222,13 @@ fn an_imap_server_that_stalls_is_cut_off_at_the_deadline() {
         .env("LETTERPOST_IMAP_SECURITY", "none")
         .env("LETTERPOST_IMAP_USERNAME", "baocao")
         .env("LETTERPOST_IMAP_PASSWORD", "x")
-        .env("LETTERPOST_IMAP_TIMEOUT", "1");
+        .env("LETTERPOST_IMAP_TIMEOUT", timeout);
+    c
+}
+
+#[test]
+fn an_imap_server_that_stalls_is_cut_off_at_the_deadline() {
+    let c = campaign_with_a_silent_mailbox("1");
     let started = Instant::now();
     c.run(&["track"]).code(3).stderr_has("greeting");
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -398,22 +404,8 @@ fn track_reads_over_imaps_trusting_the_configured_ca() {
 #[test]
 fn a_watch_outlives_a_mailbox_that_stops_answering_and_ends_at_ctrl_c() {
     use std::io::BufRead;
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = silent.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        let mut held = Vec::new();
-        for stream in silent.incoming().flatten() {
-            held.push(stream);
-        }
-    });
-    let mut c = Campaign::with_csv(&csv(&["a,Sở A,vanthu@a.example,,"]));
+    let mut c = campaign_with_a_silent_mailbox("0.5");
     c.set_toml("tracking", "poll", "0.2");
-    c.env("LETTERPOST_IMAP_HOST", "127.0.0.1")
-        .env("LETTERPOST_IMAP_PORT", &port.to_string())
-        .env("LETTERPOST_IMAP_SECURITY", "none")
-        .env("LETTERPOST_IMAP_USERNAME", "baocao")
-        .env("LETTERPOST_IMAP_PASSWORD", "x")
-        .env("LETTERPOST_IMAP_TIMEOUT", "0.5");
     let mut child = c
         .command(&["track", "--watch"])
         .stderr(std::process::Stdio::piped())
