@@ -135,6 +135,36 @@ fn track_records_delivery_and_a_5_1_1_bounce_from_real_servers_once() {
     let bounced = c.run(&["log", "list", "--status", "bounced"]);
     assert!(bounced.stdout.contains(" c "), "{}", bounced.stdout);
     assert!(!bounced.stdout.contains(" a "), "{}", bounced.stdout);
+    // The export says when each letter was delivered or bounced, and why.
+    let export = c.run(&["log", "export", "--csv"]);
+    let mut rows =
+        csv::Reader::from_reader(export.stdout.trim_start_matches('\u{feff}').as_bytes());
+    let header: Vec<String> = rows.headers().unwrap().iter().map(str::to_owned).collect();
+    for column in [
+        "delivered_at",
+        "bounced_at",
+        "bounce_status",
+        "bounce_diagnostic",
+        "read_at",
+    ] {
+        assert!(header.iter().any(|h| h == column), "{column} in {header:?}");
+    }
+    let cell = |row: &csv::StringRecord, name: &str| {
+        row[header.iter().position(|h| h == name).unwrap()].to_owned()
+    };
+    for row in rows.records().map(Result::unwrap) {
+        match &cell(&row, "key")[..] {
+            "c" => {
+                assert_eq!(cell(&row, "state"), "bounced");
+                assert_eq!(cell(&row, "bounce_status"), "5.1.1");
+                assert!(!cell(&row, "bounced_at").is_empty());
+            }
+            _ => {
+                assert_eq!(cell(&row, "state"), "delivered");
+                assert!(!cell(&row, "delivered_at").is_empty());
+            }
+        }
+    }
     // A letter whose address does not exist is not sent again by --retry-failed alone.
     c.run(&["send", "--yes", "--retry-failed"])
         .stdout_has("Nothing to send");
