@@ -460,3 +460,50 @@ fn a_watch_outlives_a_mailbox_that_stops_answering_and_ends_at_ctrl_c() {
         .unwrap();
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn while_a_send_holds_the_campaign_track_waits_then_leaves_the_reports_for_later() {
+    use crate::support::scripted::{Action, Event, Scripted};
+    let servers = servers();
+    let c = campaign(&servers);
+    c.run(&["send", "--yes", "--only", "a"]).code(0);
+    servers.wait_for_return_path(1);
+    // A second send to a relay that takes 4 s per letter holds the campaign longer than the
+    // 5 s a track run waits for it.
+    let slow = Scripted::start(|e| match e {
+        Event::Dot(_) => Action::Delay(Duration::from_secs(4)),
+        _ => Action::Default,
+    });
+    let mut sending = c
+        .command(&["send", "--yes"])
+        .env("LETTERPOST_SMTP_PORT", slow.port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until that send is under way (its attempt is in the log).
+    let started = Instant::now();
+    while !c
+        .log()
+        .iter()
+        .any(|r| r.kind == "attempt" && r.key.as_deref() == Some("b"))
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the send never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let before = c.read("logs/fanpage-2022.jsonl");
+    c.run(&["track"])
+        .code(0)
+        .stdout_has("A send holds campaign fanpage-2022")
+        .stdout_has("run `letterpost track` again");
+    assert!(
+        !c.read("logs/fanpage-2022.jsonl")[before.len()..].contains("\"type\":\"delivered\""),
+        "nothing recorded while the send held the campaign"
+    );
+    sending.wait().unwrap();
+    c.run(&["track"]).stdout_has("delivered ");
+    c.run(&["log", "verify"]).code(0);
+}
