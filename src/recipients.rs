@@ -655,31 +655,13 @@ fn roles(
     let find = |name: &str| first_of.get(&header_key(name)).copied();
     let missing = |message: String| source.row_problem(source.header_line(), message);
     let header_word = source.header_word();
-    // A column missing from the header, once, with the names found (a misspelling shows there).
     let mut reported = std::collections::HashSet::new();
     let mut missing_column = |name: &str, hint: &str, problems: &mut Vec<Problem>| {
-        if !reported.insert(header_key(name)) {
-            return;
+        // Once per column, however many settings ask for it.
+        if reported.insert(header_key(name)) {
+            let message = missing_column_message(name, headers, header_word, hint);
+            problems.push(missing(message));
         }
-        let found: Vec<String> = headers
-            .iter()
-            .filter(|h| !h.is_empty())
-            .take(8)
-            .map(|h| format!("`{h}`"))
-            .collect();
-        let more = headers.len().saturating_sub(8);
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        let near = crate::suggest::closest(name, headers.iter().map(String::as_str))
-            .map(|h| format!("; if `{h}` is that column, rename it `{name}`"))
-            .unwrap_or_default();
-        problems.push(missing(format!(
-            "the required column `{name}` is missing from the {header_word}{hint}; it holds {}{more}{near}",
-            found.join(", ")
-        )));
     };
     let columns = &settings.columns;
     let role = |role: &'static str, mapped: &Option<String>| -> Option<usize> {
@@ -737,6 +719,28 @@ fn roles(
             ("id", id),
         ],
     })
+}
+
+/// A required column missing from the header: what the header holds (a misspelling shows there),
+/// and the rename that would fix a near miss.
+fn missing_column_message(name: &str, headers: &[String], header_word: &str, hint: &str) -> String {
+    let found: Vec<String> = headers
+        .iter()
+        .filter(|h| !h.is_empty())
+        .take(8)
+        .map(|h| format!("`{h}`"))
+        .collect();
+    let more = match headers.len().saturating_sub(8) {
+        0 => String::new(),
+        n => format!(" and {n} more"),
+    };
+    let near = crate::suggest::closest(name, headers.iter().map(String::as_str))
+        .map(|h| format!("; if `{h}` is that column, rename it `{name}`"))
+        .unwrap_or_default();
+    format!(
+        "the required column `{name}` is missing from the {header_word}{hint}; it holds {}{more}{near}",
+        found.join(", ")
+    )
 }
 
 /// A row's cells as text, NFC, before any check of what they mean; or the problems that keep
