@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::scripted::{Action, Event, Scripted};
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, Record, csv, feed, outcomes, ports};
+use crate::support::{Campaign, Record, csv, feed, interrupt, outcomes, ports};
 
 fn list(n: usize) -> String {
     let rows: Vec<String> = (1..=n)
@@ -133,10 +133,7 @@ fn ctrl_c_settles_the_letter_in_flight_and_prints_the_resume_command() {
     let mut c = Campaign::with_csv(&list(30));
     c.relay(server.port);
     let child = start_and_wait_for(&c, 2);
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&child);
     let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
@@ -189,10 +186,7 @@ fn ctrl_c_in_a_limited_selection_reports_the_campaign_and_resumes_only_what_is_l
     let mut args = vec!["send", "--yes", "--limit", "5", "--only"];
     args.extend(only);
     let child = start_with_and_wait_for(&c, &args, 2);
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&child);
     let out = child.wait_with_output().unwrap();
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout),
@@ -249,13 +243,6 @@ fn a_second_ctrl_c_quits_at_once_without_waiting_for_the_letter_in_flight() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let interrupt = |child: &std::process::Child| {
-        let sent = std::process::Command::new("kill")
-            .args(["-INT", &child.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(sent.success());
-    };
     message_reached
         .recv_timeout(Duration::from_secs(60))
         .expect("the first letter's message reached the relay");
@@ -906,10 +893,7 @@ fn ctrl_c_while_only_a_retry_waits_ends_the_run_at_once_and_the_letter_stays_def
             break;
         }
     }
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&child);
     stderr.read_to_string(&mut printed).unwrap();
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
 use crate::support::mailservers::{MailServers, RETURN_PATH};
-use crate::support::{Campaign, Record, csv, repo};
+use crate::support::{Campaign, Record, csv, interrupt, repo};
 
 const LETTER_IN_FIXTURES: &str = "<fanpage-2022.455ca38b012fd7c049c14270@stttt.binhduong.example>";
 
@@ -454,10 +454,7 @@ fn a_watch_outlives_a_mailbox_that_stops_answering_and_ends_at_ctrl_c() {
     }
     assert_eq!(warnings, 2);
     assert!(child.try_wait().unwrap().is_none(), "still watching");
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
+    interrupt(&child);
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 

@@ -244,6 +244,15 @@ pub fn feed(mut cmd: Command, stdin: &str) -> Run {
     }
 }
 
+/// Sends SIGINT to a running letterpost, as Ctrl-C in its terminal would.
+pub fn interrupt(child: &std::process::Child) {
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success(), "kill -INT {}", child.id());
+}
+
 /// letterpost run in any folder (not a campaign of ours), with a clean environment.
 pub fn letterpost_in(dir: &std::path::Path, args: &[&str]) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_letterpost"));
