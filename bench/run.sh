@@ -227,15 +227,18 @@ start_sink() { # counter-file -> sets PORT
   PORT="$(free_port)"
   LD_LIBRARY_PATH="$pflib" "$SINK" "${sink_user[@]}" -c "127.0.0.1:$PORT" 1024 >"$1" 2>"$1.err" &
   sink_pid=$!
+  await_listening smtp-sink "$1.err"
+}
+await_listening() { # name stderr-file: waits for $sink_pid to listen on 127.0.0.1:$PORT
   local hexport i
   hexport="$(printf '%04X' "$PORT")"
   for i in $(seq 200); do
     # Listening (state 0A) on 127.0.0.1:PORT, without connecting (which the sink would count).
     grep -q "0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && return 0
-    kill -0 "$sink_pid" 2>/dev/null || fail "smtp-sink did not start: $(cat "$1.err")"
+    kill -0 "$sink_pid" 2>/dev/null || fail "$1 did not start: $(cat "$2")"
     sleep 0.05
   done
-  fail "smtp-sink is not listening on 127.0.0.1:$PORT"
+  fail "$1 is not listening on 127.0.0.1:$PORT"
 }
 sink_counters() { tr '\r' '\n' <"$1" | grep -E '^sess=' | tail -n 1 || true; }
 stop_sink() { # counter-file -> sets SINK_MESG, SINK_SESS
@@ -529,14 +532,7 @@ start_greylist() { # counter-file address -> sets PORT
   PORT="$(free_port)"
   python3 "$bench/greylist.py" serve "127.0.0.1:$PORT" "$2" >"$1" 2>"$1.err" &
   sink_pid=$!
-  local hexport i
-  hexport="$(printf '%04X' "$PORT")"
-  for i in $(seq 200); do
-    grep -q "0100007F:$hexport 00000000:0000 0A" /proc/net/tcp && return 0
-    kill -0 "$sink_pid" 2>/dev/null || fail "bench/greylist.py did not start: $(cat "$1.err")"
-    sleep 0.05
-  done
-  fail "bench/greylist.py is not listening on 127.0.0.1:$PORT"
+  await_listening bench/greylist.py "$1.err"
 }
 if wanted greylist; then
   read -r grey_n grey_key grey_addr < <(python3 -c 'import csv, sys
