@@ -2,7 +2,9 @@
 //! command line, sets up diagnostics, runs the command and turns the result into an exit code.
 //! See ARCHITECTURE.md for the map of the modules.
 
-// First, so its `say!` macro is in scope in every module below.
+// First, so that their macros (`say!`, `t!`) are in scope in every module below.
+#[macro_use]
+mod i18n;
 #[macro_use]
 mod report;
 
@@ -29,20 +31,25 @@ mod suggest;
 mod tracking;
 mod xlsx_export;
 
-use clap::Parser;
-
 use crate::cli::{Cli, Command};
 use crate::config::Config;
 use crate::report::{ExitCode, Stopped};
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
+    // The language first: `--help` and clap's own messages are built in it.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let language = i18n::choose(i18n::flag_in(&args), |name| std::env::var(name).ok());
+    i18n::set(language.lang);
+    let cli = cli::parse();
     let diagnostics = init_tracing(cli.verbose, cli.quiet);
+    if let Some(value) = &language.unknown_setting {
+        eprintln!("{}", t!("main-unknown-language", value = value));
+    }
     sheet::quiet_caught_panics();
     match run(cli, diagnostics) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("{}", t!("main-error", error = format!("{e:#}")));
             let code = if e.downcast_ref::<Stopped>().is_some() {
                 ExitCode::Stopped
             } else {
@@ -65,7 +72,7 @@ fn run(cli: Cli, diagnostics: bool) -> anyhow::Result<ExitCode> {
         let config = Config::load(campaign.as_deref(), recipients.as_deref())?;
         // Found from a folder inside the campaign: say which one, as it is not the obvious one.
         if config.found_above && !quiet {
-            eprintln!("note: using {}", config.config_file.display());
+            eprintln!("{}", t!("main-using", file = config.config_file.display()));
         }
         Ok::<_, anyhow::Error>(config)
     };
@@ -100,7 +107,6 @@ fn run(cli: Cli, diagnostics: bool) -> anyhow::Result<ExitCode> {
 /// `letterpost completions SHELL`: the completion script, made from the same definition as
 /// `--help`.
 fn completions(shell: cli::Shell) -> anyhow::Result<ExitCode> {
-    use clap::CommandFactory;
     use clap_complete::Shell as For;
     let shell = match shell {
         cli::Shell::Bash => For::Bash,
@@ -109,29 +115,27 @@ fn completions(shell: cli::Shell) -> anyhow::Result<ExitCode> {
         cli::Shell::Powershell => For::PowerShell,
     };
     let mut script = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "letterpost", &mut script);
+    clap_complete::generate(shell, &mut cli::command(), "letterpost", &mut script);
     print_all(&script)
 }
 
 /// `letterpost man [COMMAND…]`: letterpost(1), or a command's page (`letterpost-send(1)`), in
 /// roff, made from the same definition as `--help`.
 fn man(path: &[String]) -> anyhow::Result<ExitCode> {
-    use clap::CommandFactory;
-    let mut command = Cli::command();
-    // Building names every subcommand as the pages refer to it (`letterpost-send`) and as it is
-    // typed (`letterpost send`).
-    command.build();
+    // Built: every subcommand is named as the pages refer to it (`letterpost-send`) and as it
+    // is typed (`letterpost send`).
+    let mut command = cli::command();
     for (depth, name) in path.iter().enumerate() {
         let Some(sub) = command.find_subcommand(name).cloned() else {
             let typed = path[..=depth].join(" ");
-            anyhow::bail!("`letterpost {typed}` is not a command: `letterpost --help` lists them");
+            anyhow::bail!(t!("main-not-a-command", command = typed));
         };
         command = sub;
     }
     let mut page = Vec::new();
     clap_mangen::Man::new(command)
         .render(&mut page)
-        .map_err(|e| anyhow::anyhow!("cannot write the manual page: {e}"))?;
+        .map_err(|e| anyhow::anyhow!(t!("main-cannot-write-man", error = e.to_string())))?;
     print_all(&page)
 }
 
@@ -141,7 +145,10 @@ fn print_all(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
         report::quit_on_broken_pipe(&e);
-        return Err(anyhow::anyhow!("cannot write to standard output: {e}"));
+        return Err(anyhow::anyhow!(t!(
+            "main-cannot-write-stdout",
+            error = e.to_string()
+        )));
     }
     Ok(ExitCode::Success)
 }

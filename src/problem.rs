@@ -2,6 +2,9 @@
 //! it: file, line and the position in that line (in a template), or file, line and column (a
 //! header name); in a workbook, the sheet and the cell (`Danh sách!C14`) or row.
 //!
+//! The places' words (`column`, `row`) are in the chosen language; the message is written by
+//! the stage that found the problem, in that language too.
+//!
 //! Stages return problems as values so that a whole batch can be checked and every problem
 //! reported at once before anything is sent. This module only describes and formats them; it
 //! decides nothing about what happens next.
@@ -81,7 +84,11 @@ impl fmt::Display for Problem {
         match (&self.sheet, self.line) {
             (Some(place), Some(row)) => match &place.column_letters {
                 Some(letters) => write!(f, ": {}!{letters}{row}", place.sheet)?,
-                None => write!(f, ": {}, row {row}", place.sheet)?,
+                None => write!(
+                    f,
+                    ": {}",
+                    t!("problem-sheet-row", sheet = &place.sheet, row = row)
+                )?,
             },
             (Some(place), None) => write!(f, ": {}", place.sheet)?,
             (None, Some(line)) => {
@@ -94,7 +101,7 @@ impl fmt::Display for Problem {
         }
         write!(f, ": ")?;
         if let Some(column) = &self.column {
-            write!(f, "column `{column}`: ")?;
+            write!(f, "{}: ", t!("problem-column", column = column))?;
         }
         write!(f, "{}", self.message)
     }

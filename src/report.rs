@@ -71,12 +71,15 @@ pub fn quit_on_broken_pipe(e: &std::io::Error) {
 /// Prints every problem, then a line saying how many and that nothing happened.
 pub fn problems(problems: &[Problem], what_happened: &str) {
     for p in problems {
-        eprintln!("error: {p}");
+        eprintln!("{}", t!("report-problem", problem = p.to_string()));
     }
-    let n = problems.len();
     eprintln!(
-        "{n} problem{} found; {what_happened}",
-        if n == 1 { "" } else { "s" }
+        "{}",
+        t!(
+            "report-problems-found",
+            count = problems.len(),
+            what_happened = what_happened
+        )
     );
 }
 
@@ -108,17 +111,8 @@ impl Waiting {
             .next
             .saturating_duration_since(now)
             .as_secs_f64()
-            .ceil();
-        format!(
-            "{} letter{} deferred by the relay, next retry {}",
-            self.letters,
-            if self.letters == 1 { "" } else { "s" },
-            if secs < 1.0 {
-                "now".to_owned()
-            } else {
-                format!("in {secs:.0} s")
-            }
-        )
+            .ceil() as u64;
+        t!("report-waiting", letters = self.letters, seconds = secs)
     }
 }
 
@@ -132,10 +126,7 @@ impl Progress {
         let bar = (!quiet && !diagnostics && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total);
             bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:30} {pos}/{len} letters  {per_sec}  ETA {eta}  {msg}",
-                )
-                .expect("valid template"),
+                indicatif::ProgressStyle::with_template(&t!("report-bar")).expect("valid template"),
             );
             bar
         });
@@ -158,8 +149,8 @@ impl Progress {
         let now = Instant::now();
         let waiting = self.waiting.map(|w| w.describe(now));
         if let Some(bar) = &self.bar {
-            bar.set_message(match &waiting {
-                Some(waiting) => format!("{note}; waiting: {waiting}"),
+            bar.set_message(match waiting {
+                Some(waiting) => t!("report-note-waiting", note = note, waiting = waiting),
                 None => note.to_owned(),
             });
             bar.inc(1);
@@ -177,13 +168,20 @@ impl Progress {
             } else {
                 0.0
             };
-            let waiting = waiting
-                .map(|w| format!("; waiting: {w}"))
-                .unwrap_or_default();
-            eprintln!(
-                "progress: {}/{} letters, {rate:.1}/s, about {eta:.0} s left{waiting}",
-                self.done, self.total
+            let line = t!(
+                "report-progress",
+                done = self.done,
+                total = self.total,
+                rate = format!("{rate:.1}"),
+                seconds_left = eta.round() as u64
             );
+            match waiting {
+                Some(waiting) => eprintln!(
+                    "{}",
+                    t!("report-note-waiting", note = line, waiting = waiting)
+                ),
+                None => eprintln!("{line}"),
+            }
         }
     }
 
@@ -198,7 +196,7 @@ impl Progress {
     pub fn idle(&mut self, waiting: Waiting) {
         self.waiting = Some(waiting);
         let now = Instant::now();
-        let line = format!("waiting: {}", waiting.describe(now));
+        let line = t!("report-idle", waiting = waiting.describe(now));
         if let Some(bar) = &self.bar {
             bar.set_message(line);
             return;
