@@ -19,6 +19,8 @@ mod faults;
 mod files;
 /// The input contract: every bad input exits 2, names the line and column, writes nothing.
 mod input;
+/// The clerk's language: how it is chosen, and what never changes with it.
+mod language;
 /// The promises under a clerk's ordinary mistakes: renamed columns, edits at the prompt,
 /// addresses as Outlook writes them, line ends, oversized and endless input.
 mod promises;
@@ -33,8 +35,8 @@ mod sheets;
 mod shown;
 /// End to end against Postfix's smtp-sink and its fault flags.
 mod sink;
-/// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
-/// read back from Dovecot over IMAP and IMAPS.
 /// Proof of arrival through real Postfix and Dovecot: track, the records, the views.
 mod tracking;
+/// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
+/// read back from Dovecot over IMAP and IMAPS.
 mod tracking_servers;

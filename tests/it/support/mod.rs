@@ -157,6 +157,8 @@ impl Campaign {
             }
         }
         cmd.env("USER", "van-thu").env("NO_COLOR", "1");
+        // English, whatever the machine's locale: a test that wants Vietnamese says so.
+        english(&mut cmd);
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
@@ -262,7 +264,16 @@ pub fn letterpost_in(dir: &std::path::Path, args: &[&str]) -> Run {
             cmd.env_remove(k);
         }
     }
+    english(&mut cmd);
     feed(cmd, "")
+}
+
+/// The C locale (with UTF-8): letterpost speaks English, whatever the machine running the tests
+/// is set to.
+fn english(cmd: &mut Command) {
+    cmd.env_remove("LC_ALL")
+        .env_remove("LC_MESSAGES")
+        .env("LANG", "C.UTF-8");
 }
 
 /// A delivery-log record, as an auditor's tool would read it: every member the format defines,
