@@ -258,12 +258,72 @@ fn localise(
     })
 }
 
-/// The arguments parsed by the command in the current language; like `Cli::parse`, a mistake
-/// ends the process with clap's message (in English: clap has no translations) and exit 2.
+/// The arguments parsed by the command in the current language; like `Cli::parse`, `--help`
+/// and `--version` end the process with their text, and a mistake with its message and exit 2.
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
-    let matches = command().get_matches();
-    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+    let matches = command().try_get_matches().unwrap_or_else(|e| refuse(e));
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| refuse(e))
+}
+
+/// Ends the process for clap's `e`. clap has no translations: in Vietnamese, the mistakes a
+/// clerk makes (an unknown command, flag or value, one missing, two that conflict) are told in
+/// our words, with clap's suggestion and the usage line; anything else is clap's own.
+fn refuse(e: clap::Error) -> ! {
+    if i18n::current() == Lang::Vi
+        && let Some(text) = in_our_words(&e)
+    {
+        eprintln!("{text}");
+        std::process::exit(2);
+    }
+    e.exit()
+}
+
+fn in_our_words(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind as Is, ErrorKind};
+    let get = |kind| e.get(kind).map(ToString::to_string);
+    let problem = match e.kind() {
+        ErrorKind::InvalidSubcommand => {
+            t!("cli-error-command", command = get(Is::InvalidSubcommand)?)
+        }
+        ErrorKind::UnknownArgument => t!("cli-error-argument", argument = get(Is::InvalidArg)?),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => t!(
+            "cli-error-value",
+            value = get(Is::InvalidValue)?,
+            argument = get(Is::InvalidArg)?
+        ),
+        ErrorKind::MissingRequiredArgument => {
+            t!("cli-error-missing", arguments = get(Is::InvalidArg)?)
+        }
+        ErrorKind::ArgumentConflict => t!(
+            "cli-error-conflict",
+            argument = get(Is::InvalidArg)?,
+            other = get(Is::PriorArg)?
+        ),
+        _ => return None,
+    };
+    let mut text = t!("main-error", error = problem);
+    text.push('\n');
+    if let Some(values) = get(Is::ValidValue) {
+        text.push_str(&format!(
+            "\n  {}\n",
+            t!("cli-error-values", values = values)
+        ));
+    }
+    let tips = [
+        get(Is::SuggestedSubcommand).map(|tip| t!("cli-error-tip-command", tip = tip)),
+        get(Is::SuggestedArg).map(|tip| t!("cli-error-tip-argument", tip = tip)),
+        get(Is::SuggestedValue).map(|tip| t!("cli-error-tip-value", tip = tip)),
+    ];
+    for tip in tips.into_iter().flatten() {
+        text.push_str(&format!("\n  {tip}\n"));
+    }
+    if let Some(usage) = get(Is::Usage) {
+        let usage = usage.replacen("Usage:", &t!("cli-heading-usage"), 1);
+        text.push_str(&format!("\n{usage}\n"));
+    }
+    text.push_str(&format!("\n{}", t!("cli-error-help")));
+    Some(text)
 }
 
 #[cfg(test)]

@@ -119,3 +119,16 @@ cli-heading-usage = Usage:
 cli-heading-commands = Commands
 cli-heading-arguments = Arguments
 cli-heading-options = Options
+
+## Mistakes on the command line, as letterpost tells them in Vietnamese (clap tells them in English)
+
+cli-error-command = unrecognized subcommand '{ $command }'
+cli-error-argument = unexpected argument '{ $argument }' found
+cli-error-value = invalid value '{ $value }' for '{ $argument }'
+cli-error-missing = the following required arguments were not provided: { $arguments }
+cli-error-conflict = the argument '{ $argument }' cannot be used with '{ $other }'
+cli-error-values = [possible values: { $values }]
+cli-error-tip-command = tip: a similar subcommand exists: '{ $tip }'
+cli-error-tip-argument = tip: a similar argument exists: '{ $tip }'
+cli-error-tip-value = tip: a similar value exists: '{ $tip }'
+cli-error-help = For more information, try '--help'.

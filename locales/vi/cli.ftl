@@ -118,3 +118,16 @@ cli-heading-usage = Cách dùng:
 cli-heading-commands = Lệnh
 cli-heading-arguments = Đối số
 cli-heading-options = Tùy chọn
+
+## Lỗi gõ lệnh, letterpost tự báo bằng tiếng Việt (clap chỉ báo bằng tiếng Anh)
+
+cli-error-command = không có lệnh '{ $command }'
+cli-error-argument = không có tham số '{ $argument }'
+cli-error-value = giá trị '{ $value }' không hợp lệ cho '{ $argument }'
+cli-error-missing = còn thiếu tham số bắt buộc: { $arguments }
+cli-error-conflict = không dùng được '{ $argument }' cùng với '{ $other }'
+cli-error-values = các giá trị hợp lệ: { $values }
+cli-error-tip-command = gợi ý: có lệnh gần giống: '{ $tip }'
+cli-error-tip-argument = gợi ý: có tham số gần giống: '{ $tip }'
+cli-error-tip-value = gợi ý: có giá trị gần giống: '{ $tip }'
+cli-error-help = Xem thêm bằng '--help'.

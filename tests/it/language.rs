@@ -64,10 +64,38 @@ fn an_unknown_letterpost_lang_is_named_and_the_locale_decides() {
     let run = c.run(&["check"]);
     assert!(vietnamese(&run));
     run.stderr_has("cảnh báo: LETTERPOST_LANG=fr không phải ngôn ngữ letterpost hỗ trợ (vi, en)");
-    // --lang is clap's to check: a value it does not know is refused before anything runs.
+    // --lang is checked with the other arguments: a value it does not know is refused before
+    // anything runs, in the language the rest chose.
     c.run(&["check", "--lang", "fr"])
         .code(2)
-        .stderr_has("invalid value 'fr' for '--lang <LANG>'");
+        .stderr_has("lỗi: giá trị 'fr' không hợp lệ cho '--lang <LANG>'")
+        .stderr_has("các giá trị hợp lệ: vi, en");
+}
+
+/// clap has no translations: the commonest mistakes on the command line are told in
+/// Vietnamese by letterpost, with clap's suggestion, and exit 2 as in English.
+#[test]
+fn mistakes_on_the_command_line_are_told_in_vietnamese() {
+    let mut c = Campaign::bundled();
+    c.run(&["sned"])
+        .code(2)
+        .stderr_has("error: unrecognized subcommand 'sned'");
+    c.env("LANG", "vi_VN.UTF-8");
+    let run = c.run(&["sned"]);
+    run.code(2)
+        .stderr_has("lỗi: không có lệnh 'sned'")
+        .stderr_has("gợi ý: có lệnh gần giống: 'send'")
+        .stderr_has("Cách dùng: letterpost [OPTIONS] <COMMAND>")
+        .stderr_has("Xem thêm bằng '--help'.");
+    c.run(&["send", "--dry-run", "--retry-failed"])
+        .code(2)
+        .stderr_has("lỗi: không dùng được '--dry-run' cùng với '--retry-failed'");
+    c.run(&["log", "export", "--xlsx"])
+        .code(2)
+        .stderr_has("lỗi: còn thiếu tham số bắt buộc: --output <FILE>");
+    c.run(&["send", "--bogus"])
+        .code(2)
+        .stderr_has("lỗi: không có tham số '--bogus'");
 }
 
 #[test]
