@@ -1,0 +1,83 @@
+# Danh sách nơi nhận: đọc tệp hoặc trang tính của bảng tính, dòng tiêu đề và từng ô của mỗi dòng.
+# $where là `line` với tệp CSV, `row` với trang tính.
+
+recipients-format-unreadable = không đọc được tệp .{ $extension }; hãy lưu danh sách thành .xlsx (Excel), .ods (LibreOffice) hoặc CSV UTF-8
+recipients-cannot-open = không mở được danh sách nơi nhận: { $error }
+recipients-cannot-read = không đọc được tệp: { $error }
+recipients-too-large = tệp lớn hơn { $mib } MiB, lớn hơn mọi danh sách nơi nhận; có đúng tệp không?
+recipients-file-empty = tệp trống: cần có dòng tiêu đề và ít nhất một dòng nơi nhận
+recipients-workbook-as-csv = tệp này là { $kind ->
+        [zip] tệp nén zip, chẳng hạn bảng tính .xlsx hoặc .ods
+       *[ole2] bảng tính Excel 97-2003 (.xls), hoặc bảng tính có đặt mật khẩu
+    }, không phải văn bản CSV; hãy đặt lại đúng phần mở rộng khi lưu (.xlsx, .xls hoặc .ods) để letterpost đọc như bảng tính, hoặc lưu thành "CSV UTF-8"
+recipients-utf16-without-bom = tệp có vẻ là văn bản UTF-16 không có dấu BOM, không đọc an toàn được; trong Excel hãy chọn Save As > "CSV UTF-8 (Comma delimited)"
+recipients-no-such-sheet = { $error }; hãy sửa `sheet` trong mục [recipients] của campaign.toml
+recipients-mislabelled-utf8 = tệp là văn bản UTF-8, nhưng campaign.toml ghi `encoding = "{ $encoding }"` trong mục [recipients]; đọc theo cách đó thì mọi chữ có dấu sẽ sai. Hãy xóa dòng `encoding` (không có dòng này thì tệp được đọc là UTF-8)
+recipients-not-utf8 = tệp không phải văn bản UTF-8 (có vẻ là { $guess }); trong Excel hãy chọn Save As > "CSV UTF-8 (Comma delimited)", hoặc nếu chắc chắn thì thêm `encoding = "{ $guess }"` vào mục [recipients] của campaign.toml
+
+# Cách gọi danh sách: `recipients/danh-sach.xlsx (trang tính "Danh sách")`.
+recipients-list-in-sheet = { $file } (trang tính "{ $sheet }")
+# Số thứ tự của một dòng đếm theo gì: dòng của tệp CSV, dòng của trang tính.
+recipients-row-word = { $where ->
+        [row] dòng
+       *[line] dòng
+    }
+
+# Dòng tiêu đề.
+recipients-cannot-read-header = không đọc được dòng tiêu đề: { $error }
+recipients-header-empty = dòng tiêu đề trống
+recipients-header-name-too-long = tên của cột { $column } quá dài
+recipients-header-name-missing = cột { $column } chưa có tên trong { $where ->
+        [row] dòng tiêu đề của trang tính
+       *[line] dòng tiêu đề
+    }
+recipients-header-name-control = một tên cột có chứa { $character }
+recipients-header-twice-same = dòng tiêu đề có hai cột cùng tên `{ $name }` (cột { $first } và cột { $second }; chữ hoa và chữ thường coi là như nhau); hãy đổi tên một cột
+recipients-header-twice = dòng tiêu đề có hai cột trùng tên: `{ $first_name }` và `{ $name }` (cột { $first } và cột { $second }; chữ hoa và chữ thường coi là như nhau); hãy đổi tên một cột
+recipients-mapped-column-missing = campaign.toml gán `{ $role }` cho cột `{ $header }`, nhưng không có cột này
+recipients-column-missing = { $where ->
+        [row] dòng tiêu đề của trang tính
+       *[line] dòng tiêu đề
+    } thiếu cột bắt buộc `{ $name }`{ $sheet_hint }; các cột hiện có: { $found }{ $more ->
+        [0] {""}
+       *[other] {" "}và { $more } cột khác
+    }{ $near }
+# Thêm vào thông báo trên khi đọc trang tính đầu tiên vì campaign.toml không chỉ định trang nào.
+recipients-other-sheet-hint = {" "}(dòng đầu tiên có dữ liệu của trang "{ $sheet }", trang tính đầu tiên của bảng tính; nếu danh sách nằm ở trang khác, hãy ghi tên trang đó bằng `sheet = "…"` trong mục [recipients] của campaign.toml)
+# Thêm vào thông báo trên khi có tên cột gần giống tên cột bị thiếu.
+recipients-column-near = ; nếu `{ $header }` chính là cột đó, hãy đổi tên thành `{ $name }`
+
+# Ký tự không được có trong ô: `dấu xuống dòng (U+000A)`.
+recipients-character = { $kind ->
+        [line-break] dấu xuống dòng
+        [tab] dấu tab
+        [nul] ký tự NUL
+       *[control] ký tự điều khiển
+    } (U+{ $code })
+
+# Một dòng và các ô của dòng.
+recipients-csv-unreadable = không đọc được tệp CSV tại đây: { $error }
+recipients-field-count = dòng này có { $fields } ô nhưng dòng tiêu đề có { $header_fields } cột; hãy kiểm tra xem có thiếu hoặc thừa dấu phân cách, hay có dấu ngoặc kép chưa đóng
+recipients-cell-too-large = ô này chứa { $kib } KiB văn bản; mỗi ô chỉ được chứa tối đa { $cap } KiB (có dấu ngoặc kép nào ở dòng trên chưa đóng không?)
+recipients-cell-control = có chứa { $character }; hãy xóa ký tự này
+recipients-cell-required-empty = đang để trống, nhưng thư cần nội dung này
+recipients-organisation-empty = đang để trống: mỗi dòng phải có tên cơ quan
+recipients-email-empty = đang để trống: mỗi cơ quan phải có ít nhất một địa chỉ thư điện tử
+recipients-id-empty = đang để trống: mỗi dòng phải có mã riêng (hoặc bỏ cột này đi)
+recipients-key-used = mã `{ $key }` đã dùng ở { $where ->
+        [row] dòng
+       *[line] dòng
+    } { $first }; mỗi cơ quan phải có mã riêng
+
+# Một địa chỉ trong ô, và lý do nó không phải là địa chỉ thư điện tử.
+recipients-address-no-at = `{ $item }` không phải địa chỉ thư điện tử: thiếu ký tự @
+recipients-address-part-missing = `{ $item }` không phải địa chỉ thư điện tử: thiếu phần trước hoặc sau ký tự @
+recipients-address-quoted-local = `{ $item }` không phải địa chỉ thư điện tử: phần lớn máy chủ thư không nhận tên đặt trong ngoặc kép trước @; hãy viết địa chỉ không có ngoặc kép
+recipients-address-accented-local = `{ $item }` không phải địa chỉ thư điện tử: phần lớn máy chủ thư không nhận chữ có dấu ở phần trước @
+recipients-address-local-too-long = `{ $item }` không phải địa chỉ thư điện tử: phần trước @ dài quá 64 ký tự
+recipients-address-ip = `{ $item }` không phải địa chỉ thư điện tử: sau @ phải là tên miền, không phải địa chỉ IP
+recipients-address-bad-domain = `{ $item }` không phải địa chỉ thư điện tử: phần sau @ không phải tên miền hợp lệ
+recipients-address-incomplete-domain = `{ $item }` không phải địa chỉ thư điện tử: phần sau @ chưa phải tên miền đầy đủ
+recipients-address-too-long = `{ $item }` không phải địa chỉ thư điện tử: dài quá 254 ký tự
+recipients-address-not-written = `{ $item }` không phải địa chỉ thư điện tử: viết không đúng dạng địa chỉ (`Tên <địa chỉ>` hoặc chỉ địa chỉ)
+recipients-address-bad-name = `{ $item }` không phải địa chỉ thư điện tử: tên trước `<` viết chưa đúng; hãy đặt tên trong ngoặc kép
