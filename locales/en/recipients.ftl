@@ -81,3 +81,31 @@ recipients-address-incomplete-domain = `{ $item }` is not an email address: the 
 recipients-address-too-long = `{ $item }` is not an email address: it is longer than 254 characters
 recipients-address-not-written = `{ $item }` is not an email address: it is not written as an address (`Name <address>` or just the address)
 recipients-address-bad-name = `{ $item }` is not an email address: the name before `<` is not written correctly; put it in double quotes
+
+# A workbook (`sheet`). $format is xlsx, xls or ods; $kind what the bytes look like instead.
+recipients-sheet-unknown-extension = `{ $extension }` is not a workbook extension that can be read; use .xlsx, .xlsm, .xls, .ods or .csv
+recipients-sheet-not-a-workbook = the file is not a readable workbook: it should be { $format ->
+        [xlsx] an Excel (.xlsx) workbook
+        [xls] an Excel 97-2003 (.xls) workbook
+       *[ods] an OpenDocument (.ods) spreadsheet
+    } ({ $reason })
+recipients-sheet-looks-like = the file is not a readable workbook: it should be { $format ->
+        [xlsx] an Excel (.xlsx) workbook
+        [xls] an Excel 97-2003 (.xls) workbook
+       *[ods] an OpenDocument (.ods) spreadsheet
+    } ({ $reason }); its content looks like { $kind ->
+        [ods] an OpenDocument (.ods) spreadsheet
+        [zip] a zip archive, such as an .xlsx workbook
+        [ole2] an Excel 97-2003 (.xls) workbook, or a workbook protected with a password (save it without one)
+        [html] an HTML or XML page (some systems export these under an .xls name; open it in Excel and save it as .xlsx)
+       *[text] plain text, such as a CSV file
+    }
+recipients-sheet-not-found = the workbook has no sheet named "{ $wanted }"; its sheets are { $sheets }
+recipients-sheet-no-worksheet = the workbook has no visible worksheet to read (its sheets are { $sheets }); name the sheet to read
+# The list of a workbook's sheets when it has none.
+recipients-sheet-none = none
+recipients-sheet-empty = the sheet "{ $sheet }" is empty: it needs a header row and at least one row
+recipients-sheet-too-many-rows = the sheet "{ $sheet }" has something in row { $row }; a recipient list may use at most { $cap } rows (delete what is below the list)
+recipients-sheet-too-many-cells = the sheet "{ $sheet }" spans { $cells } cells or more from its header to its last row and column; at most { $cap } are read (delete stray cells far to the right or below)
+recipients-sheet-cell-too-large = this cell holds { $kib } KiB of text; a cell may hold at most { $cap } KiB
+recipients-sheet-cell-error = the cell shows the error { $error } instead of a value; correct it (or the cells its formula uses) in the spreadsheet

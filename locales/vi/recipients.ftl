@@ -81,3 +81,31 @@ recipients-address-incomplete-domain = `{ $item }` không phải địa chỉ th
 recipients-address-too-long = `{ $item }` không phải địa chỉ thư điện tử: dài quá 254 ký tự
 recipients-address-not-written = `{ $item }` không phải địa chỉ thư điện tử: viết không đúng dạng địa chỉ (`Tên <địa chỉ>` hoặc chỉ địa chỉ)
 recipients-address-bad-name = `{ $item }` không phải địa chỉ thư điện tử: tên trước `<` viết chưa đúng; hãy đặt tên trong ngoặc kép
+
+# Bảng tính (`sheet`). $format là xlsx, xls hoặc ods; $kind là loại tệp mà nội dung thực ra giống.
+recipients-sheet-unknown-extension = `{ $extension }` không phải phần mở rộng của bảng tính đọc được; hãy dùng .xlsx, .xlsm, .xls, .ods hoặc .csv
+recipients-sheet-not-a-workbook = tệp không phải bảng tính đọc được: tệp phải là { $format ->
+        [xlsx] bảng tính Excel (.xlsx)
+        [xls] bảng tính Excel 97-2003 (.xls)
+       *[ods] bảng tính OpenDocument (.ods)
+    } ({ $reason })
+recipients-sheet-looks-like = tệp không phải bảng tính đọc được: tệp phải là { $format ->
+        [xlsx] bảng tính Excel (.xlsx)
+        [xls] bảng tính Excel 97-2003 (.xls)
+       *[ods] bảng tính OpenDocument (.ods)
+    } ({ $reason }); nội dung tệp giống { $kind ->
+        [ods] bảng tính OpenDocument (.ods)
+        [zip] tệp nén zip, chẳng hạn bảng tính .xlsx
+        [ole2] bảng tính Excel 97-2003 (.xls), hoặc bảng tính có đặt mật khẩu (hãy lưu lại không đặt mật khẩu)
+        [html] trang HTML hoặc XML (một số hệ thống xuất loại này dưới tên .xls; hãy mở bằng Excel rồi lưu thành .xlsx)
+       *[text] văn bản thường, chẳng hạn tệp CSV
+    }
+recipients-sheet-not-found = bảng tính không có trang tính nào tên "{ $wanted }"; các trang tính hiện có: { $sheets }
+recipients-sheet-no-worksheet = bảng tính không có trang tính nào đang hiện để đọc (các trang tính: { $sheets }); hãy ghi tên trang tính cần đọc
+# Danh sách trang tính khi bảng tính không có trang nào.
+recipients-sheet-none = không có
+recipients-sheet-empty = trang tính "{ $sheet }" trống: cần có dòng tiêu đề và ít nhất một dòng nơi nhận
+recipients-sheet-too-many-rows = trang tính "{ $sheet }" có dữ liệu ở dòng { $row }; danh sách nơi nhận chỉ được dùng tối đa { $cap } dòng (hãy xóa phần nằm dưới danh sách)
+recipients-sheet-too-many-cells = trang tính "{ $sheet }" trải rộng từ { $cells } ô trở lên tính từ dòng tiêu đề đến dòng và cột cuối cùng; chỉ đọc tối đa { $cap } ô (hãy xóa các ô lạc ở xa bên phải hoặc bên dưới)
+recipients-sheet-cell-too-large = ô này chứa { $kib } KiB văn bản; mỗi ô chỉ được chứa tối đa { $cap } KiB
+recipients-sheet-cell-error = ô hiện lỗi { $error } thay vì giá trị; hãy sửa ô đó (hoặc các ô mà công thức của nó dùng) trong bảng tính
