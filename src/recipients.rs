@@ -1352,6 +1352,41 @@ mod tests {
     }
 
     #[test]
+    fn the_missing_column_message_reads_whole_in_both_languages() {
+        use crate::i18n::{Lang, text_in};
+        let message = |lang, more: usize, sheet_hint: &str, near: &str| {
+            let args = vec![
+                ("name", "email".into()),
+                ("where", "line".into()),
+                ("sheet_hint", sheet_hint.into()),
+                ("found", "`id`, `emial`".into()),
+                ("more", more.into()),
+                ("near", near.into()),
+            ];
+            text_in(lang, "recipients-column-missing", args)
+        };
+        assert_eq!(
+            message(Lang::En, 0, "", ""),
+            "the required column `email` is missing from the header line; it holds `id`, `emial`"
+        );
+        assert_eq!(
+            message(Lang::En, 3, " (hint)", "; near"),
+            "the required column `email` is missing from the header line (hint); it holds `id`, \
+             `emial` and 3 more; near"
+        );
+        assert_eq!(
+            message(Lang::Vi, 3, "", ""),
+            "dòng tiêu đề thiếu cột bắt buộc `email`; các cột hiện có: `id`, `emial` và 3 cột khác"
+        );
+        let character = |lang| {
+            let args = vec![("kind", "line-break".into()), ("code", "000A".into())];
+            text_in(lang, "recipients-character", args)
+        };
+        assert_eq!(character(Lang::En), "a line break (U+000A)");
+        assert_eq!(character(Lang::Vi), "dấu xuống dòng (U+000A)");
+    }
+
+    #[test]
     fn header_names_match_without_spaces_boms_or_case() {
         for name in ["id", "ID", " Id ", "\u{feff}id", "\u{feff}\u{feff} iD"] {
             assert_eq!(header_key(name), "id", "{name:?}");

@@ -8,7 +8,7 @@ merge-cannot-read = không đọc được tệp: { $error }
 merge-not-utf8 = không đọc được tệp: tệp không phải văn bản UTF-8; hãy lưu lại dạng UTF-8
 merge-var-hides-column = [vars] `{ $name }` trùng tên với một cột của danh sách nơi nhận; hãy đổi một trong hai tên
 merge-unknown-variable = biến `{ $name }` không phải cột của danh sách nơi nhận, cũng không phải giá trị trong mục [vars] của campaign.toml
-merge-unknown-variable-near = biến `{ $name }` không phải cột của danh sách nơi nhận, cũng không phải giá trị trong mục [vars] của campaign.toml; có phải ý là `{ $meant }` không?
+merge-unknown-variable-near = biến `{ $name }` không phải cột của danh sách nơi nhận, cũng không phải giá trị trong mục [vars] của campaign.toml; có phải là `{ $meant }` không?
 
 # Một dòng không dựng được thành thư.
 merge-cannot-render-at = không dựng được { $template } (dòng { $line }, vị trí { $position }): { $error }
