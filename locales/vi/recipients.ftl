@@ -9,7 +9,7 @@ recipients-file-empty = tệp trống: cần có dòng tiêu đề và ít nhấ
 recipients-workbook-as-csv = tệp này là { $kind ->
         [zip] tệp nén zip, chẳng hạn bảng tính .xlsx hoặc .ods
        *[ole2] bảng tính Excel 97-2003 (.xls), hoặc bảng tính có đặt mật khẩu
-    }, không phải văn bản CSV; hãy đặt lại đúng phần mở rộng khi lưu (.xlsx, .xls hoặc .ods) để letterpost đọc như bảng tính, hoặc lưu thành "CSV UTF-8"
+    }, không phải văn bản CSV; hãy đổi phần mở rộng của tệp cho đúng định dạng đã lưu (.xlsx, .xls hoặc .ods) để letterpost đọc như bảng tính, hoặc lưu thành "CSV UTF-8"
 recipients-utf16-without-bom = tệp có vẻ là văn bản UTF-16 không có dấu BOM, không đọc an toàn được; trong Excel hãy chọn Save As > "CSV UTF-8 (Comma delimited)"
 recipients-no-such-sheet = { $error }; hãy sửa `sheet` trong mục [recipients] của campaign.toml
 recipients-mislabelled-utf8 = tệp là văn bản UTF-8, nhưng campaign.toml ghi `encoding = "{ $encoding }"` trong mục [recipients]; đọc theo cách đó thì mọi chữ có dấu sẽ sai. Hãy xóa dòng `encoding` (không có dòng này thì tệp được đọc là UTF-8)
@@ -64,7 +64,7 @@ recipients-cell-required-empty = đang để trống, nhưng thư cần nội du
 recipients-organisation-empty = đang để trống: mỗi dòng phải có tên cơ quan
 recipients-email-empty = đang để trống: mỗi cơ quan phải có ít nhất một địa chỉ thư điện tử
 recipients-id-empty = đang để trống: mỗi dòng phải có mã riêng (hoặc bỏ cột này đi)
-recipients-key-used = mã `{ $key }` đã dùng ở { $where ->
+recipients-key-used = mã `{ $key }` đã được dùng ở { $where ->
         [row] dòng
        *[line] dòng
     } { $first }; mỗi cơ quan phải có mã riêng
