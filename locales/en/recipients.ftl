@@ -109,3 +109,12 @@ recipients-sheet-too-many-rows = the sheet "{ $sheet }" has something in row { $
 recipients-sheet-too-many-cells = the sheet "{ $sheet }" spans { $cells } cells or more from its header to its last row and column; at most { $cap } are read (delete stray cells far to the right or below)
 recipients-sheet-cell-too-large = this cell holds { $kib } KiB of text; a cell may hold at most { $cap } KiB
 recipients-sheet-cell-error = the cell shows the error { $error } instead of a value; correct it (or the cells its formula uses) in the spreadsheet
+# Why a workbook is damaged, in the parentheses of `recipients-sheet-not-a-workbook` (beside the
+# reader's own reasons, which are in English).
+recipients-sheet-reader-stopped = the reader stopped on damaged data: { $error }
+recipients-sheet-strings-no-table = { $part } does not start with its string table
+recipients-sheet-strings-too-many = { $part } declares { $count } distinct strings, more than the { $cap } read
+recipients-sheet-xls-damaged = its compound-file structure is damaged: { $error }
+recipients-sheet-xls-stream = its workbook stream cannot be read: { $error }
+recipients-sheet-xls-span = a sheet has cells from { $from } to { $to }, more than an .xls sheet holds
+recipients-sheet-xls-dimensions = a sheet declares { $rows } rows by { $cols } columns, which no .xls sheet holds

@@ -109,3 +109,12 @@ recipients-sheet-too-many-rows = trang tính "{ $sheet }" có dữ liệu ở d�
 recipients-sheet-too-many-cells = trang tính "{ $sheet }" trải rộng từ { $cells } ô trở lên tính từ dòng tiêu đề đến dòng và cột cuối cùng; chỉ đọc tối đa { $cap } ô (hãy xóa các ô lạc ở xa bên phải hoặc bên dưới)
 recipients-sheet-cell-too-large = ô này chứa { $kib } KiB văn bản; mỗi ô chỉ được chứa tối đa { $cap } KiB
 recipients-sheet-cell-error = ô hiện lỗi { $error } thay vì giá trị; hãy sửa ô đó (hoặc các ô mà công thức của nó dùng) trong bảng tính
+# Lý do bảng tính bị hỏng, trong ngoặc của `recipients-sheet-not-a-workbook` (bên cạnh lý do của
+# chính bộ đọc, bằng tiếng Anh).
+recipients-sheet-reader-stopped = bộ đọc dừng lại ở chỗ dữ liệu bị hỏng: { $error }
+recipients-sheet-strings-no-table = { $part } không bắt đầu bằng bảng chuỗi của nó
+recipients-sheet-strings-too-many = { $part } khai báo { $count } chuỗi khác nhau, nhiều hơn mức { $cap } được đọc
+recipients-sheet-xls-damaged = cấu trúc tệp bị hỏng: { $error }
+recipients-sheet-xls-stream = không đọc được luồng dữ liệu của bảng tính: { $error }
+recipients-sheet-xls-span = một trang tính có ô từ { $from } đến { $to }, nhiều hơn sức chứa của một trang tính .xls
+recipients-sheet-xls-dimensions = một trang tính khai báo { $rows } dòng và { $cols } cột, không trang tính .xls nào có kích thước đó

@@ -25,8 +25,8 @@
 //! to NFC, check control characters or give columns their roles: the rows it returns go through
 //! the same checks as CSV rows, in `recipients`.
 //!
-//! Its messages for the clerk are in `locales/{en,vi}/recipients.ftl` (`recipients-sheet-…`); the
-//! reasons a damaged file gives (calamine's, and the guards' below) stay in English.
+//! Its messages for the clerk are in `locales/{en,vi}/recipients.ftl` (`recipients-sheet-…`), the
+//! guards' reasons for refusing a damaged file too; calamine's own reasons stay in English.
 
 use std::fmt;
 use std::io::{Cursor, Read};
@@ -290,8 +290,9 @@ pub fn read_sheet(bytes: &[u8], extension: &str, sheet: Option<&str>) -> Result<
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Err(not_readable(format, bytes)(format!(
-                "the reader stopped on damaged data: {what}"
+            Err(not_readable(format, bytes)(t!(
+                "recipients-sheet-reader-stopped",
+                error = what
             )))
         }
     }
@@ -486,7 +487,7 @@ fn guard_shared_strings(bytes: &[u8]) -> Result<(), String> {
         let _ = entry.take(HEAD).read_to_end(&mut head);
         let Some(tag) = start_tag(&head, b"sst") else {
             if head.len() as u64 >= HEAD {
-                return Err(format!("{part} does not start with its string table"));
+                return Err(t!("recipients-sheet-strings-no-table", part = &part));
             }
             continue;
         };
@@ -497,8 +498,11 @@ fn guard_shared_strings(bytes: &[u8]) -> Result<(), String> {
                     n > SHARED_STRINGS_CAP
                 })
         {
-            return Err(format!(
-                "{part} declares {count} distinct strings, more than the {SHARED_STRINGS_CAP} read"
+            return Err(t!(
+                "recipients-sheet-strings-too-many",
+                part = &part,
+                count = count,
+                cap = SHARED_STRINGS_CAP.to_string()
             ));
         }
     }
@@ -544,7 +548,7 @@ fn attribute(tag: &[u8], name: &[u8]) -> Option<String> {
 /// with the `cfb` crate, which refuses a damaged sector chain instead of following it.
 fn guard_xls_sizes(bytes: &[u8]) -> Result<(), String> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
-        .map_err(|e| format!("its compound-file structure is damaged: {e}"))?;
+        .map_err(|e| t!("recipients-sheet-xls-damaged", error = e.to_string()))?;
     let Ok(stream) = file
         .open_stream("/Workbook")
         .or_else(|_| file.open_stream("/Book"))
@@ -555,7 +559,7 @@ fn guard_xls_sizes(bytes: &[u8]) -> Result<(), String> {
     stream
         .take(bytes.len() as u64)
         .read_to_end(&mut workbook)
-        .map_err(|e| format!("its workbook stream cannot be read: {e}"))?;
+        .map_err(|e| t!("recipients-sheet-xls-stream", error = e.to_string()))?;
     let mut sheets = Vec::new();
     for (typ, data) in BiffRecords(&workbook) {
         match typ {
@@ -621,10 +625,10 @@ fn xls_sheet(sheet: &[u8]) -> Result<(), String> {
     if let Some((top, bottom, left, right)) = cells {
         let area = (i64::from(bottom - top) + 1) * (i64::from(right - left) + 1);
         if area > XLS_CELLS_CAP {
-            return Err(format!(
-                "a sheet has cells from {} to {}, more than an .xls sheet holds",
-                cell_ref(left.into(), u32::from(top) + 1),
-                cell_ref(right.into(), u32::from(bottom) + 1)
+            return Err(t!(
+                "recipients-sheet-xls-span",
+                from = cell_ref(left.into(), u32::from(top) + 1),
+                to = cell_ref(right.into(), u32::from(bottom) + 1)
             ));
         }
     }
@@ -653,8 +657,10 @@ fn xls_dimensions(data: &[u8]) -> Result<(), String> {
     }
     let (rows, cols) = (end_row - first_row, end_col - first_col);
     if rows < 1 || cols < 1 || rows * cols > XLS_CELLS_CAP {
-        return Err(format!(
-            "a sheet declares {rows} rows by {cols} columns, which no .xls sheet holds"
+        return Err(t!(
+            "recipients-sheet-xls-dimensions",
+            rows = rows.to_string(),
+            cols = cols.to_string()
         ));
     }
     Ok(())
