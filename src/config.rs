@@ -5,7 +5,8 @@
 //! the operator a send records, the process's user). The settings types it
 //! fills belong to the stages that use them (`recipients::Settings`, `merge::Settings`,
 //! `dispatch::SmtpSettings`), so no stage ever sees a clap type or a TOML table. It does not open
-//! the recipient list or the templates: it only names them.
+//! the recipient list or the templates: it only names them. What it says when something is
+//! wrong is in `locales/{en,vi}/config.ftl`.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -136,23 +137,21 @@ impl Rate {
             return Ok(Rate::Unlimited);
         }
         let Some((count, period)) = text.split_once('/') else {
-            bail!("`{text}` is not a rate: write it as 30/minute, 500/hour, 2000/day or unlimited")
+            bail!(t!("config-rate-no-slash", text = text))
         };
         let count: u32 = count
             .trim()
             .parse()
             .ok()
             .filter(|&n| n > 0)
-            .with_context(|| {
-                format!("`{text}` is not a rate: `{count}` is not a positive number")
-            })?;
+            .with_context(|| t!("config-rate-bad-count", text = text, count = count))?;
         let per = match period.trim().to_ascii_lowercase().as_str() {
             "s" | "sec" | "second" => Duration::from_secs(1),
             "m" | "min" | "minute" => Duration::from_secs(60),
             "h" | "hour" => Duration::from_secs(3600),
             "d" | "day" => Duration::from_secs(86_400),
             other => {
-                bail!("`{text}` is not a rate: the period `{other}` is not minute, hour or day")
+                bail!(t!("config-rate-bad-period", text = text, period = other))
             }
         };
         Ok(Rate::Limited { count, per })
@@ -167,7 +166,7 @@ impl Config {
         campaign: Option<&Path>,
         recipients_override: Option<&Path>,
     ) -> anyhow::Result<Config> {
-        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let cwd = std::env::current_dir().with_context(|| t!("config-no-current-folder"))?;
         let config_file = match campaign {
             Some(path) => {
                 let given = cwd.join(path);
@@ -178,10 +177,10 @@ impl Config {
                 }
             }
             None => find_upwards(&cwd).with_context(|| {
-                format!(
-                    "there is no {CONFIG_FILE} in {} or in any folder above it: is this a campaign \
-                     folder? (`letterpost init DIR` creates one; `--campaign PATH` names one)",
-                    cwd.display()
+                t!(
+                    "config-not-found",
+                    file = CONFIG_FILE,
+                    folder = cwd.display()
                 )
             })?,
         };
@@ -190,17 +189,13 @@ impl Config {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| cwd.clone());
         let found_above = campaign.is_none() && root != cwd;
-        let bytes = std::fs::read(&config_file).with_context(|| {
-            format!(
-                "cannot read {}: is this a campaign folder? (`letterpost init DIR` creates one)",
-                config_file.display()
-            )
-        })?;
+        let bytes = std::fs::read(&config_file)
+            .with_context(|| t!("config-cannot-read", file = config_file.display()))?;
         let config_sha256 = crate::message::sha256_hex(&bytes);
         let text = String::from_utf8(bytes)
-            .with_context(|| format!("{} is not UTF-8 text", config_file.display()))?;
+            .with_context(|| t!("config-not-utf8", file = config_file.display()))?;
         let file: File = toml::from_str(&text)
-            .with_context(|| format!("{} is not valid", config_file.display()))?;
+            .with_context(|| t!("config-not-valid", file = config_file.display()))?;
         let recipients_file = recipients_override.map(|p| cwd.join(p));
         let mut config =
             Config::from_file(root, config_file, file, recipients_file, &Env::process())?;
@@ -220,36 +215,34 @@ impl Config {
         let shown = config_file.display().to_string();
         let id = file.campaign.id;
         if !valid_id(&id) {
-            bail!(
-                "{shown}: [campaign] id `{id}` may use only letters a-z, digits, `.`, `_` and `-`, \
-                 and must start with a letter or digit"
-            );
+            bail!(t!("config-bad-id", file = &shown, id = &id));
         }
-        let from: Mailbox = file.campaign.from.parse().map_err(|e| {
-            anyhow::anyhow!(
-                "{shown}: [campaign] from `{}` is not a mailbox: {e}",
-                file.campaign.from
-            )
+        let from: Mailbox = file.campaign.from.parse::<Mailbox>().map_err(|e| {
+            anyhow::anyhow!(t!(
+                "config-bad-from",
+                file = &shown,
+                from = &file.campaign.from,
+                error = e.to_string()
+            ))
         })?;
         if crate::recipients::has_header_control(from.name.as_deref().unwrap_or("")) {
-            bail!("{shown}: [campaign] from has a control character in its name");
+            bail!(t!("config-from-control", file = &shown));
         }
 
         let resolve = |p: &Path| root.join(p);
         let r = file.recipients;
         let encoding = match r.encoding.as_deref() {
             None | Some("auto") => None,
-            Some(label) => Some(encoding_rs::Encoding::for_label(label.as_bytes()).with_context(|| {
-                format!("{shown}: [recipients] encoding `{label}` is not an encoding name (try utf-8 or windows-1258)")
-            })?),
+            Some(label) => Some(
+                encoding_rs::Encoding::for_label(label.as_bytes())
+                    .with_context(|| t!("config-bad-encoding", file = &shown, label = label))?,
+            ),
         };
         let delimiter = match r.delimiter.as_deref() {
             None | Some("auto") => None,
             Some("\\t" | "\t" | "tab") => Some(b'\t'),
             Some(d) if d.len() == 1 && matches!(d, "," | ";" | "|") => Some(d.as_bytes()[0]),
-            Some(d) => bail!(
-                "{shown}: [recipients] delimiter `{d}` must be `,`, `;`, `|`, `tab` or `auto`"
-            ),
+            Some(d) => bail!(t!("config-bad-delimiter", file = &shown, delimiter = d)),
         };
         let recipients = recipients::Settings {
             file: recipients_file.unwrap_or_else(|| resolve(&r.file)),
@@ -368,7 +361,7 @@ pub fn send_options(
     };
     let concurrency = args.concurrency.unwrap_or(config.sending.concurrency);
     if concurrency == 0 || concurrency > 256 {
-        bail!("--concurrency must be between 1 and 256");
+        bail!(t!("config-bad-concurrency"));
     }
     let mut resume_args = Vec::new();
     if let Some(c) = campaign {
@@ -390,7 +383,7 @@ pub fn send_options(
                 .ok()
                 .filter(|list| list.len() == 1)
                 .map(|mut list| list.remove(0))
-                .with_context(|| format!("--redirect-to `{addr}` is not one email address"))
+                .with_context(|| t!("config-bad-redirect-to", address = &addr))
         })
         .transpose()?;
     Ok(SendOptions {
@@ -418,9 +411,10 @@ fn source_date_epoch(text: &str) -> anyhow::Result<u64> {
         .ok()
         .filter(|&secs| secs <= LATEST)
         .with_context(|| {
-            format!(
-                "SOURCE_DATE_EPOCH `{text}` is not a date letterpost can put on a letter: give whole \
-                 seconds since 1970-01-01 (at most {LATEST}, the end of the year 9999), or unset it"
+            t!(
+                "config-bad-source-date-epoch",
+                value = text,
+                latest = LATEST
             )
         })
 }
@@ -494,8 +488,14 @@ fn password(
         return read_password_file(what, file);
     }
     if std::io::IsTerminal::is_terminal(&std::io::stdin()) {
-        let prompt = format!("{what} password for {username} at {host}: ");
-        let password = crate::report::ask_secret(&prompt).context("cannot read the password")?;
+        let prompt = t!(
+            "config-password-prompt",
+            what = what,
+            username = username,
+            host = host
+        );
+        let password = crate::report::ask_secret(&prompt)
+            .with_context(|| t!("config-cannot-read-password"))?;
         return Ok(SecretString::from(password));
     }
     let table = if what == "SMTP" {
@@ -503,10 +503,7 @@ fn password(
     } else {
         "tracking.imap"
     };
-    bail!(
-        "[{table}] username is set but no password was given: set LETTERPOST_{what}_PASSWORD, or \
-         LETTERPOST_{what}_PASSWORD_FILE / [{table}] password_file, or run at a terminal to be asked"
-    )
+    bail!(t!("config-no-password", table = table, what = what))
 }
 
 /// The most a password file may hold. A password is far shorter; the cap keeps a wrong path
@@ -519,33 +516,58 @@ const PASSWORD_FILE_MAX: u64 = 4096;
 fn read_password_file(what: &str, file: &Path) -> anyhow::Result<SecretString> {
     use std::io::Read;
     use std::os::unix::fs::PermissionsExt;
-    let shown = file.display();
-    let opened = std::fs::File::open(file)
-        .with_context(|| format!("cannot read the {what} password file {shown}"))?;
-    let meta = opened
-        .metadata()
-        .with_context(|| format!("cannot read the {what} password file {shown}"))?;
+    let opened = std::fs::File::open(file).with_context(|| {
+        t!(
+            "config-cannot-read-password-file",
+            what = what,
+            file = file.display()
+        )
+    })?;
+    let meta = opened.metadata().with_context(|| {
+        t!(
+            "config-cannot-read-password-file",
+            what = what,
+            file = file.display()
+        )
+    })?;
     let mode = meta.permissions().mode() & 0o7777;
     if meta.is_file() && mode & 0o077 != 0 {
         eprintln!(
-            "warning: the {what} password file {shown} is open to other users (mode {mode:04o}); \
-             make it private: chmod 600 {shown}"
+            "{}",
+            t!(
+                "config-password-file-open",
+                what = what,
+                file = file.display(),
+                mode = format!("{mode:04o}")
+            )
         );
     }
     let mut bytes = Vec::new();
     opened
         .take(PASSWORD_FILE_MAX + 1)
         .read_to_end(&mut bytes)
-        .with_context(|| format!("cannot read the {what} password file {shown}"))?;
+        .with_context(|| {
+            t!(
+                "config-cannot-read-password-file",
+                what = what,
+                file = file.display()
+            )
+        })?;
     if bytes.len() as u64 > PASSWORD_FILE_MAX {
-        bail!(
-            "the {what} password file {shown} holds more than {} KiB: it should hold the password \
-             alone, on one line",
-            PASSWORD_FILE_MAX / 1024
-        );
+        bail!(t!(
+            "config-password-file-too-large",
+            what = what,
+            file = file.display(),
+            kib = PASSWORD_FILE_MAX / 1024
+        ));
     }
-    let mut text = String::from_utf8(bytes)
-        .map_err(|_| anyhow::anyhow!("the {what} password file {shown} is not UTF-8 text"))?;
+    let mut text = String::from_utf8(bytes).map_err(|_| {
+        anyhow::anyhow!(t!(
+            "config-password-file-not-utf8",
+            what = what,
+            file = file.display()
+        ))
+    })?;
     for end in ['\n', '\r'] {
         if text.ends_with(end) {
             text.pop();
@@ -583,9 +605,13 @@ fn smtp_settings(s: SmtpSection, root: &Path, env: &Env) -> anyhow::Result<SmtpS
         None => parse_security(&s.security).context("security")?,
     };
     let port = match env.get("LETTERPOST_SMTP_PORT") {
-        Some(v) => v
-            .parse()
-            .with_context(|| format!("LETTERPOST_SMTP_PORT `{v}` is not a port number"))?,
+        Some(v) => v.parse().with_context(|| {
+            t!(
+                "config-env-not-port",
+                variable = "LETTERPOST_SMTP_PORT",
+                value = v
+            )
+        })?,
         None => s.port.unwrap_or(match security {
             Security::Tls => 465,
             Security::Starttls => 587,
@@ -593,13 +619,17 @@ fn smtp_settings(s: SmtpSection, root: &Path, env: &Env) -> anyhow::Result<SmtpS
         }),
     };
     let timeout = match env.get("LETTERPOST_SMTP_TIMEOUT") {
-        Some(v) => v
-            .parse()
-            .with_context(|| format!("LETTERPOST_SMTP_TIMEOUT `{v}` is not a number of seconds"))?,
+        Some(v) => v.parse().with_context(|| {
+            t!(
+                "config-env-not-seconds",
+                variable = "LETTERPOST_SMTP_TIMEOUT",
+                value = v
+            )
+        })?,
         None => s.timeout,
     };
     if !(timeout > 0.0 && timeout.is_finite()) {
-        bail!("timeout must be a positive number of seconds");
+        bail!(t!("config-bad-timeout"));
     }
     let username = env
         .get("LETTERPOST_SMTP_USERNAME")
@@ -620,7 +650,7 @@ fn smtp_settings(s: SmtpSection, root: &Path, env: &Env) -> anyhow::Result<SmtpS
         .map(str::to_owned)
         .or(s.hello_name);
     if host.trim().is_empty() {
-        bail!("host is empty");
+        bail!(t!("config-host-empty"));
     }
     Ok(SmtpSettings {
         host,
@@ -646,12 +676,12 @@ fn tracking(
             let mut list = recipients::parse_addresses(text)
                 .ok()
                 .filter(|list| list.len() == 1)
-                .with_context(|| format!("return_path `{text}` is not one email address"))?;
+                .with_context(|| t!("config-bad-return-path", address = text))?;
             list.remove(0)
         }
     };
     if !(t.poll > 0.0 && t.poll.is_finite()) {
-        bail!("poll must be a positive number of seconds");
+        bail!(t!("config-bad-poll"));
     }
     let imap = imap_settings(t.imap, &return_path, root, env).context("[tracking.imap]")?;
     Ok(Tracking {
@@ -680,22 +710,30 @@ fn imap_settings(
         None => Security::Tls,
     };
     let port = match env.get("LETTERPOST_IMAP_PORT") {
-        Some(v) => v
-            .parse()
-            .with_context(|| format!("LETTERPOST_IMAP_PORT `{v}` is not a port number"))?,
+        Some(v) => v.parse().with_context(|| {
+            t!(
+                "config-env-not-port",
+                variable = "LETTERPOST_IMAP_PORT",
+                value = v
+            )
+        })?,
         None => s.port.unwrap_or(match security {
             Security::Tls => 993,
             Security::Starttls | Security::None => 143,
         }),
     };
     let timeout = match env.get("LETTERPOST_IMAP_TIMEOUT") {
-        Some(v) => v
-            .parse()
-            .with_context(|| format!("LETTERPOST_IMAP_TIMEOUT `{v}` is not a number of seconds"))?,
+        Some(v) => v.parse().with_context(|| {
+            t!(
+                "config-env-not-seconds",
+                variable = "LETTERPOST_IMAP_TIMEOUT",
+                value = v
+            )
+        })?,
         None => s.timeout.unwrap_or(60.0),
     };
     if !(timeout > 0.0 && f64::is_finite(timeout)) {
-        bail!("timeout must be a positive number of seconds");
+        bail!(t!("config-bad-timeout"));
     }
     let path = |var: &str, value: Option<PathBuf>| {
         env.get(var)
@@ -721,7 +759,7 @@ fn parse_security(v: &str) -> anyhow::Result<Security> {
         "starttls" => Ok(Security::Starttls),
         "tls" => Ok(Security::Tls),
         "none" => Ok(Security::None),
-        other => bail!("`{other}` is not starttls, tls or none"),
+        other => bail!(t!("config-bad-security", value = other)),
     }
 }
 
@@ -736,8 +774,8 @@ fn valid_id(id: &str) -> bool {
 fn t_vars(vars: toml::Table) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
     vars.into_iter()
         .map(|(k, v)| {
-            let json = serde_json::to_value(&v)
-                .with_context(|| format!("`{k}` cannot be used in a template"))?;
+            let json =
+                serde_json::to_value(&v).with_context(|| t!("config-var-not-usable", name = &k))?;
             Ok((k, json))
         })
         .collect()

@@ -4,6 +4,7 @@
 //! file, and campaign.toml names it.
 //!
 //! It writes only into a folder that does not exist or is empty, and never overwrites a file.
+//! What it says is in `locales/{en,vi}/files.ftl`; the example's files are written as they are.
 
 use std::path::Path;
 
@@ -48,13 +49,10 @@ const FILES: &[(&str, &str)] = &[
 
 pub fn init(dir: &Path, xlsx: bool) -> anyhow::Result<ExitCode> {
     if dir.exists() {
-        let mut entries =
-            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?;
+        let mut entries = std::fs::read_dir(dir)
+            .with_context(|| t!("files-cannot-read-folder", folder = dir.display()))?;
         if entries.next().is_some() {
-            bail!(
-                "{} is not empty; choose a new folder for the campaign",
-                dir.display()
-            );
+            bail!(t!("files-folder-not-empty", folder = dir.display()));
         }
     }
     let mut files: Vec<(&str, Vec<u8>)> = FILES
@@ -71,16 +69,13 @@ pub fn init(dir: &Path, xlsx: bool) -> anyhow::Result<ExitCode> {
         let target = dir.join(path);
         if let Some(parent) = target.parent() {
             std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
+                .with_context(|| t!("files-cannot-create-folder", folder = parent.display()))?;
         }
         std::fs::write(&target, content)
-            .with_context(|| format!("cannot write {}", target.display()))?;
+            .with_context(|| t!("files-cannot-write", file = target.display()))?;
     }
-    say!(
-        "Created a campaign in {} from the built-in example (the fanpage letter).",
-        dir.display()
-    );
-    say!("Next: edit campaign.toml and {list}, then run `letterpost check` there.");
+    say!("{}", t!("files-init-created", folder = dir.display()));
+    say!("{}", t!("files-init-next", list = list));
     Ok(ExitCode::Success)
 }
 

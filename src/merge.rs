@@ -4,7 +4,8 @@
 //! Rendering is pure: no I/O after `load`, no network, no clock. CSV values are only ever context
 //! values, never template source or template names, so `{{ 7*7 }}` in a cell is text; HTML
 //! templates (names ending in `.html`) escape every value. An undefined variable is an error,
-//! never an empty string.
+//! never an empty string. Its problems are worded in `locales/{en,vi}/merge.ftl`; Tera's own
+//! messages stay Tera's.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -117,10 +118,7 @@ fn names(
             Err(_) => {
                 problems.push(Problem::new(
                     show(path),
-                    format!(
-                        "templates must all be in {} (or a folder inside it)",
-                        show(dir)
-                    ),
+                    t!("merge-outside-folder", folder = show(dir)),
                 ));
                 String::new()
             }
@@ -147,8 +145,12 @@ fn read_sources(
     show: &dyn Fn(&Path) -> String,
 ) -> Result<(Vec<(String, String)>, Vec<(PathBuf, String)>), Vec<Problem>> {
     let mut files = Vec::new();
-    collect_template_files(dir, &mut files)
-        .map_err(|e| vec![Problem::new(show(dir), format!("cannot list: {e}"))])?;
+    collect_template_files(dir, &mut files).map_err(|e| {
+        vec![Problem::new(
+            show(dir),
+            t!("merge-cannot-list", error = e.to_string()),
+        )]
+    })?;
     let mut problems: Vec<Problem> = [
         &settings.letter_html,
         &settings.letter_text,
@@ -156,7 +158,7 @@ fn read_sources(
     ]
     .into_iter()
     .filter(|required| !required.is_file())
-    .map(|required| Problem::new(show(required), "the template file does not exist"))
+    .map(|required| Problem::new(show(required), t!("merge-template-missing")))
     .collect();
     if !problems.is_empty() {
         return Err(problems);
@@ -170,19 +172,19 @@ fn read_sources(
             .to_string_lossy()
             .replace('\\', "/");
         let read = std::fs::read(path)
-            .map_err(|e| e.to_string())
+            .map_err(|e| t!("merge-cannot-read", error = e.to_string()))
             .and_then(|bytes| {
                 let sha256 = crate::message::sha256_hex(&bytes);
                 String::from_utf8(bytes)
                     .map(|text| (text, sha256))
-                    .map_err(|_| "the file is not UTF-8 text; save it as UTF-8".to_owned())
+                    .map_err(|_| t!("merge-not-utf8"))
             });
         match read {
             Ok((source, sha256)) => {
                 sources.push((name, source));
                 fingerprints.push((path.clone(), sha256));
             }
-            Err(e) => problems.push(Problem::new(show(path), format!("cannot read: {e}"))),
+            Err(message) => problems.push(Problem::new(show(path), message)),
         }
     }
     if problems.is_empty() {
@@ -228,7 +230,7 @@ fn undefined_variables(
         if known.settings.vars.contains_key(column) {
             problems.push(Problem::new(
                 "campaign.toml",
-                format!("[vars] `{column}` has the same name as a column of the recipient list; rename one"),
+                t!("merge-var-hides-column", name = column),
             ));
         }
     }
@@ -258,17 +260,11 @@ fn undefined_variables(
             if !reported.insert((file.to_owned(), var.to_owned())) {
                 continue;
             }
-            let hint = known
-                .closest(var)
-                .map(|meant| format!("; did you mean `{meant}`?"))
-                .unwrap_or_default();
-            let problem = Problem::new(
-                file_of(file),
-                format!(
-                    "the variable `{var}` is neither a column of the recipient list nor a value \
-                     under [vars] in campaign.toml{hint}"
-                ),
-            );
+            let message = match known.closest(var) {
+                Some(meant) => t!("merge-unknown-variable-near", name = var, meant = meant),
+                None => t!("merge-unknown-variable", name = var),
+            };
+            let problem = Problem::new(file_of(file), message);
             unknown.push(match place {
                 Some((line, position)) => problem.at(line, position),
                 None => problem,
@@ -393,36 +389,36 @@ impl Templates {
             let mut out = Vec::with_capacity(16 * 1024);
             self.tera.render_to(name, &context, &mut out).map_err(|e| {
                 // The row is the problem's place; where in which template it broke is told.
-                let (what, message) = match e.kind() {
+                at_row(match e.kind() {
                     tera::ErrorKind::RenderingError(report) => {
                         let span = report.span();
-                        let place = format!(
-                            "{} (line {}, position {})",
-                            report.filename(),
-                            span.start_line,
-                            span.start_col + 1
-                        );
-                        (place, report.message().to_owned())
+                        t!(
+                            "merge-cannot-render-at",
+                            template = report.filename(),
+                            line = span.start_line,
+                            position = span.start_col + 1,
+                            error = report.message()
+                        )
                     }
                     _ => {
                         let p = problems_from_tera(&e, &|file| file.to_owned());
                         let messages: Vec<String> = p.into_iter().map(|p| p.message).collect();
-                        (name.to_owned(), messages.join("; "))
+                        t!(
+                            "merge-cannot-render",
+                            template = name,
+                            error = messages.join("; ")
+                        )
                     }
-                };
-                at_row(format!("cannot render {what}: {message}"))
+                })
             })?;
             Ok::<_, Problem>(out)
         };
         let subject = String::from_utf8_lossy(&render(SUBJECT)?).trim().to_owned();
         if let Some(c) = first_control(&subject, true) {
-            return Err(at_row(format!(
-                "the subject rendered for this row contains {}; a value in this row put it there",
-                describe(c)
-            )));
+            return Err(at_row(t!("merge-subject-control", character = describe(c))));
         }
         if subject.is_empty() {
-            return Err(at_row("the subject rendered for this row is empty".into()));
+            return Err(at_row(t!("merge-subject-empty")));
         }
         Ok(Rendered {
             subject,

@@ -6,7 +6,8 @@
 //! Vietnamese subject, display names and attachment file name, are encoded by lettre (RFC 2047,
 //! RFC 2231), never by hand; lettre also gives CRLF line ends and short encoded lines. The
 //! Message-ID and the MIME boundaries are derived from (campaign, key), so the same letter built
-//! twice is the same bytes given the same Date. No I/O here.
+//! twice is the same bytes given the same Date. No I/O here. Its one message for a person (a
+//! line too long for mail) is in `locales/{en,vi}/merge.ftl`.
 
 use std::time::SystemTime;
 
@@ -101,10 +102,7 @@ pub fn build(
         .multipart(body(sender, rendered, &seed))?
         .formatted();
     if let Some(longest) = longest_line(&bytes).filter(|&n| n > MAX_LINE) {
-        anyhow::bail!(
-            "a line of the message would be {longest} octets long, more than the {MAX_LINE} that mail \
-             allows; shorten the value that makes it"
-        );
+        anyhow::bail!(t!("merge-line-too-long", octets = longest, max = MAX_LINE));
     }
     let sha256 = sha256_hex(&bytes);
     Ok(Letter {

@@ -16,7 +16,7 @@
 //! versions keep their mode), and it does not check the folders above the last component: the
 //! campaign folder and `logs/`, `archive/`, `outbox/` themselves may be links (to another disk,
 //! say), as the operator arranged them. Reading inputs (the list, templates, the password file)
-//! is not its business either.
+//! is not its business either. The words of a refusal are in `locales/{en,vi}/files.ftl`.
 
 use std::fs::{DirBuilder, File, OpenOptions};
 use std::io;
@@ -40,12 +40,9 @@ pub enum Refused {
 
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Refused::Link => {
-                "it is a symbolic link, and letterpost never follows a link in logs/, archive/ \
-                 or outbox/: remove the link (and put the real file in its place, if there is one)"
-            }
-            Refused::NotAFile => "it is not a regular file",
+        f.write_str(&match self {
+            Refused::Link => t!("files-refused-link"),
+            Refused::NotAFile => t!("files-refused-not-a-file"),
         })
     }
 }

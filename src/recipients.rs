@@ -24,6 +24,8 @@
 //! NFC, control characters, duplicates. Its line is the row number the spreadsheet shows, and a
 //! problem names the sheet and the cell (`Danh sách!C14`); an error value in a cell (`#N/A`) is
 //! a problem at that cell.
+//!
+//! What it says to the clerk is in `locales/{en,vi}/recipients.ftl`.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -213,27 +215,25 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
         extension.as_str(),
         "xlsb" | "numbers" | "fods" | "xltx" | "xltm"
     ) {
-        return Err(problem(format!(
-            "a .{extension} file cannot be read; save the list as .xlsx (Excel), .ods (LibreOffice) \
-             or CSV UTF-8"
+        return Err(problem(t!(
+            "recipients-format-unreadable",
+            extension = &extension
         )));
     }
     let file = std::fs::File::open(&settings.file)
-        .map_err(|e| problem(format!("cannot open the recipient list: {e}")))?;
+        .map_err(|e| problem(t!("recipients-cannot-open", error = e.to_string())))?;
     let mut raw = Vec::new();
     file.take(FILE_CAP + 1)
         .read_to_end(&mut raw)
-        .map_err(|e| problem(format!("cannot read: {e}")))?;
+        .map_err(|e| problem(t!("recipients-cannot-read", error = e.to_string())))?;
     if raw.len() as u64 > FILE_CAP {
-        return Err(problem(format!(
-            "the file is larger than {} MiB, which is more than any recipient list; is it the right file?",
-            FILE_CAP / (1024 * 1024)
+        return Err(problem(t!(
+            "recipients-too-large",
+            mib = FILE_CAP / (1024 * 1024)
         )));
     }
     if raw.is_empty() {
-        return Err(problem(
-            "the file is empty: it needs a header line and at least one row".into(),
-        ));
+        return Err(problem(t!("recipients-file-empty")));
     }
     let sha256 = hex::encode(Sha256::digest(&raw));
     if sheet::Format::from_extension(&extension).is_some() {
@@ -262,10 +262,7 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
         return Ok(source(text.into_owned().into_bytes(), None));
     }
     if let Some(kind) = workbook_bytes(&raw) {
-        return Err(problem(format!(
-            "the file is {kind}, not CSV text; give it the extension it was saved with (.xlsx, .xls \
-             or .ods) and letterpost reads it as a workbook, or save it as \"CSV UTF-8\""
-        )));
+        return Err(problem(t!("recipients-workbook-as-csv", kind = kind)));
     }
     match settings.encoding {
         Some(encoding) if encoding != encoding_rs::UTF_8 => {
@@ -277,11 +274,7 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
         }
         _ => {
             if looks_like_utf16_without_bom(&raw[..raw.len().min(64)]) {
-                return Err(problem(
-                    "the file looks like UTF-16 text without a byte-order mark, which cannot be read \
-                     safely; in Excel use Save As > \"CSV UTF-8 (Comma delimited)\""
-                        .into(),
-                ));
+                return Err(problem(t!("recipients-utf16-without-bom")));
             }
             let guess = (std::str::from_utf8(&raw).is_err()).then(|| raw.clone().into());
             Ok(source(raw, guess))
@@ -293,20 +286,20 @@ pub fn read(settings: &Settings, display: &str) -> Result<Source, Vec<Problem>> 
 fn read_workbook(raw: &[u8], extension: &str, wanted: Option<&str>) -> Result<Sheet, String> {
     sheet::read_sheet(raw, extension, wanted).map_err(|e| match e {
         SheetError::NoSuchSheet { .. } => {
-            format!("{e}; correct `sheet` under [recipients] in campaign.toml")
+            t!("recipients-no-such-sheet", error = e.to_string())
         }
         _ => e.to_string(),
     })
 }
 
-/// What a file named as CSV is when its bytes are a workbook: a zip archive (.xlsx, .ods) or an
-/// OLE2 compound file (.xls, or a workbook saved with a password).
+/// What a file named as CSV is when its bytes are a workbook: `zip`, a zip archive (.xlsx, .ods),
+/// or `ole2`, an OLE2 compound file (.xls, or a workbook saved with a password).
 fn workbook_bytes(raw: &[u8]) -> Option<&'static str> {
     const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     if raw.starts_with(b"PK\x03\x04") {
-        Some("a zip archive, such as an .xlsx or .ods workbook")
+        Some("zip")
     } else if raw.starts_with(OLE2) {
-        Some("an Excel 97-2003 (.xls) workbook, or a workbook saved with a password")
+        Some("ole2")
     } else {
         None
     }
@@ -320,11 +313,9 @@ fn mislabelled(display: &str, encoding: &'static encoding_rs::Encoding, raw: &[u
     let line = line_at(raw, first);
     Problem::new(
         display,
-        format!(
-            "the file is UTF-8 text, but campaign.toml says `encoding = \"{}\"` under [recipients]; \
-             read that way every accented letter would come out wrong. Remove the `encoding` line \
-             (UTF-8 is read without it)",
-            encoding.name().to_ascii_lowercase()
+        t!(
+            "recipients-mislabelled-utf8",
+            encoding = encoding.name().to_ascii_lowercase()
         ),
     )
     .at_line(line)
@@ -346,12 +337,22 @@ impl Source {
     pub fn describe(&self) -> String {
         match &self.content {
             Content::Csv { .. } => self.display.clone(),
-            Content::Sheet(list) => format!("{} (sheet \"{}\")", self.display, list.sheet.name),
+            Content::Sheet(list) => t!(
+                "recipients-list-in-sheet",
+                file = &self.display,
+                sheet = &list.sheet.name
+            ),
         }
     }
 
-    /// What a row's number counts: `line` in a CSV file (as an editor shows it), `row` in a sheet.
-    pub fn row_word(&self) -> &'static str {
+    /// What a row's number counts, in words: `line` in a CSV file (as an editor shows it), `row`
+    /// in a sheet.
+    pub fn row_word(&self) -> String {
+        t!("recipients-row-word", where = self.row_kind())
+    }
+
+    /// `line` in a CSV file, `row` in a sheet: the `$where` that messages choose their words by.
+    fn row_kind(&self) -> &'static str {
         match self.content {
             Content::Csv { .. } => "line",
             Content::Sheet(_) => "row",
@@ -399,33 +400,22 @@ impl Source {
         }
     }
 
-    /// `header line` or `header row`.
-    fn header_word(&self) -> &'static str {
-        match self.content {
-            Content::Csv { .. } => "header line",
-            Content::Sheet(_) => "header row",
-        }
-    }
-
     /// When the sheet read is the workbook's first because campaign.toml names none, what to do
     /// if the list is on another sheet (the first is often a title page or instructions).
     fn other_sheet_hint(&self, settings: &Settings) -> Option<String> {
         match &self.content {
-            Content::Sheet(list) if settings.sheet.is_none() => Some(format!(
-                " (the first row that is not empty on \"{}\", the workbook's first sheet; if the \
-                 list is on another sheet, name it with `sheet = \"…\"` under [recipients] in \
-                 campaign.toml)",
-                list.sheet.name
-            )),
+            Content::Sheet(list) if settings.sheet.is_none() => {
+                Some(t!("recipients-other-sheet-hint", sheet = &list.sheet.name))
+            }
             _ => None,
         }
     }
 
-    /// The list's column `index` in a message: `column 3` in a CSV file, `column C` in a sheet.
+    /// The list's column `index` as a message names it: `3` in a CSV file, `C` in a sheet.
     fn column_label(&self, index: usize) -> String {
         match &self.content {
-            Content::Csv { .. } => format!("column {}", index + 1),
-            Content::Sheet(list) => format!("column {}", list.letters(index)),
+            Content::Csv { .. } => (index + 1).to_string(),
+            Content::Sheet(list) => list.letters(index),
         }
     }
 }
@@ -522,7 +512,7 @@ fn open_csv(
     let raw_headers = reader.byte_headers().map_err(|e| {
         vec![Problem::new(
             display,
-            format!("cannot read the header line: {e}"),
+            t!("recipients-cannot-read-header", error = e.to_string()),
         )]
     })?;
     let mut names = Vec::with_capacity(raw_headers.len());
@@ -535,7 +525,7 @@ fn open_csv(
         names.push(name.to_owned());
     }
     if names.len() == 1 && clean_header(&names[0]).is_empty() {
-        return Err(vec![Problem::new(display, "the header line is empty")]);
+        return Err(vec![Problem::new(display, t!("recipients-header-empty"))]);
     }
     let rows = Rows::Csv(CsvRows {
         reader,
@@ -590,14 +580,21 @@ fn header_names(source: &Source, raw_headers: &[String]) -> (Vec<String>, Vec<Pr
         let header = clean_header(raw);
         let column = source.column_label(i);
         if header.len() > CELL_CAP {
-            problems.push(at_header(format!("the name of {column} is too long")));
+            problems.push(at_header(t!(
+                "recipients-header-name-too-long",
+                column = &column
+            )));
         } else if header.is_empty() {
-            problems.push(at_header(format!(
-                "{column} has no name in the {}",
-                source.header_word()
+            problems.push(at_header(t!(
+                "recipients-header-name-missing",
+                column = &column,
+                where = source.row_kind()
             )));
         } else if let Some(c) = first_control(&header, true) {
-            problems.push(at_header(format!("a header name contains {}", describe(c))));
+            problems.push(at_header(t!(
+                "recipients-header-name-control",
+                character = describe(c)
+            )));
         }
         headers.push(header);
     }
@@ -617,25 +614,24 @@ fn distinct_headers(
             continue;
         }
         if let Some(&first) = first_of.get(&header_key(h)) {
-            let same = if headers[first] == *h {
-                format!("`{h}`")
-            } else {
-                format!("`{}` and `{h}`", headers[first])
-            };
             let (a, b) = (source.column_label(first), source.column_label(i));
-            let (a, b) = (
-                a.trim_start_matches("column "),
-                b.trim_start_matches("column "),
-            );
-            problems.push(source.cell_problem(
-                source.header_line(),
-                i,
-                None,
-                format!(
-                    "the header names the same column twice: {same} (columns {a} and {b}; letter case \
-                     does not count); rename one of them"
-                ),
-            ));
+            let message = if headers[first] == *h {
+                t!(
+                    "recipients-header-twice-same",
+                    name = h,
+                    first = a,
+                    second = b
+                )
+            } else {
+                t!(
+                    "recipients-header-twice",
+                    first_name = &headers[first],
+                    name = h,
+                    first = a,
+                    second = b
+                )
+            };
+            problems.push(source.cell_problem(source.header_line(), i, None, message));
         } else {
             first_of.insert(header_key(h), i);
         }
@@ -654,12 +650,12 @@ fn roles(
 ) -> Option<Roles> {
     let find = |name: &str| first_of.get(&header_key(name)).copied();
     let missing = |message: String| source.row_problem(source.header_line(), message);
-    let header_word = source.header_word();
+    let row_kind = source.row_kind();
     let mut reported = std::collections::HashSet::new();
     let mut missing_column = |name: &str, hint: &str, problems: &mut Vec<Problem>| {
         // Once per column, however many settings ask for it.
         if reported.insert(header_key(name)) {
-            let message = missing_column_message(name, headers, header_word, hint);
+            let message = missing_column_message(name, headers, row_kind, hint);
             problems.push(missing(message));
         }
     };
@@ -685,8 +681,10 @@ fn roles(
         if let Some(header) = mapped
             && find(header).is_none()
         {
-            problems.push(missing(format!(
-                "campaign.toml maps `{name}` to column `{header}`, which is missing"
+            problems.push(missing(t!(
+                "recipients-mapped-column-missing",
+                role = name,
+                header = header
             )));
         }
     }
@@ -722,24 +720,26 @@ fn roles(
 }
 
 /// A required column missing from the header: what the header holds (a misspelling shows there),
-/// and the rename that would fix a near miss.
-fn missing_column_message(name: &str, headers: &[String], header_word: &str, hint: &str) -> String {
+/// and the rename that would fix a near miss. `row_kind` is `line` in a CSV file, `row` in a
+/// sheet.
+fn missing_column_message(name: &str, headers: &[String], row_kind: &str, hint: &str) -> String {
     let found: Vec<String> = headers
         .iter()
         .filter(|h| !h.is_empty())
         .take(8)
         .map(|h| format!("`{h}`"))
         .collect();
-    let more = match headers.len().saturating_sub(8) {
-        0 => String::new(),
-        n => format!(" and {n} more"),
-    };
     let near = crate::suggest::closest(name, headers.iter().map(String::as_str))
-        .map(|h| format!("; if `{h}` is that column, rename it `{name}`"))
+        .map(|h| t!("recipients-column-near", header = h, name = name))
         .unwrap_or_default();
-    format!(
-        "the required column `{name}` is missing from the {header_word}{hint}; it holds {}{more}{near}",
-        found.join(", ")
+    t!(
+        "recipients-column-missing",
+        name = name,
+        where = row_kind,
+        sheet_hint = hint,
+        found = found.join(", "),
+        more = headers.len().saturating_sub(8),
+        near = near
     )
 }
 
@@ -790,8 +790,8 @@ impl Table {
             .check_values(&values, &problem)
             .err()
             .unwrap_or_default();
-        let (row_word, seen) = (source.row_word(), &mut self.seen);
-        let result = recipient(&self.roles, headers, seen, row_word, line, values, &problem);
+        let (row_kind, seen) = (source.row_kind(), &mut self.seen);
+        let result = recipient(&self.roles, headers, seen, row_kind, line, values, &problem);
         if flagged.is_empty() {
             return result;
         }
@@ -821,12 +821,15 @@ impl Table {
         };
         for (i, value) in values.iter().enumerate() {
             if let Some(c) = first_control(value, header_bound(i)) {
-                problems.push(problem(i, format!("contains {}; remove it", describe(c))));
+                problems.push(problem(
+                    i,
+                    t!("recipients-cell-control", character = describe(c)),
+                ));
             }
         }
         for &i in &self.roles.required {
             if values[i].trim().is_empty() {
-                problems.push(problem(i, "is empty, but the letter needs it".into()));
+                problems.push(problem(i, t!("recipients-cell-required-empty")));
             }
         }
         if problems.is_empty() {
@@ -848,8 +851,10 @@ impl CsvRows {
                 Ok(false) => return None,
                 Ok(true) => {}
                 Err(e) => {
-                    let mut p =
-                        Problem::new(&source.display, format!("the CSV cannot be read here: {e}"));
+                    let mut p = Problem::new(
+                        &source.display,
+                        t!("recipients-csv-unreadable", error = e.to_string()),
+                    );
                     p.line = e.position().map(|pos| self.lines.line_of(pos.byte()));
                     return Some(Err(vec![p]));
                 }
@@ -874,11 +879,10 @@ impl CsvRows {
         if self.record.len() != headers.len() {
             return Err(vec![source.row_problem(
                 line,
-                format!(
-                    "this row has {} fields but the header has {}; check for a missing or extra separator \
-                     or an unclosed quote",
-                    self.record.len(),
-                    headers.len()
+                t!(
+                    "recipients-field-count",
+                    fields = self.record.len(),
+                    header_fields = headers.len()
                 ),
             )]);
         }
@@ -890,11 +894,10 @@ impl CsvRows {
             if raw.len() > CELL_CAP {
                 problems.push(problem(
                     i,
-                    format!(
-                        "this cell holds {} KiB of text; a cell may hold at most {} KiB (is a quote \
-                         left open on an earlier line?)",
-                        raw.len().div_ceil(1024),
-                        CELL_CAP / 1024
+                    t!(
+                        "recipients-cell-too-large",
+                        kib = raw.len().div_ceil(1024),
+                        cap = CELL_CAP / 1024
                     ),
                 ));
                 values.push(String::new());
@@ -945,7 +948,7 @@ fn recipient(
     roles: &Roles,
     headers: &[String],
     seen: &mut HashMap<u128, u64>,
-    row_word: &str,
+    row_kind: &str,
     line: u64,
     values: Vec<String>,
     problem: &dyn Fn(usize, String) -> Problem,
@@ -955,16 +958,13 @@ fn recipient(
     if organisation.is_empty() && !roles.required.contains(&roles.organisation) {
         problems.push(problem(
             roles.organisation,
-            "is empty: every row needs the organisation's name".into(),
+            t!("recipients-organisation-empty"),
         ));
     }
     let to = match parse_addresses(&values[roles.email]) {
         Ok(list) if list.is_empty() => {
             if !roles.required.contains(&roles.email) {
-                problems.push(problem(
-                    roles.email,
-                    "is empty: every organisation needs at least one address".into(),
-                ));
+                problems.push(problem(roles.email, t!("recipients-email-empty")));
             }
             list
         }
@@ -986,10 +986,7 @@ fn recipient(
         Some(i) => {
             let id = values[i].trim().to_owned();
             if id.is_empty() {
-                problems.push(problem(
-                    i,
-                    "is empty: every row needs its own id (or remove the column)".into(),
-                ));
+                problems.push(problem(i, t!("recipients-id-empty")));
             }
             id
         }
@@ -1005,9 +1002,11 @@ fn recipient(
             let column = roles.id.unwrap_or(roles.email);
             problems.push(problem(
                 column,
-                format!(
-                    "the key `{key}` is already used on {row_word} {first}; every organisation needs \
-                     its own"
+                t!(
+                    "recipients-key-used",
+                    key = &key,
+                    where = row_kind,
+                    first = *first
                 ),
             ));
         } else {
@@ -1150,52 +1149,44 @@ fn split_list(cell: &str) -> impl Iterator<Item = &str> {
 }
 
 fn parse_address(item: &str) -> Result<Address, String> {
-    let not = |why: &str| format!("`{item}` is not an email address: {why}");
     let (name, bare) = match (item.rfind('<'), item.strip_suffix('>')) {
         (Some(open), Some(rest)) => (item[..open].trim(), rest[open + 1..].trim()),
         _ => ("", item),
     };
     let Some((local, domain)) = bare.rsplit_once('@') else {
-        return Err(not("it has no @"));
+        return Err(t!("recipients-address-no-at", item = item));
     };
     if local.is_empty() || domain.is_empty() {
-        return Err(not("something is missing before or after the @"));
+        return Err(t!("recipients-address-part-missing", item = item));
     }
     if local.starts_with('"') {
-        return Err(not(
-            "a quoted name before the @ is not accepted by most mail servers; write the address \
-             without quotes",
-        ));
+        return Err(t!("recipients-address-quoted-local", item = item));
     }
     if !local.is_ascii() {
-        return Err(not(
-            "letters with accents before the @ are not accepted by most mail servers",
-        ));
+        return Err(t!("recipients-address-accented-local", item = item));
     }
     if local.len() > 64 {
-        return Err(not("the part before the @ is longer than 64 characters"));
+        return Err(t!("recipients-address-local-too-long", item = item));
     }
     if domain.starts_with('[') {
-        return Err(not("write a domain name after the @, not an IP address"));
+        return Err(t!("recipients-address-ip", item = item));
     }
     let ascii = idna::domain_to_ascii(domain)
-        .map_err(|_| not("the part after the @ is not a valid domain name"))?;
+        .map_err(|_| t!("recipients-address-bad-domain", item = item))?;
     if !ascii.contains('.') || ascii.ends_with('.') || ascii.split('.').any(str::is_empty) {
-        return Err(not("the part after the @ is not a complete domain name"));
+        return Err(t!("recipients-address-incomplete-domain", item = item));
     }
     if local.len() + 1 + ascii.len() > 254 {
-        return Err(not("it is longer than 254 characters"));
+        return Err(t!("recipients-address-too-long", item = item));
     }
     // The item must be a mailbox by RFC 5322, display name and all: this is what refuses
     // `a b@x.example`, an unbalanced quote or a stray `<`.
     let address = format!("{local}@{ascii}");
-    let mailbox = address.parse::<Mailbox>().map_err(|_| {
-        not("it is not written as an address (`Name <address>` or just the address)")
-    })?;
+    let mailbox = address
+        .parse::<Mailbox>()
+        .map_err(|_| t!("recipients-address-not-written", item = item))?;
     if !name.is_empty() && format!("{name} <{address}>").parse::<Mailbox>().is_err() {
-        return Err(not(
-            "the name before `<` is not written correctly; put it in double quotes",
-        ));
+        return Err(t!("recipients-address-bad-name", item = item));
     }
     Ok(mailbox.email)
 }
@@ -1217,13 +1208,17 @@ pub fn has_header_control(text: &str) -> bool {
 
 /// Names a character for a person: `a line break (U+000A)`.
 pub fn describe(c: char) -> String {
-    let what = match c {
-        '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => "a line break",
-        '\t' => "a tab",
-        '\0' => "a NUL character",
-        _ => "a control character",
+    let kind = match c {
+        '\n' | '\r' | '\u{2028}' | '\u{2029}' | '\u{85}' => "line-break",
+        '\t' => "tab",
+        '\0' => "nul",
+        _ => "control",
     };
-    format!("{what} (U+{:04X})", c as u32)
+    t!(
+        "recipients-character",
+        kind = kind,
+        code = format!("{:04X}", c as u32)
+    )
 }
 
 fn not_utf8_message(source: &Source) -> String {
@@ -1236,10 +1231,7 @@ fn not_utf8_message(source: &Source) -> String {
         Content::Sheet(_) => &[],
     };
     let guess = guess_encoding(bytes);
-    format!(
-        "the file is not UTF-8 text (it looks like {guess}); in Excel use Save As > \"CSV UTF-8 (Comma \
-         delimited)\", or add `encoding = \"{guess}\"` under [recipients] in campaign.toml if you are sure"
-    )
+    t!("recipients-not-utf8", guess = guess)
 }
 
 /// A hint only: chardetng's best guess over the first MiB, with Vietnamese as the likely
@@ -1357,6 +1349,41 @@ mod tests {
         }
         let long = format!("{}@x.example", "a".repeat(65));
         assert!(parse_addresses(&long).unwrap_err()[0].contains("64"));
+    }
+
+    #[test]
+    fn the_missing_column_message_reads_whole_in_both_languages() {
+        use crate::i18n::{Lang, text_in};
+        let message = |lang, more: usize, sheet_hint: &str, near: &str| {
+            let args = vec![
+                ("name", "email".into()),
+                ("where", "line".into()),
+                ("sheet_hint", sheet_hint.into()),
+                ("found", "`id`, `emial`".into()),
+                ("more", more.into()),
+                ("near", near.into()),
+            ];
+            text_in(lang, "recipients-column-missing", args)
+        };
+        assert_eq!(
+            message(Lang::En, 0, "", ""),
+            "the required column `email` is missing from the header line; it holds `id`, `emial`"
+        );
+        assert_eq!(
+            message(Lang::En, 3, " (hint)", "; near"),
+            "the required column `email` is missing from the header line (hint); it holds `id`, \
+             `emial` and 3 more; near"
+        );
+        assert_eq!(
+            message(Lang::Vi, 3, "", ""),
+            "dòng tiêu đề thiếu cột bắt buộc `email`; các cột hiện có: `id`, `emial` và 3 cột khác"
+        );
+        let character = |lang| {
+            let args = vec![("kind", "line-break".into()), ("code", "000A".into())];
+            text_in(lang, "recipients-character", args)
+        };
+        assert_eq!(character(Lang::En), "a line break (U+000A)");
+        assert_eq!(character(Lang::Vi), "dấu xuống dòng (U+000A)");
     }
 
     #[test]

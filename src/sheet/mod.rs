@@ -24,6 +24,9 @@
 //! out as the bare number, `274` or `0.05`; only a text cell keeps leading zeros), normalise text
 //! to NFC, check control characters or give columns their roles: the rows it returns go through
 //! the same checks as CSV rows, in `recipients`.
+//!
+//! Its messages for the clerk are in `locales/{en,vi}/recipients.ftl` (`recipients-sheet-…`), the
+//! guards' reasons for refusing a damaged file too; calamine's own reasons stay in English.
 
 use std::fmt;
 use std::io::{Cursor, Read};
@@ -67,11 +70,12 @@ impl Format {
         }
     }
 
-    fn describe(self) -> &'static str {
+    /// The format as a message chooses its words by (`$format`): `xlsx`, `xls` or `ods`.
+    fn kind(self) -> &'static str {
         match self {
-            Format::Xlsx => "an Excel (.xlsx) workbook",
-            Format::Xls => "an Excel 97-2003 (.xls) workbook",
-            Format::Ods => "an OpenDocument (.ods) spreadsheet",
+            Format::Xlsx => "xlsx",
+            Format::Xls => "xls",
+            Format::Ods => "ods",
         }
     }
 }
@@ -161,7 +165,8 @@ pub enum SheetError {
     UnknownExtension(String),
     /// The bytes are not a workbook of the expected format (corrupt, truncated, encrypted or of
     /// another kind). `reason` is calamine's; `looks_like` says what the bytes seem to be when
-    /// that is not the expected format.
+    /// that is not the expected format (`ods`, `zip`, `ole2`, `html` or `text`, as the message
+    /// `recipients-sheet-looks-like` words them).
     NotAWorkbook {
         format: Format,
         reason: String,
@@ -182,49 +187,50 @@ pub enum SheetError {
 impl fmt::Display for SheetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SheetError::UnknownExtension(ext) => write!(
-                f,
-                "`{ext}` is not a workbook extension that can be read; use .xlsx, .xlsm, .xls, .ods or .csv"
-            ),
+            SheetError::UnknownExtension(ext) => {
+                f.write_str(&t!("recipients-sheet-unknown-extension", extension = ext))
+            }
             SheetError::NotAWorkbook {
                 format,
                 reason,
                 looks_like,
-            } => {
-                write!(
-                    f,
-                    "the file is not a readable workbook: it should be {} ({reason})",
-                    format.describe()
-                )?;
-                if let Some(kind) = looks_like {
-                    write!(f, "; its content looks like {kind}")?;
-                }
-                Ok(())
+            } => f.write_str(&match looks_like {
+                None => t!(
+                    "recipients-sheet-not-a-workbook",
+                    format = format.kind(),
+                    reason = reason
+                ),
+                Some(kind) => t!(
+                    "recipients-sheet-looks-like",
+                    format = format.kind(),
+                    reason = reason,
+                    kind = *kind
+                ),
+            }),
+            SheetError::NoSuchSheet { wanted, found } => f.write_str(&t!(
+                "recipients-sheet-not-found",
+                wanted = wanted,
+                sheets = quoted_list(found)
+            )),
+            SheetError::NoWorksheet { found } => f.write_str(&t!(
+                "recipients-sheet-no-worksheet",
+                sheets = quoted_list(found)
+            )),
+            SheetError::Empty { sheet } => {
+                f.write_str(&t!("recipients-sheet-empty", sheet = sheet))
             }
-            SheetError::NoSuchSheet { wanted, found } => write!(
-                f,
-                "the workbook has no sheet named \"{wanted}\"; its sheets are {}",
-                quoted_list(found)
-            ),
-            SheetError::NoWorksheet { found } => write!(
-                f,
-                "the workbook has no visible worksheet to read (its sheets are {}); name the sheet to read",
-                quoted_list(found)
-            ),
-            SheetError::Empty { sheet } => write!(
-                f,
-                "the sheet \"{sheet}\" is empty: it needs a header row and at least one row"
-            ),
-            SheetError::TooManyRows { sheet, row } => write!(
-                f,
-                "the sheet \"{sheet}\" has something in row {row}; a recipient list may use at most \
-                 {ROW_CAP} rows (delete what is below the list)"
-            ),
-            SheetError::TooManyCells { sheet, cells } => write!(
-                f,
-                "the sheet \"{sheet}\" spans {cells} cells or more from its header to its last row and \
-                 column; at most {AREA_CAP} are read (delete stray cells far to the right or below)"
-            ),
+            SheetError::TooManyRows { sheet, row } => f.write_str(&t!(
+                "recipients-sheet-too-many-rows",
+                sheet = sheet,
+                row = *row,
+                cap = ROW_CAP
+            )),
+            SheetError::TooManyCells { sheet, cells } => f.write_str(&t!(
+                "recipients-sheet-too-many-cells",
+                sheet = sheet,
+                cells = *cells,
+                cap = AREA_CAP
+            )),
         }
     }
 }
@@ -233,7 +239,7 @@ impl std::error::Error for SheetError {}
 
 fn quoted_list(names: &[String]) -> String {
     if names.is_empty() {
-        return "none".into();
+        return t!("recipients-sheet-none");
     }
     let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     quoted.join(", ")
@@ -284,8 +290,9 @@ pub fn read_sheet(bytes: &[u8], extension: &str, sheet: Option<&str>) -> Result<
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Err(not_readable(format, bytes)(format!(
-                "the reader stopped on damaged data: {what}"
+            Err(not_readable(format, bytes)(t!(
+                "recipients-sheet-reader-stopped",
+                error = what
             )))
         }
     }
@@ -318,9 +325,9 @@ fn not_readable<E: fmt::Display>(format: Format, bytes: &[u8]) -> impl FnOnce(E)
     }
 }
 
-/// What the bytes seem to be, when that is not `expected`: the commonest mistakes are a file
-/// renamed to another extension and a workbook saved with a password (an encrypted `.xlsx` is an
-/// OLE2 file, like an `.xls`).
+/// What the bytes seem to be, when that is not `expected` (`ods`, `zip`, `ole2`, `html`, `text`):
+/// the commonest mistakes are a file renamed to another extension and a workbook saved with a
+/// password (an encrypted `.xlsx` is an OLE2 file, like an `.xls`).
 fn looks_like(bytes: &[u8], expected: Format) -> Option<&'static str> {
     const OLE2: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
     let (kind, format) = if bytes.starts_with(b"PK\x03\x04") {
@@ -330,31 +337,21 @@ fn looks_like(bytes: &[u8], expected: Format) -> Option<&'static str> {
             .windows(46)
             .any(|w| w == b"application/vnd.oasis.opendocument.spreadsheet")
         {
-            ("an OpenDocument (.ods) spreadsheet", Some(Format::Ods))
+            ("ods", Some(Format::Ods))
         } else {
-            (
-                "a zip archive, such as an .xlsx workbook",
-                Some(Format::Xlsx),
-            )
+            ("zip", Some(Format::Xlsx))
         }
     } else if bytes.starts_with(OLE2) {
-        (
-            "an Excel 97-2003 (.xls) workbook, or a workbook protected with a password (save it without one)",
-            Some(Format::Xls),
-        )
+        ("ole2", Some(Format::Xls))
     } else if let Ok(text) = std::str::from_utf8(&bytes[..bytes.len().min(4096)]) {
         if text
             .trim_start_matches('\u{feff}')
             .trim_start()
             .starts_with('<')
         {
-            (
-                "an HTML or XML page (some systems export these under an .xls name; open it in \
-                 Excel and save it as .xlsx)",
-                None,
-            )
+            ("html", None)
         } else {
-            ("plain text, such as a CSV file", None)
+            ("text", None)
         }
     } else {
         return None;
@@ -490,7 +487,7 @@ fn guard_shared_strings(bytes: &[u8]) -> Result<(), String> {
         let _ = entry.take(HEAD).read_to_end(&mut head);
         let Some(tag) = start_tag(&head, b"sst") else {
             if head.len() as u64 >= HEAD {
-                return Err(format!("{part} does not start with its string table"));
+                return Err(t!("recipients-sheet-strings-no-table", part = &part));
             }
             continue;
         };
@@ -501,8 +498,11 @@ fn guard_shared_strings(bytes: &[u8]) -> Result<(), String> {
                     n > SHARED_STRINGS_CAP
                 })
         {
-            return Err(format!(
-                "{part} declares {count} distinct strings, more than the {SHARED_STRINGS_CAP} read"
+            return Err(t!(
+                "recipients-sheet-strings-too-many",
+                part = &part,
+                count = count,
+                cap = SHARED_STRINGS_CAP.to_string()
             ));
         }
     }
@@ -548,7 +548,7 @@ fn attribute(tag: &[u8], name: &[u8]) -> Option<String> {
 /// with the `cfb` crate, which refuses a damaged sector chain instead of following it.
 fn guard_xls_sizes(bytes: &[u8]) -> Result<(), String> {
     let mut file = cfb::CompoundFile::open(Cursor::new(bytes))
-        .map_err(|e| format!("its compound-file structure is damaged: {e}"))?;
+        .map_err(|e| t!("recipients-sheet-xls-damaged", error = e.to_string()))?;
     let Ok(stream) = file
         .open_stream("/Workbook")
         .or_else(|_| file.open_stream("/Book"))
@@ -559,7 +559,7 @@ fn guard_xls_sizes(bytes: &[u8]) -> Result<(), String> {
     stream
         .take(bytes.len() as u64)
         .read_to_end(&mut workbook)
-        .map_err(|e| format!("its workbook stream cannot be read: {e}"))?;
+        .map_err(|e| t!("recipients-sheet-xls-stream", error = e.to_string()))?;
     let mut sheets = Vec::new();
     for (typ, data) in BiffRecords(&workbook) {
         match typ {
@@ -625,10 +625,10 @@ fn xls_sheet(sheet: &[u8]) -> Result<(), String> {
     if let Some((top, bottom, left, right)) = cells {
         let area = (i64::from(bottom - top) + 1) * (i64::from(right - left) + 1);
         if area > XLS_CELLS_CAP {
-            return Err(format!(
-                "a sheet has cells from {} to {}, more than an .xls sheet holds",
-                cell_ref(left.into(), u32::from(top) + 1),
-                cell_ref(right.into(), u32::from(bottom) + 1)
+            return Err(t!(
+                "recipients-sheet-xls-span",
+                from = cell_ref(left.into(), u32::from(top) + 1),
+                to = cell_ref(right.into(), u32::from(bottom) + 1)
             ));
         }
     }
@@ -657,8 +657,10 @@ fn xls_dimensions(data: &[u8]) -> Result<(), String> {
     }
     let (rows, cols) = (end_row - first_row, end_col - first_col);
     if rows < 1 || cols < 1 || rows * cols > XLS_CELLS_CAP {
-        return Err(format!(
-            "a sheet declares {rows} rows by {cols} columns, which no .xls sheet holds"
+        return Err(t!(
+            "recipients-sheet-xls-dimensions",
+            rows = rows.to_string(),
+            cols = cols.to_string()
         ));
     }
     Ok(())
@@ -982,18 +984,15 @@ impl Collector {
             Some(Shown::Text(text)) if text.trim().is_empty() => return Ok(()),
             Some(Shown::Text(text)) if text.len() > CELL_CAP => (
                 String::new(),
-                Some(format!(
-                    "this cell holds {} KiB of text; a cell may hold at most {} KiB",
-                    text.len().div_ceil(1024),
-                    CELL_CAP / 1024
+                Some(t!(
+                    "recipients-sheet-cell-too-large",
+                    kib = text.len().div_ceil(1024),
+                    cap = CELL_CAP / 1024
                 )),
             ),
             Some(Shown::Text(text)) => (text, None),
             Some(Shown::Error(error)) => {
-                let message = format!(
-                    "the cell shows the error {error} instead of a value; correct it (or the cells its \
-                     formula uses) in the spreadsheet"
-                );
+                let message = t!("recipients-sheet-cell-error", error = &error);
                 (error, Some(message))
             }
         };
