@@ -11,6 +11,9 @@
 //! `data` before the first byte of the message); outcomes are queued and made durable by the
 //! next awaited record. It does not build letters (`plan` does) or speak SMTP itself
 //! (`dispatch` does).
+//!
+//! What the operator reads while it runs is worded in `locales/*/send.ftl`. Why a run stopped
+//! is written to the log's `run_finished` record: evidence, so it stays in English.
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -30,7 +33,7 @@ use crate::config::Rate;
 use crate::config::{SendOptions, operator};
 use crate::delivery_log::{self, Body, Counts, Letter, Log, Outcome, RunFinished, RunStarted};
 use crate::dispatch::{self, Failure, FailureKind, Relay};
-use crate::ledger::Open;
+use crate::ledger::{Open, State};
 use crate::report::{self, ExitCode, Progress, Stopped};
 use crate::smtp::Stage;
 
@@ -65,7 +68,7 @@ pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         .worker_threads(concurrency.clamp(1, 4))
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .with_context(|| t!("send-cannot-start-runtime"))?;
     let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
         .map_err(|e| Stopped(format!("{e:#}")))?;
     let stop = StopSignal::new();
@@ -295,7 +298,12 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispa
             Tried::Ended(None) => {}
             Tried::Ended(Some(outcome)) => {
                 shared.tally.lock().expect("tally").add(outcome);
-                let note = format!("{} {outcome}", turn.work.letter.key);
+                let state = State::from(outcome).described();
+                let note = t!(
+                    "send-progress-note",
+                    key = &turn.work.letter.key,
+                    state = state
+                );
                 shared.progress.lock().expect("progress").advance(&note);
             }
         }
@@ -427,11 +435,12 @@ async fn try_once(
             *connection = keep(conn, &failure).await;
             record_outcome(shared, &letter, outcome, &failure);
             if outcome == Outcome::Unknown {
-                shared.progress.lock().expect("progress").println(&format!(
-                    "warning: {}: the connection was lost after the letter was sent ({failure}); it may \
-                     have arrived, so it will not be sent again automatically",
-                    work.letter.key
-                ));
+                let warning = t!(
+                    "send-lost-after-sending",
+                    key = &work.letter.key,
+                    failure = failure.to_string()
+                );
+                shared.progress.lock().expect("progress").println(&warning);
             }
             again_or(shared, outcome, tries)
         }
@@ -702,17 +711,13 @@ impl StopSignal {
                 _ = interrupt.recv() => {},
                 _ = terminate.recv() => {},
             }
-            eprintln!(
-                "\nStopping: finishing the letters in flight (press Ctrl-C again to quit at once)…"
-            );
+            eprintln!("\n{}", t!("send-stopping"));
             stop.request("interrupted by the operator".to_owned());
             tokio::select! {
                 _ = interrupt.recv() => {},
                 _ = terminate.recv() => {},
             }
-            eprintln!(
-                "Quitting at once; the next run will sort out the letters that were in flight."
-            );
+            eprintln!("{}", t!("send-quitting"));
             std::process::exit(ExitCode::Stopped as i32);
         });
     }

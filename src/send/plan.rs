@@ -3,7 +3,8 @@
 //! that makes stored letters durable in batches).
 //!
 //! It decides nothing about who gets a letter: `send` passes in what to choose, and the
-//! workers in `deliver` decide what happens on the wire.
+//! workers in `deliver` decide what happens on the wire. The problems it finds are worded in
+//! `locales/*/send.ftl`; why it stops a run is recorded in the delivery log, so stays English.
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
@@ -137,8 +138,10 @@ impl<'c> Pipeline<'c> {
         logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
         message::build(&self.sender, recipient, rendered, redirect, logged_id).map_err(|e| {
-            self.source
-                .row_problem(recipient.line, format!("cannot build the message: {e}"))
+            self.source.row_problem(
+                recipient.line,
+                t!("send-cannot-build", error = e.to_string()),
+            )
         })
     }
 
@@ -254,7 +257,7 @@ impl Collected {
         planned.sort_by_key(|(index, _)| *index);
         problems.sort_by_key(|p| p.line.unwrap_or(0));
         if count == 0 && problems.is_empty() {
-            problems.push(list.problem("the list has a header but no recipients"));
+            problems.push(list.problem(t!("send-list-empty")));
         }
         Ok(if problems.is_empty() {
             Ok(Rows {
