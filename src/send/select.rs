@@ -334,6 +334,29 @@ fn second_letters(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{Lang, text_in};
+
+    #[test]
+    fn the_second_letter_refusal_keeps_its_lines_in_both_languages() {
+        let said = |lang, count: usize| {
+            let args = vec![
+                ("count", count.into()),
+                ("lines", "  one\n  two".into()),
+                ("list", "recipients/a.csv".into()),
+            ];
+            text_in(lang, "send-second-letter", args)
+        };
+        let one = said(Lang::En, 1);
+        assert!(one.starts_with("1 letter would go to an address that already has"));
+        assert!(one.contains("; nothing was sent:\n  one\n  two\nIf a row is the organisation"));
+        assert!(said(Lang::En, 2).starts_with("2 letters would go"));
+        let vi = said(Lang::Vi, 2);
+        assert!(vi.starts_with("2 thư sẽ gửi đến"), "{vi}");
+        assert!(
+            vi.contains("chưa gửi thư nào:\n  one\n  two\nNếu dòng đó"),
+            "{vi}"
+        );
+    }
     use crate::delivery_log::{Body, Letter, Outcome, Record};
     use crate::smtp::{Reply, Stage};
 
