@@ -27,3 +27,30 @@ log-next-no-such-address = Địa chỉ { $address } không tồn tại ({ $stat
 # $said: mã trạng thái và chẩn đoán trong báo cáo, đúng như máy chủ ghi.
 log-bounced = thư gửi { $recipient } bị trả lại: { $said }
 log-not-a-state = `{ $value }` không phải là một trong các giá trị { $states }
+
+## Nhật ký hỏng ở đâu, hỏng thế nào (đầu ra JSON giữ bản tiếng Anh, từ mã nguồn).
+
+log-broken-at = dòng { $line }: { $damage }
+log-broken-at-seq = dòng { $line } (seq { $seq }): { $damage }
+log-broken-torn-at = dòng { $line }: { $damage } (dòng bắt đầu ở byte { $offset })
+log-broken-torn-at-seq = dòng { $line } (seq { $seq }): { $damage } (dòng bắt đầu ở byte { $offset })
+log-damage-torn = dòng cuối bị dở dang: việc ghi bị dừng giữa chừng
+# $why: nguyên văn lời báo của bộ đọc JSON.
+log-damage-unreadable = không phải là bản ghi theo định dạng của nhật ký này: { $why }
+log-damage-unknown-version = phiên bản định dạng { $version } không được phiên bản letterpost này hỗ trợ (chỉ đọc được phiên bản { $known })
+log-damage-edited = đã bị sửa: mã băm không khớp với nội dung
+log-damage-missing = seq bị hụt: bản ghi có seq { $expected } lẽ ra phải ở đây (đã bị xóa hoặc di chuyển)
+log-damage-out-of-order = seq bị lùi: lẽ ra ở đây phải là seq { $expected } (có dòng bị chèn, lặp lại hoặc di chuyển)
+log-damage-broken-link = bị thay thế hoặc giả mạo: giá trị prev không phải mã băm của dòng trước (dòng này hoặc dòng trước đó đã bị thay)
+
+## Mở, đọc và tách riêng.
+
+log-cannot-read = không đọc được { $file }
+log-cannot-open = không mở được { $file }
+log-cannot-create = không tạo được { $file }
+log-cannot-sync = không đồng bộ được { $file } xuống đĩa
+log-cannot-truncate = không cắt ngắn được { $file }
+log-cannot-set-aside = không tách được dòng cuối dở dang của { $log } sang { $aside }; chưa gửi thư nào (hãy chuyển { $aside } đi nơi khác rồi chạy lại)
+log-cannot-open-for-writing = không mở được nhật ký gửi { $file } để ghi
+log-cannot-start-writer = không khởi động được luồng ghi nhật ký
+log-cannot-create-archive = không tạo được thư mục lưu trữ { $folder }

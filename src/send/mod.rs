@@ -297,7 +297,7 @@ fn after_run(
     })
     .map_err(|e| Stopped(format!("{e:#}")))?;
     if let Err(broken) = replayed {
-        let damaged = t!("send-log-damaged-after-run", place = broken.to_string());
+        let damaged = t!("send-log-damaged-after-run", place = broken.described());
         return Err(Stopped(damaged).into());
     }
     let stopped = outcome.stopped.is_some();
@@ -352,7 +352,7 @@ fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
         Err(broken) => Err(Stopped(t!(
             "send-log-damaged",
             log = config.show(&log_path),
-            place = broken.to_string()
+            place = broken.described()
         ))
         .into()),
     }
