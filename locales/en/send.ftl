@@ -74,3 +74,16 @@ send-progress-note = { $key } { $state }
 send-lost-after-sending = warning: { $key }: the connection was lost after the letter was sent ({ $failure }); it may have arrived, so it will not be sent again automatically
 send-stopping = Stopping: finishing the letters in flight (press Ctrl-C again to quit at once)…
 send-quitting = Quitting at once; the next run will sort out the letters that were in flight.
+
+## Why a run stopped (the log records the same words in English, from the code).
+
+send-stop-interrupted = interrupted by the operator
+send-stop-worker-failed = a delivery worker failed: { $error }
+send-stop-sender-refused = the relay refused to accept mail from us: { $failure }
+# $relay: `host:port (security)`; $failure: the stage and the server's reply or the error.
+send-stop-authentication = authentication failed: { $relay } { $failure }
+send-stop-tls = TLS could not be set up: { $relay } { $failure }
+send-stop-unreachable = the relay cannot be reached: { $relay } { $failure }
+send-stop-log-not-written = { $error }; no further letter is sent without its record
+send-stop-not-built-again = a letter that was checked could not be built again: { $what }
+send-stop-rows-missing = a letter that was checked could not be built again: { $count } selected recipients are missing from the list

@@ -73,3 +73,16 @@ send-progress-note = { $key } { $state }
 send-lost-after-sending = cảnh báo: { $key }: mất kết nối sau khi thư đã được gửi đi ({ $failure }); thư có thể đã đến nơi, nên sẽ không được tự động gửi lại
 send-stopping = Đang dừng: chờ gửi xong các thư đang gửi dở (nhấn Ctrl-C lần nữa để thoát ngay)…
 send-quitting = Thoát ngay; lần chạy sau sẽ xử lý các thư đang gửi dở.
+
+## Lý do một lần chạy dừng lại (nhật ký vẫn ghi bằng tiếng Anh, từ mã nguồn).
+
+send-stop-interrupted = người gửi đã cho dừng
+send-stop-worker-failed = một luồng gửi thư bị lỗi: { $error }
+send-stop-sender-refused = máy chủ thư từ chối nhận thư của đơn vị gửi: { $failure }
+# $relay: `máy:cổng (bảo mật)`; $failure: bước SMTP và câu trả lời của máy chủ, hoặc lỗi.
+send-stop-authentication = xác thực không thành công: { $relay } { $failure }
+send-stop-tls = không thiết lập được TLS: { $relay } { $failure }
+send-stop-unreachable = không kết nối được máy chủ thư: { $relay } { $failure }
+send-stop-log-not-written = { $error }; không gửi thêm thư nào khi chưa ghi được bản ghi của thư đó
+send-stop-not-built-again = một thư đã kiểm tra không tạo lại được: { $what }
+send-stop-rows-missing = một thư đã kiểm tra không tạo lại được: { $count } nơi nhận đã chọn không còn trong danh sách

@@ -311,7 +311,7 @@ fn after_run(
     let Some(why) = outcome.stopped else {
         return Ok(code);
     };
-    eprintln!("{}", t!("send-stopped-early", why = &why));
+    eprintln!("{}", t!("send-stopped-early", why = why.said));
     let remaining: Vec<&str> = selection
         .jobs
         .iter()
