@@ -3,6 +3,10 @@
 //!
 //! It stores and syncs; it does not decide what is sent (that is `send`), does not write the
 //! delivery log, and is read by `audit` only through the paths the log records.
+//!
+//! Why the archive cannot be opened is worded in `locales/*/log.ftl`; why a message could not
+//! be stored or synced becomes the reason a run stopped, which the log records, so it stays
+//! English.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -27,11 +31,11 @@ impl Archive {
         use anyhow::Context;
         if !dir.is_dir() {
             private_fs::create_dir_all(&dir)
-                .with_context(|| format!("cannot create the archive {}", dir.display()))?;
+                .with_context(|| t!("log-cannot-create-archive", folder = dir.display()))?;
             if let Some(parent) = dir.parent() {
                 File::open(parent)
                     .and_then(|d| d.sync_all())
-                    .with_context(|| format!("cannot sync {}", parent.display()))?;
+                    .with_context(|| t!("log-cannot-sync", file = parent.display()))?;
             }
         }
         Ok(Archive { dir, shown })

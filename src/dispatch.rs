@@ -10,7 +10,9 @@
 //!
 //! This module knows nothing of CSV, templates or the delivery log. It reports what happened,
 //! at which stage, with the server's reply; deciding what that means for a recipient is
-//! `send`'s job.
+//! `send`'s job. A `Failure` is recorded in the log as it is (in English, with the server's own
+//! words); the errors a person reads when a relay or an outbox cannot be set up are worded in
+//! `locales/*/dispatch.ftl`.
 
 use std::fmt;
 use std::fs::File;
@@ -220,7 +222,7 @@ impl Relay {
                 user.clone(),
                 password.expose_secret().to_owned(),
             )),
-            (Some(_), None) => anyhow::bail!("[smtp] username is set but there is no password"),
+            (Some(_), None) => anyhow::bail!(t!("dispatch-no-password")),
             (None, _) => None,
         };
         let tls = match settings.security {
@@ -229,20 +231,19 @@ impl Relay {
                 let mut builder = TlsParameters::builder(settings.host.clone());
                 if let Some(ca) = &settings.ca_file {
                     let pem = std::fs::read(ca)
-                        .with_context(|| format!("cannot read the CA file {}", ca.display()))?;
+                        .with_context(|| t!("dispatch-cannot-read-ca", file = ca.display()))?;
                     let cert = Certificate::from_pem(&pem).map_err(|e| {
-                        anyhow::anyhow!(
-                            "the CA file {} is not a PEM certificate: {e}",
-                            ca.display()
-                        )
+                        anyhow::anyhow!(t!(
+                            "dispatch-ca-not-pem",
+                            file = ca.display(),
+                            error = e.to_string()
+                        ))
                     })?;
                     builder = builder.add_root_certificate(cert);
                 }
-                Some(
-                    builder
-                        .build()
-                        .map_err(|e| anyhow::anyhow!("cannot set up TLS: {e}"))?,
-                )
+                Some(builder.build().map_err(|e| {
+                    anyhow::anyhow!(t!("dispatch-cannot-set-up-tls", error = e.to_string()))
+                })?)
             }
         };
         Ok(Relay {
@@ -607,14 +608,16 @@ const MANIFEST: &str = "manifest.jsonl";
 
 impl Directory {
     pub fn create(target: &Path) -> anyhow::Result<Directory> {
-        let parent = target.parent().context("the outbox has no parent folder")?;
+        let parent = target
+            .parent()
+            .with_context(|| t!("dispatch-outbox-no-parent"))?;
         // Before anything is written: what is in the way is named now, not after the letters.
         previous_outbox(target)?;
         private_fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
+            .with_context(|| t!("dispatch-cannot-create", file = parent.display()))?;
         let name = target
             .file_name()
-            .context("the outbox has no name")?
+            .with_context(|| t!("dispatch-outbox-no-name"))?
             .to_string_lossy();
         // A name nothing else has: a staging folder left by a killed run whose process id came
         // round again is not ours to empty.
@@ -630,7 +633,8 @@ impl Directory {
                 Ok(()) => break staging,
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
                 Err(e) => {
-                    return Err(e).with_context(|| format!("cannot create {}", staging.display()));
+                    return Err(e)
+                        .with_context(|| t!("dispatch-cannot-create", file = staging.display()));
                 }
             }
         };
@@ -643,7 +647,7 @@ impl Directory {
         };
         // From here on, dropping `directory` on an error removes the staging folder.
         let out = private_fs::create_new(&directory.staging.join(MANIFEST))
-            .context("cannot create the manifest")?;
+            .with_context(|| t!("dispatch-cannot-create-manifest"))?;
         *directory.manifest.lock().expect("manifest") = Some((BufWriter::new(out), 0));
         Ok(directory)
     }
@@ -657,7 +661,7 @@ impl Directory {
                 let file = format!("{}.eml", crate::message::file_stem(&letter.key));
                 private_fs::create_new(&self.staging.join(&file))
                     .and_then(|mut out| out.write_all(&letter.bytes))
-                    .with_context(|| format!("cannot write {file}"))?;
+                    .with_context(|| t!("dispatch-cannot-write", file = &file))?;
                 let line = ManifestLine {
                     key: &letter.key,
                     row: letter.line,
@@ -666,7 +670,9 @@ impl Directory {
                     sha256: &letter.sha256,
                     file,
                 };
-                Some(serde_json::to_string(&line).context("cannot write the manifest")?)
+                let json = serde_json::to_string(&line)
+                    .with_context(|| t!("dispatch-cannot-write-manifest"))?;
+                Some(json)
             }
         };
         self.order.settle(index, line, |line| {
@@ -676,7 +682,7 @@ impl Directory {
                 .expect("the manifest is open until commit");
             out.write_all(line.as_bytes())
                 .and_then(|()| out.write_all(b"\n"))
-                .context("cannot write the manifest")?;
+                .with_context(|| t!("dispatch-cannot-write-manifest"))?;
             *written += 1;
             Ok(())
         })
@@ -692,25 +698,34 @@ impl Directory {
             .expect("manifest")
             .take()
             .expect("commit runs once");
-        out.flush().context("cannot write the manifest")?;
+        out.flush()
+            .with_context(|| t!("dispatch-cannot-write-manifest"))?;
         drop(out);
         if let Some(ours) = previous_outbox(&self.target)? {
             for name in &ours {
                 let path = self.target.join(name);
                 match std::fs::remove_file(&path) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(e).with_context(|| format!("cannot remove {}", path.display()));
+                        return Err(e)
+                            .with_context(|| t!("dispatch-cannot-remove", file = path.display()));
                     }
                     _ => {}
                 }
             }
             // Not remove_dir_all: whatever is left was not written by letterpost.
             std::fs::remove_dir(&self.target).with_context(|| {
-                format!("cannot replace the old outbox {}", self.target.display())
+                t!(
+                    "dispatch-cannot-replace-outbox",
+                    outbox = self.target.display()
+                )
             })?;
         }
-        std::fs::rename(&self.staging, &self.target)
-            .with_context(|| format!("cannot move the outbox into {}", self.target.display()))?;
+        std::fs::rename(&self.staging, &self.target).with_context(|| {
+            t!(
+                "dispatch-cannot-move-outbox",
+                outbox = self.target.display()
+            )
+        })?;
         self.committed = true;
         Ok(written)
     }
@@ -737,30 +752,26 @@ fn previous_outbox(target: &Path) -> anyhow::Result<Option<Vec<std::ffi::OsStrin
     use std::collections::HashSet;
     use std::ffi::OsString;
     use std::io::BufRead;
-    let shown = target.display();
+    let shown = target.display().to_string();
     let meta = match std::fs::symlink_metadata(target) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}")),
+        Err(e) => return Err(e).with_context(|| t!("dispatch-cannot-read", file = &shown)),
         Ok(meta) => meta,
     };
     if meta.file_type().is_symlink() {
-        anyhow::bail!(
-            "the outbox {shown} is a symbolic link: a dry run never writes through a link \
-             (remove it and run again); nothing was written"
-        );
+        anyhow::bail!(t!("dispatch-outbox-is-a-link", outbox = &shown));
     }
     if !meta.is_dir() {
-        anyhow::bail!(
-            "{shown} is in the way of the outbox: it is not a folder, and a dry run writes a \
-             folder there (move it away and run again); nothing was written"
-        );
+        anyhow::bail!(t!("dispatch-outbox-not-a-folder", outbox = &shown));
     }
     let mut ours: HashSet<OsString> = HashSet::new();
     match private_fs::read_only(&target.join(MANIFEST)) {
         Ok(manifest) => {
             ours.insert(MANIFEST.into());
             for line in std::io::BufReader::new(manifest).lines() {
-                let line = line.with_context(|| format!("cannot read {shown}/{MANIFEST}"))?;
+                let line = line.with_context(|| {
+                    t!("dispatch-cannot-read", file = format!("{shown}/{MANIFEST}"))
+                })?;
                 let file = serde_json::from_str::<serde_json::Value>(&line)
                     .ok()
                     .and_then(|v| v.get("file")?.as_str().map(str::to_owned));
@@ -776,12 +787,17 @@ fn previous_outbox(target: &Path) -> anyhow::Result<Option<Vec<std::ffi::OsStrin
         Err(e)
             if e.kind() == std::io::ErrorKind::NotFound
                 || crate::private_fs::Refused::of(&e).is_some() => {}
-        Err(e) => return Err(e).with_context(|| format!("cannot read {shown}/{MANIFEST}")),
+        Err(e) => {
+            return Err(e)
+                .with_context(|| t!("dispatch-cannot-read", file = format!("{shown}/{MANIFEST}")));
+        }
     }
     let mut owned = Vec::new();
     let mut foreign = Vec::new();
-    for entry in std::fs::read_dir(target).with_context(|| format!("cannot read {shown}"))? {
-        let entry = entry.with_context(|| format!("cannot read {shown}"))?;
+    for entry in
+        std::fs::read_dir(target).with_context(|| t!("dispatch-cannot-read", file = &shown))?
+    {
+        let entry = entry.with_context(|| t!("dispatch-cannot-read", file = &shown))?;
         let name = entry.file_name();
         // `file_type` does not follow links: a link named like a letter is not a letter.
         let regular = entry.file_type().is_ok_and(|t| t.is_file());
@@ -795,21 +811,36 @@ fn previous_outbox(target: &Path) -> anyhow::Result<Option<Vec<std::ffi::OsStrin
         foreign.sort();
         let more = foreign.len().saturating_sub(5);
         foreign.truncate(5);
-        let mut names = foreign.join(", ");
-        if more > 0 {
-            names.push_str(&format!(" and {more} more"));
-        }
-        anyhow::bail!(
-            "the outbox {shown} holds files letterpost did not write: {names}. A dry run \
-             replaces that folder but never deletes what it did not write: move them elsewhere \
-             and run again; nothing was written"
-        );
+        let names = foreign.join(", ");
+        anyhow::bail!(t!(
+            "dispatch-outbox-not-ours",
+            outbox = &shown,
+            names = names,
+            more = more
+        ));
     }
     Ok(Some(owned))
 }
 
 #[cfg(test)]
 mod tests {
+    use crate::i18n::{Lang, text_in};
+
+    #[test]
+    fn files_in_the_way_are_named_with_how_many_more_in_both_languages() {
+        let said = |lang, more: usize| {
+            let args = vec![
+                ("outbox", "outbox".into()),
+                ("names", "a.txt, b.txt".into()),
+                ("more", more.into()),
+            ];
+            text_in(lang, "dispatch-outbox-not-ours", args)
+        };
+        assert!(said(Lang::En, 0).contains("did not write: a.txt, b.txt. A dry run replaces"));
+        assert!(said(Lang::En, 3).contains("did not write: a.txt, b.txt and 3 more. A dry run"));
+        assert!(said(Lang::Vi, 0).contains(": a.txt, b.txt. Chạy thử"));
+        assert!(said(Lang::Vi, 3).contains(": a.txt, b.txt và 3 tệp khác. Chạy thử"));
+    }
 
     #[test]
     fn only_a_line_that_starts_with_a_dot_needs_stuffing() {

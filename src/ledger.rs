@@ -4,6 +4,9 @@
 //! A pure fold: no I/O, no clock. It says where each organisation stands and what the operator
 //! can do about it; it does not decide what to send (`send` does) or how to show it (`audit`,
 //! `send`).
+//!
+//! A state's name (`accepted`) and `next_action` are data, written to exports in English; what
+//! a person reads in a sentence (`described`, `next_step`) is worded in `locales/*/log.ftl`.
 
 use std::time::SystemTime;
 
@@ -82,7 +85,39 @@ impl State {
         )
     }
 
-    /// What the operator can do about a recipient in this state.
+    /// The state's name in a sentence a person reads, in the chosen language (`as_str` is the
+    /// name as data: the log, exports, `--status`).
+    pub fn described(self) -> String {
+        match self {
+            State::Accepted => t!("log-state-accepted"),
+            State::Rejected => t!("log-state-rejected"),
+            State::Deferred => t!("log-state-deferred"),
+            State::Unknown => t!("log-state-unknown"),
+            State::Interrupted => t!("log-state-interrupted"),
+            State::Delayed => t!("log-state-delayed"),
+            State::Bounced => t!("log-state-bounced"),
+            State::AutoReplied => t!("log-state-auto-replied"),
+            State::Delivered => t!("log-state-delivered"),
+            State::Read => t!("log-state-read"),
+        }
+    }
+
+    /// What the operator can do about a recipient in this state, as a person reads it, in the
+    /// chosen language (`next_action` is the same advice in English, for exports).
+    pub fn next_step(self, key: &str) -> String {
+        match self {
+            State::Accepted | State::Delivered | State::Read => t!("log-next-nothing"),
+            State::Rejected => t!("log-next-rejected", key = key),
+            State::Deferred | State::Interrupted => t!("log-next-retry"),
+            State::Unknown => t!("log-next-unknown", key = key),
+            State::Delayed => t!("log-next-delayed"),
+            State::Bounced => t!("log-next-bounced", key = key),
+            State::AutoReplied => t!("log-next-auto-replied", key = key),
+        }
+    }
+
+    /// What the operator can do about a recipient in this state, in English: the `next_action`
+    /// column of exports.
     pub fn next_action(self, key: &str) -> String {
         match self {
             State::Accepted => "Nothing to do".to_owned(),
@@ -200,7 +235,7 @@ impl std::str::FromStr for State {
             .find(|state| state.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
-                format!("`{s}` is not one of {}", names.join(", "))
+                t!("log-not-a-state", value = s, states = names.join(", "))
             })
     }
 }
@@ -246,7 +281,11 @@ impl Recipient {
         if let (State::Bounced, Some(b)) = (self.state, &self.reports.bounce) {
             let parts = [b.status.as_deref(), b.diagnostic.as_deref()];
             let said: Vec<&str> = parts.into_iter().flatten().collect();
-            return format!("{} bounced: {}", b.recipient, said.join(" "));
+            return t!(
+                "log-bounced",
+                recipient = &b.recipient,
+                said = said.join(" ")
+            );
         }
         self.last
             .as_deref()
@@ -255,7 +294,22 @@ impl Recipient {
             .unwrap_or_default()
     }
 
-    /// What the operator can do about this recipient, knowing what its reports said.
+    /// What the operator can do about this recipient, knowing what its reports said, in the
+    /// chosen language.
+    pub fn next_step(&self, key: &str) -> String {
+        match &self.reports.bounce {
+            Some(bounce) if self.state == State::Bounced && bounce.no_such_address() => t!(
+                "log-next-no-such-address",
+                address = &bounce.recipient,
+                status = bounce.status.as_deref().unwrap_or("5.1.x"),
+                key = key
+            ),
+            _ => self.state.next_step(key),
+        }
+    }
+
+    /// What the operator can do about this recipient, knowing what its reports said, in
+    /// English: the `next_action` column of exports.
     pub fn next_action(&self, key: &str) -> String {
         match &self.reports.bounce {
             Some(bounce) if self.state == State::Bounced && bounce.no_such_address() => format!(
@@ -639,5 +693,34 @@ mod tests {
             assert_eq!(state.to_string().parse::<State>(), Ok(state));
         }
         assert!("open".parse::<State>().unwrap_err().contains("interrupted"));
+    }
+
+    /// In English, the words a person reads are the words exports write.
+    #[test]
+    fn in_english_the_next_step_is_the_exported_next_action() {
+        for state in State::ALL {
+            assert_eq!(state.described(), state.as_str());
+            assert_eq!(state.next_step("k"), state.next_action("k"));
+        }
+        let mut r = Recipient {
+            state: State::Bounced,
+            open: None,
+            last: None,
+            last_attempt: None,
+            message_id: String::new(),
+            attempts: 1,
+            accepted: 1,
+            addresses: Vec::new(),
+            reports: Reports::default(),
+        };
+        for status in [Some("5.1.1"), Some("4.4.7"), None] {
+            r.reports.bounce = Some(Bounce {
+                at: String::new(),
+                recipient: "a@x.example".into(),
+                status: status.map(str::to_owned),
+                diagnostic: None,
+            });
+            assert_eq!(r.next_step("k"), r.next_action("k"));
+        }
     }
 }

@@ -1,6 +1,9 @@
 //! The campaign lock: one run at a time holds a campaign. Taking it is also where a run makes
 //! sure the files it keeps in `logs/` are its own: the lock and the delivery log must be regular
 //! files, never links planted to make letterpost write elsewhere (see `private_fs`).
+//!
+//! Its errors are worded in `locales/*/dispatch.ftl`; the holder it writes in the lock file
+//! (`pid … on … since …`) is data, and stays as it is.
 
 use std::fs::File;
 
@@ -22,9 +25,10 @@ impl Lock {
     pub fn acquire(config: &Config) -> anyhow::Result<Lock> {
         match Lock::take(config)? {
             Ok(lock) => Ok(lock),
-            Err(holder) => Err(Stopped(format!(
-                "campaign {} is in use by another letterpost run ({holder}); wait for it to finish",
-                config.id
+            Err(holder) => Err(Stopped(t!(
+                "dispatch-campaign-locked",
+                campaign = &config.id,
+                holder = holder
             ))
             .into()),
         }
@@ -53,14 +57,10 @@ impl Lock {
         let path = config.lock_file();
         let dir = path.parent().expect("logs folder");
         private_fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+            .with_context(|| t!("dispatch-cannot-create", file = dir.display()))?;
         // A link here used to be followed, truncated and overwritten with the holder's name.
-        let mut file = private_fs::open_or_create(&path).with_context(|| {
-            format!(
-                "cannot open the campaign lock {}; nothing was sent",
-                path.display()
-            )
-        })?;
+        let mut file = private_fs::open_or_create(&path)
+            .with_context(|| t!("dispatch-cannot-open-lock", file = path.display()))?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
@@ -69,18 +69,14 @@ impl Lock {
                 return Ok(Err(holder.trim().to_owned()));
             }
             Err(std::fs::TryLockError::Error(e)) => {
-                return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+                return Err(e).with_context(|| t!("dispatch-cannot-lock", file = path.display()));
             }
         }
         // The delivery log is read before it is appended to: refuse a link now, before its
         // target is read as this campaign's history, rather than when the first record is due.
         let log = config.log_file();
-        private_fs::absent_or_regular(&log).with_context(|| {
-            format!(
-                "cannot use the delivery log {}; nothing was sent",
-                log.display()
-            )
-        })?;
+        private_fs::absent_or_regular(&log)
+            .with_context(|| t!("dispatch-cannot-use-log", file = log.display()))?;
         let holder = format!(
             "pid {} on {} since {}",
             std::process::id(),

@@ -3,6 +3,9 @@
 //!
 //! It never writes a record (`write` does) and never interprets what records mean for a
 //! recipient (`ledger` does).
+//!
+//! A damage's `Display` is data (`log summary --json` writes it) and stays English; `described`
+//! says it to a person, in words from `locales/*/log.ftl`, as are this module's errors.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
@@ -106,6 +109,28 @@ impl std::fmt::Display for Damage {
     }
 }
 
+impl Damage {
+    /// The damage as a person reads it, in the chosen language (`Display` is the English
+    /// recorded in JSON output). An unreadable line's reason is the parser's own.
+    pub fn described(&self) -> String {
+        match self {
+            Damage::Torn => t!("log-damage-torn"),
+            Damage::Unreadable(why) => t!("log-damage-unreadable", why = why),
+            Damage::UnknownVersion(v) => t!(
+                "log-damage-unknown-version",
+                version = u64::from(*v),
+                known = u64::from(VERSION)
+            ),
+            Damage::Edited => t!("log-damage-edited"),
+            Damage::Missing { expected } => t!("log-damage-missing", expected = *expected),
+            Damage::OutOfOrder { expected } => {
+                t!("log-damage-out-of-order", expected = *expected)
+            }
+            Damage::BrokenLink => t!("log-damage-broken-link"),
+        }
+    }
+}
+
 /// Checks lines one after the other against the chain rule.
 #[derive(Debug, Clone)]
 pub struct Chain {
@@ -185,6 +210,36 @@ impl std::fmt::Display for Broken {
     }
 }
 
+impl Broken {
+    /// Where the log breaks and how, as a person reads it, in the chosen language (`Display`
+    /// is the English recorded in JSON output).
+    pub fn described(&self) -> String {
+        let damage = self.damage.described();
+        match (self.seq, self.damage == Damage::Torn) {
+            (Some(seq), false) => t!(
+                "log-broken-at-seq",
+                line = self.line,
+                seq = seq,
+                damage = damage
+            ),
+            (None, false) => t!("log-broken-at", line = self.line, damage = damage),
+            (Some(seq), true) => t!(
+                "log-broken-torn-at-seq",
+                line = self.line,
+                seq = seq,
+                damage = damage,
+                offset = self.offset
+            ),
+            (None, true) => t!(
+                "log-broken-torn-at",
+                line = self.line,
+                damage = damage,
+                offset = self.offset
+            ),
+        }
+    }
+}
+
 /// Reads the whole log, checking the chain, and hands every good entry to `visit`. Stops at the
 /// first bad line. A missing file is an empty log.
 pub fn replay(
@@ -196,13 +251,14 @@ pub fn replay(
         Ok(iter) => iter,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Ok(chain)),
         Err(e) => {
-            return Err(anyhow::Error::new(e).context(format!("cannot read {}", path.display())));
+            let reading = t!("log-cannot-read", file = path.display());
+            return Err(anyhow::Error::new(e).context(reading));
         }
     };
     let mut iter = iter.peekable();
     while let Some(line) = iter.next() {
         let line = line.map_err(|e| {
-            anyhow::Error::new(e).context(format!("cannot read {}", path.display()))
+            anyhow::Error::new(e).context(t!("log-cannot-read", file = path.display()))
         })?;
         let last = iter.peek().is_none();
         match chain.check(&line, last) {
@@ -230,7 +286,7 @@ pub fn set_aside_torn_tail(path: &Path, offset: u64) -> anyhow::Result<PathBuf> 
     use anyhow::Context;
     use std::io::{Seek, SeekFrom};
     let mut file = private_fs::open_existing(path)
-        .with_context(|| format!("cannot open {}", path.display()))?;
+        .with_context(|| t!("log-cannot-open", file = path.display()))?;
     let mut fragment = Vec::new();
     file.seek(SeekFrom::Start(offset))?;
     file.read_to_end(&mut fragment)?;
@@ -239,12 +295,10 @@ pub fn set_aside_torn_tail(path: &Path, offset: u64) -> anyhow::Result<PathBuf> 
     let aside = PathBuf::from(aside);
     // A new file, never an existing one or a link: an earlier fragment is evidence too.
     let mut out = private_fs::create_new(&aside).with_context(|| {
-        format!(
-            "cannot set the torn last line of {} aside in {}; nothing was sent (move {} away \
-             and run again)",
-            path.display(),
-            aside.display(),
-            aside.display()
+        t!(
+            "log-cannot-set-aside",
+            log = path.display(),
+            aside = aside.display()
         )
     })?;
     out.write_all(&fragment)?;
@@ -253,10 +307,10 @@ pub fn set_aside_torn_tail(path: &Path, offset: u64) -> anyhow::Result<PathBuf> 
         // The fragment's name must be durable before the log is cut.
         File::open(dir)
             .and_then(|d| d.sync_all())
-            .with_context(|| format!("cannot sync {}", dir.display()))?;
+            .with_context(|| t!("log-cannot-sync", file = dir.display()))?;
     }
     file.set_len(offset)
-        .with_context(|| format!("cannot truncate {}", path.display()))?;
+        .with_context(|| t!("log-cannot-truncate", file = path.display()))?;
     file.sync_all()?;
     Ok(aside)
 }
@@ -265,6 +319,31 @@ pub fn set_aside_torn_tail(path: &Path, offset: u64) -> anyhow::Result<PathBuf> 
 mod tests {
     use super::super::format::{Body, Counts, RunFinished, seal};
     use super::*;
+
+    /// In English, the damage a person reads is the damage JSON output records.
+    #[test]
+    fn in_english_a_damage_described_is_its_display() {
+        let damages = [
+            Damage::Torn,
+            Damage::Unreadable("it has no `v`".into()),
+            Damage::UnknownVersion(9),
+            Damage::Edited,
+            Damage::Missing { expected: 4 },
+            Damage::OutOfOrder { expected: 4 },
+            Damage::BrokenLink,
+        ];
+        for damage in damages {
+            for seq in [Some(5), None] {
+                let broken = Broken {
+                    line: 7,
+                    offset: 812,
+                    seq,
+                    damage: damage.clone(),
+                };
+                assert_eq!(broken.described(), broken.to_string());
+            }
+        }
+    }
 
     /// The next record of a chain, as the writer would seal it.
     fn sealed(chain: &mut Chain) -> String {

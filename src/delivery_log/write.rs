@@ -4,6 +4,9 @@
 //!
 //! It seals records (the chain members and the hash, `format`) and appends them; it does not
 //! decide which records to write (that is `send`) and never reads the log back (`read`).
+//!
+//! Why the log cannot be opened is worded in `locales/*/log.ftl`; why a record could not be
+//! written becomes the reason a run stopped, which the log records, so it stays English.
 
 use std::fs::File;
 use std::io::Write;
@@ -40,25 +43,21 @@ impl Log {
         use anyhow::Context;
         let dir = opening.path.parent().unwrap_or(Path::new("."));
         private_fs::create_dir_all(dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
+            .with_context(|| t!("log-cannot-create", file = dir.display()))?;
         let created = std::fs::symlink_metadata(&opening.path).is_err();
         // Never through a link: records appended to a planted link would land outside.
-        let file = private_fs::append(&opening.path).with_context(|| {
-            format!(
-                "cannot open the delivery log {} for writing",
-                opening.path.display()
-            )
-        })?;
+        let file = private_fs::append(&opening.path)
+            .with_context(|| t!("log-cannot-open-for-writing", file = opening.path.display()))?;
         if created {
             // The new file's name must survive a crash too.
             File::open(dir)
                 .and_then(|d| d.sync_all())
-                .with_context(|| format!("cannot sync {}", dir.display()))?;
+                .with_context(|| t!("log-cannot-sync", file = dir.display()))?;
         }
         let (requests, receiver) = mpsc::channel::<Request>();
         let len = file
             .metadata()
-            .with_context(|| format!("cannot read {}", opening.path.display()))?
+            .with_context(|| t!("log-cannot-read", file = opening.path.display()))?
             .len();
         let mut writer = Writer {
             file,
@@ -70,7 +69,7 @@ impl Log {
         std::thread::Builder::new()
             .name("delivery-log".into())
             .spawn(move || writer.serve(receiver))
-            .context("cannot start the log writer")?;
+            .with_context(|| t!("log-cannot-start-writer"))?;
         Ok(Log { requests })
     }
 

@@ -11,6 +11,10 @@
 //! `data` before the first byte of the message); outcomes are queued and made durable by the
 //! next awaited record. It does not build letters (`plan` does) or speak SMTP itself
 //! (`dispatch` does).
+//!
+//! What the operator reads while it runs is worded in `locales/*/send.ftl`. Why a run stopped
+//! (`Stop`) is said to the operator in those words too, and written to the log's `run_finished`
+//! record in English, as evidence.
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -30,7 +34,7 @@ use crate::config::Rate;
 use crate::config::{SendOptions, operator};
 use crate::delivery_log::{self, Body, Counts, Letter, Log, Outcome, RunFinished, RunStarted};
 use crate::dispatch::{self, Failure, FailureKind, Relay};
-use crate::ledger::Open;
+use crate::ledger::{Open, State};
 use crate::report::{self, ExitCode, Progress, Stopped};
 use crate::smtp::Stage;
 
@@ -51,7 +55,7 @@ pub(super) struct Delivery<'a> {
 pub(super) struct Delivered {
     pub(super) run: String,
     pub(super) head: String,
-    pub(super) stopped: Option<String>,
+    pub(super) stopped: Option<Stop>,
     /// What this run did, as its `run_finished` record says.
     pub(super) counts: delivery_log::Counts,
 }
@@ -65,7 +69,7 @@ pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         .worker_threads(concurrency.clamp(1, 4))
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .with_context(|| t!("send-cannot-start-runtime"))?;
     let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
         .map_err(|e| Stopped(format!("{e:#}")))?;
     let stop = StopSignal::new();
@@ -147,7 +151,7 @@ async fn deliver(
     }
     for w in workers {
         if let Err(e) = w.await {
-            stop.request(format!("a delivery worker failed: {e}"));
+            stop.request(Stop::worker_failed(&e.to_string()));
         }
     }
     // The run stopped while these waited for a retry: each stays deferred (its last record
@@ -168,7 +172,7 @@ async fn deliver(
     let head = log
         .append(Body::RunFinished(RunFinished {
             counts: counts.clone(),
-            stopped: stopped.clone(),
+            stopped: stopped.as_ref().map(|s| s.recorded.clone()),
             mailbox: None,
         }))
         .await
@@ -295,7 +299,12 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispa
             Tried::Ended(None) => {}
             Tried::Ended(Some(outcome)) => {
                 shared.tally.lock().expect("tally").add(outcome);
-                let note = format!("{} {outcome}", turn.work.letter.key);
+                let state = State::from(outcome).described();
+                let note = t!(
+                    "send-progress-note",
+                    key = &turn.work.letter.key,
+                    state = state
+                );
                 shared.progress.lock().expect("progress").advance(&note);
             }
         }
@@ -427,11 +436,12 @@ async fn try_once(
             *connection = keep(conn, &failure).await;
             record_outcome(shared, &letter, outcome, &failure);
             if outcome == Outcome::Unknown {
-                shared.progress.lock().expect("progress").println(&format!(
-                    "warning: {}: the connection was lost after the letter was sent ({failure}); it may \
-                     have arrived, so it will not be sent again automatically",
-                    work.letter.key
-                ));
+                let warning = t!(
+                    "send-lost-after-sending",
+                    key = &work.letter.key,
+                    failure = failure.to_string()
+                );
+                shared.progress.lock().expect("progress").println(&warning);
             }
             again_or(shared, outcome, tries)
         }
@@ -478,9 +488,7 @@ fn refused_before_data(shared: &Shared, letter: &Letter, failure: &Failure, trie
     };
     record_outcome(shared, letter, outcome, failure);
     if fatal {
-        shared.stop.request(format!(
-            "the relay refused to accept mail from us: {failure}"
-        ));
+        shared.stop.request(Stop::sender_refused(failure));
         return Tried::Ended(Some(outcome));
     }
     again_or(shared, outcome, tries)
@@ -544,16 +552,9 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
         }
     }
     let failure = last.expect("at least one try");
-    let what = if failure.is_authentication() {
-        "authentication failed"
-    } else if failure.kind == FailureKind::Tls || failure.stage == dispatch::Stage::Starttls {
-        "TLS could not be set up"
-    } else {
-        "the relay cannot be reached"
-    };
     shared
         .stop
-        .request(format!("{what}: {} {failure}", shared.relay.describe()));
+        .request(Stop::relay(&shared.relay.describe(), &failure));
     Err(())
 }
 
@@ -561,9 +562,7 @@ async fn record(shared: &Shared, body: Body) -> bool {
     match shared.log.append(body).await {
         Ok(_) => true,
         Err(e) => {
-            shared.stop.request(format!(
-                "{e:#}; no further letter is sent without its record"
-            ));
+            shared.stop.request(Stop::log_not_written(&e));
             false
         }
     }
@@ -643,10 +642,97 @@ impl Limiter {
     }
 }
 
+/// Why a run stopped: in English as the log's `run_finished` records it, and as the operator
+/// reads it, in the chosen language.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Stop {
+    pub(super) recorded: String,
+    pub(super) said: String,
+}
+
+impl Stop {
+    /// An error whose words come from elsewhere (an I/O error, the archive): the same both ways.
+    pub(super) fn error(e: &anyhow::Error) -> Stop {
+        let text = format!("{e:#}");
+        Stop {
+            recorded: text.clone(),
+            said: text,
+        }
+    }
+
+    pub(super) fn interrupted() -> Stop {
+        Stop {
+            recorded: "interrupted by the operator".to_owned(),
+            said: t!("send-stop-interrupted"),
+        }
+    }
+
+    fn worker_failed(error: &str) -> Stop {
+        Stop {
+            recorded: format!("a delivery worker failed: {error}"),
+            said: t!("send-stop-worker-failed", error = error),
+        }
+    }
+
+    fn sender_refused(failure: &Failure) -> Stop {
+        let failure = failure.to_string();
+        Stop {
+            recorded: format!("the relay refused to accept mail from us: {failure}"),
+            said: t!("send-stop-sender-refused", failure = &failure),
+        }
+    }
+
+    /// The relay could not be used: authentication, TLS, or not reachable.
+    fn relay(relay: &str, failure: &Failure) -> Stop {
+        let shown = failure.to_string();
+        let (what, said) = if failure.is_authentication() {
+            let said = t!("send-stop-authentication", relay = relay, failure = &shown);
+            ("authentication failed", said)
+        } else if failure.kind == FailureKind::Tls || failure.stage == dispatch::Stage::Starttls {
+            let said = t!("send-stop-tls", relay = relay, failure = &shown);
+            ("TLS could not be set up", said)
+        } else {
+            let said = t!("send-stop-unreachable", relay = relay, failure = &shown);
+            ("the relay cannot be reached", said)
+        };
+        Stop {
+            recorded: format!("{what}: {relay} {shown}"),
+            said,
+        }
+    }
+
+    fn log_not_written(e: &anyhow::Error) -> Stop {
+        let error = format!("{e:#}");
+        Stop {
+            recorded: format!("{error}; no further letter is sent without its record"),
+            said: t!("send-stop-log-not-written", error = &error),
+        }
+    }
+
+    /// The producer could not build again a letter the plan had built.
+    pub(super) fn not_built_again(what: &str) -> Stop {
+        Stop {
+            recorded: format!("a letter that was checked could not be built again: {what}"),
+            said: t!("send-stop-not-built-again", what = what),
+        }
+    }
+
+    /// Selected rows the producer did not find when it read the list again.
+    pub(super) fn rows_missing(missing: usize) -> Stop {
+        Stop {
+            recorded: format!(
+                "a letter that was checked could not be built again: {missing} selected \
+                 recipients are missing from the list"
+            ),
+            said: t!("send-stop-rows-missing", count = missing),
+        }
+    }
+}
+
 /// Why the run should stop taking letters, shared by every task.
 #[derive(Clone)]
 pub(super) struct StopSignal {
-    pub(super) tx: Arc<watch::Sender<Option<String>>>,
+    pub(super) tx: Arc<watch::Sender<Option<Stop>>>,
 }
 
 impl StopSignal {
@@ -656,7 +742,7 @@ impl StopSignal {
         }
     }
 
-    pub(super) fn request(&self, why: String) {
+    pub(super) fn request(&self, why: Stop) {
         self.tx.send_if_modified(|current| {
             if current.is_none() {
                 *current = Some(why);
@@ -667,7 +753,7 @@ impl StopSignal {
         });
     }
 
-    pub(super) fn reason(&self) -> Option<String> {
+    pub(super) fn reason(&self) -> Option<Stop> {
         self.tx.borrow().clone()
     }
 
@@ -702,17 +788,13 @@ impl StopSignal {
                 _ = interrupt.recv() => {},
                 _ = terminate.recv() => {},
             }
-            eprintln!(
-                "\nStopping: finishing the letters in flight (press Ctrl-C again to quit at once)…"
-            );
-            stop.request("interrupted by the operator".to_owned());
+            eprintln!("\n{}", t!("send-stopping"));
+            stop.request(Stop::interrupted());
             tokio::select! {
                 _ = interrupt.recv() => {},
                 _ = terminate.recv() => {},
             }
-            eprintln!(
-                "Quitting at once; the next run will sort out the letters that were in flight."
-            );
+            eprintln!("{}", t!("send-quitting"));
             std::process::exit(ExitCode::Stopped as i32);
         });
     }
@@ -721,6 +803,41 @@ impl StopSignal {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// In English, why a run stopped reads as the log records it.
+    #[test]
+    fn in_english_a_stop_is_said_as_it_is_recorded() {
+        let failure = |stage, code: Option<u16>, kind| Failure {
+            stage,
+            reply: code.map(|c| crate::smtp::Reply::parse_text(c, "5.7.8 no")),
+            error: code.is_none().then(|| "connection refused".to_owned()),
+            kind,
+        };
+        let relay = "localhost:25 (none)";
+        let stops = [
+            Stop::interrupted(),
+            Stop::worker_failed("panicked"),
+            Stop::sender_refused(&failure(Stage::Mail, Some(530), FailureKind::Permanent)),
+            Stop::relay(
+                relay,
+                &failure(Stage::Auth, Some(535), FailureKind::Permanent),
+            ),
+            Stop::relay(relay, &failure(Stage::Starttls, None, FailureKind::Tls)),
+            Stop::relay(relay, &failure(Stage::Connect, None, FailureKind::Network)),
+            Stop::log_not_written(&anyhow::anyhow!("disk full")),
+            Stop::not_built_again("a.csv:3: bad"),
+            Stop::rows_missing(2),
+            Stop::error(&anyhow::anyhow!("cannot archive")),
+        ];
+        for stop in stops {
+            assert_eq!(stop.said, stop.recorded);
+        }
+        assert_eq!(
+            Stop::rows_missing(2).recorded,
+            "a letter that was checked could not be built again: 2 selected recipients are \
+             missing from the list"
+        );
+    }
 
     #[test]
     fn the_rate_limit_counts_the_log_and_this_run_over_a_sliding_window() {

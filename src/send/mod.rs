@@ -11,7 +11,8 @@
 //!
 //! It does not parse CSV, render, build MIME or speak SMTP itself: it calls the stages that do.
 //! `plan` reads, renders and builds on every core; `deliver` runs the SMTP workers; `queue` hands
-//! them the next letter or a retry that is due; `lock` holds the campaign.
+//! them the next letter or a retry that is due; `lock` holds the campaign. What it tells the
+//! operator is worded in `locales/*/send.ftl`.
 
 mod deliver;
 mod plan;
@@ -44,15 +45,18 @@ use crate::report::{self, ExitCode, Stopped};
 pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
     let (pipeline, mut table) = match Pipeline::load(config, clock::now()) {
         Ok(loaded) => loaded,
-        Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
+        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
     };
     match pipeline.plan(&mut table, false, None)? {
-        Err(problems) => Ok(refuse(&problems, "nothing was sent or written")),
+        Err(problems) => Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
         Ok(rows) => {
             say!(
-                "{}: {} recipients; every letter and appendix renders; no problems found",
-                pipeline.list,
-                rows.count
+                "{}",
+                t!(
+                    "send-check-passed",
+                    list = &pipeline.list,
+                    count = rows.count
+                )
             );
             Ok(ExitCode::Success)
         }
@@ -73,34 +77,35 @@ pub fn preview(
 ) -> anyhow::Result<ExitCode> {
     let (pipeline, mut table) = match Pipeline::load(config, clock::now()) {
         Ok(loaded) => loaded,
-        Err(problems) => return Ok(refuse(&problems, "nothing was written")),
+        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-written"))),
     };
     let recipient = match find_row(&mut table, row) {
         Some(Ok(recipient)) => recipient,
-        Some(Err(problems)) => return Ok(refuse(&problems, "nothing was written")),
+        Some(Err(problems)) => return Ok(refuse(&problems, &t!("send-nothing-written"))),
         None => match row {
-            Some(row) => bail!(
-                "no recipient in {} has {} number or key `{row}`",
-                pipeline.list,
-                pipeline.source.row_word()
-            ),
-            None => bail!("{} has no recipients", pipeline.list),
+            Some(row) => bail!(t!(
+                "send-preview-no-such-row",
+                list = &pipeline.list,
+                unit = pipeline.source.row_word(),
+                row = row
+            )),
+            None => bail!(t!("send-preview-empty", list = &pipeline.list)),
         },
     };
     let rendered = match pipeline.templates.render(&recipient, &pipeline.source) {
         Ok(rendered) => rendered,
-        Err(problem) => return Ok(refuse(&[problem], "nothing was written")),
+        Err(problem) => return Ok(refuse(&[problem], &t!("send-nothing-written"))),
     };
     let letter = message::build(&pipeline.sender, &recipient, &rendered, None, None)?;
     if let Some(path) = html {
         std::fs::write(path, &rendered.html)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("wrote the HTML part to {}", path.display());
+            .with_context(|| t!("send-cannot-write", file = path.display()))?;
+        eprintln!("{}", t!("send-wrote-html", file = path.display()));
     }
     if let Some(path) = eml {
         std::fs::write(path, &letter.bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        eprintln!("wrote the message to {}", path.display());
+            .with_context(|| t!("send-cannot-write", file = path.display()))?;
+        eprintln!("{}", t!("send-wrote-message", file = path.display()));
     }
     if html.is_none() && eml.is_none() {
         show_letter(config, &recipient, &rendered, &letter);
@@ -154,12 +159,22 @@ fn show_letter(
     }
     say!("Subject:    {}", rendered.subject);
     say!(
-        "Attachment: {} ({} bytes)",
-        config.templates.appendix_filename,
-        rendered.appendix.len()
+        "{}",
+        t!(
+            "send-preview-attachment",
+            file = &config.templates.appendix_filename,
+            bytes = rendered.appendix.len()
+        )
     );
     say!("Message-ID: {}", letter.message_id);
-    say!("Row:        {} (key {})", recipient.line, recipient.key);
+    say!(
+        "{}",
+        t!(
+            "send-preview-row",
+            line = recipient.line,
+            key = &recipient.key
+        )
+    );
     say!("{}", "-".repeat(72));
     print!("{}", String::from_utf8_lossy(&rendered.text));
 }
@@ -169,7 +184,7 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
     let started = clock::now();
     let (pipeline, mut table) = match Pipeline::load(config, started) {
         Ok(loaded) => loaded,
-        Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
+        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
     };
     if options.dry_run {
         let _lock = Lock::acquire(config)?;
@@ -179,7 +194,7 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
     let destination = Destination::of(options, &run);
     let planned = match pipeline.plan(&mut table, true, destination.redirect())? {
         Ok(rows) => rows.planned,
-        Err(problems) => return Ok(refuse(&problems, "nothing was sent or written")),
+        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
     };
     drop(table);
     // Only now, with every row checked: nothing is written, not even the lock file, while any
@@ -189,7 +204,10 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
     let selection = choose(&pipeline, &planned, &ledger, options, &destination)?;
     let open = ledger.open_attempts();
     if selection.jobs.is_empty() && open.is_empty() {
-        say!("Nothing to send: {}.", selection.describe());
+        say!(
+            "{}",
+            t!("send-nothing-to-send", selection = selection.describe())
+        );
         return Ok(summary::final_report(
             config, &planned, &ledger, None, options, false,
         ));
@@ -197,11 +215,11 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
     if !options.quiet {
         tell_before_sending(&pipeline, &ledger, started);
     }
-    let password =
-        crate::config::smtp_password(&config.smtp).map_err(|e| e.context("cannot send"))?;
+    let password = crate::config::smtp_password(&config.smtp)
+        .map_err(|e| e.context(t!("send-cannot-send")))?;
     let relay = Relay::new(config.smtp.clone(), password, config.from.email.domain())?;
     if !confirm(&relay, &selection, options)? {
-        eprintln!("Nothing was sent.");
+        eprintln!("{}", t!("send-nothing-was-sent"));
         return Ok(ExitCode::CouldNotStart);
     }
     unchanged_since_read(&pipeline)?;
@@ -243,14 +261,11 @@ fn choose(
 /// fixed `Date:`.
 fn tell_before_sending(pipeline: &Pipeline, ledger: &Ledger, started: SystemTime) {
     for line in summary::changed_inputs(pipeline, ledger) {
-        eprintln!("note: {line}");
+        eprintln!("{}", t!("send-note", note = line));
     }
     if let Some(secs) = pipeline.config.source_date_epoch {
-        eprintln!(
-            "note: SOURCE_DATE_EPOCH is set: every letter is dated {} instead of now, and the delivery \
-             log records that",
-            clock::rfc3339(clock::message_date(started, Some(secs)))
-        );
+        let date = clock::rfc3339(clock::message_date(started, Some(secs)));
+        eprintln!("{}", t!("send-note-source-date-epoch", date = date));
     }
 }
 
@@ -282,7 +297,8 @@ fn after_run(
     })
     .map_err(|e| Stopped(format!("{e:#}")))?;
     if let Err(broken) = replayed {
-        return Err(Stopped(format!("the delivery log reads back damaged at {broken}")).into());
+        let damaged = t!("send-log-damaged-after-run", place = broken.described());
+        return Err(Stopped(damaged).into());
     }
     let stopped = outcome.stopped.is_some();
     let code = if options.redirect_to.is_some() {
@@ -291,15 +307,11 @@ fn after_run(
         let this_run = Some(&outcome.counts);
         summary::final_report(config, planned, &ledger, this_run, options, stopped)
     };
-    say!(
-        "Log head: {} (keep it: `letterpost log verify --checkpoint {}` proves the log was not rewritten)",
-        outcome.head,
-        outcome.head
-    );
+    say!("{}", t!("send-log-head", head = &outcome.head));
     let Some(why) = outcome.stopped else {
         return Ok(code);
     };
-    eprintln!("Stopped early: {why}");
+    eprintln!("{}", t!("send-stopped-early", why = why.said));
     let remaining: Vec<&str> = selection
         .jobs
         .iter()
@@ -307,8 +319,8 @@ fn after_run(
         .filter(|k| !settled_now.contains(*k))
         .collect();
     match summary::resume_command(options, &remaining) {
-        Some(command) => eprintln!("To resume, run: {command}"),
-        None => eprintln!("Every letter this run chose was settled; nothing is left to resume."),
+        Some(command) => eprintln!("{}", t!("send-resume", command = command)),
+        None => eprintln!("{}", t!("send-nothing-to-resume")),
     }
     Ok(ExitCode::Stopped)
 }
@@ -325,20 +337,22 @@ fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
     {
         let aside = delivery_log::set_aside_torn_tail(&log_path, broken.offset)?;
         eprintln!(
-            "warning: the last line of {} was never finished (the machine stopped while writing it); \
-             it was moved to {} and the log continues after the last complete record",
-            config.show(&log_path),
-            config.show(&aside)
+            "{}",
+            t!(
+                "send-torn-tail",
+                log = config.show(&log_path),
+                aside = config.show(&aside)
+            )
         );
         ledger = Ledger::for_sending();
         replayed = delivery_log::replay(&log_path, |_, entry| ledger.add(entry))?;
     }
     match replayed {
         Ok(chain) => Ok((ledger, chain)),
-        Err(broken) => Err(Stopped(format!(
-            "the delivery log {} is damaged at {broken}; nothing was sent. Run `letterpost log verify` \
-             and keep a copy of the log for the auditor before doing anything else",
-            config.show(&log_path)
+        Err(broken) => Err(Stopped(t!(
+            "send-log-damaged",
+            log = config.show(&log_path),
+            place = broken.described()
         ))
         .into()),
     }
@@ -375,12 +389,7 @@ fn unchanged_since_read(pipeline: &Pipeline) -> anyhow::Result<()> {
         .or(new_template);
     match changed {
         None => Ok(()),
-        Some(path) => Err(Stopped(format!(
-            "{} changed after it was checked; nothing was sent. Run the command again: it checks the \
-             new version first",
-            config.show(path)
-        ))
-        .into()),
+        Some(path) => Err(Stopped(t!("send-input-changed", file = config.show(path))).into()),
     }
 }
 
@@ -416,7 +425,7 @@ fn dry_run(
         Ok(Ok(rows)) => rows,
         Ok(Err(problems)) => {
             outbox.discard();
-            return Ok(refuse(&problems, "nothing was sent or written"));
+            return Ok(refuse(&problems, &t!("send-nothing-sent-or-written")));
         }
         Err(e) => {
             outbox.discard();
@@ -429,9 +438,13 @@ fn dry_run(
     }
     let written = outbox.commit()?;
     say!(
-        "Dry run: wrote {written} letters for {} recipients to {} (with manifest.jsonl); nothing was sent.",
-        rows.count,
-        config.show(&target)
+        "{}",
+        t!(
+            "send-dry-run-done",
+            written = written,
+            count = rows.count,
+            outbox = config.show(&target)
+        )
     );
     Ok(ExitCode::Success)
 }
@@ -442,22 +455,26 @@ fn confirm(relay: &Relay, selection: &Selection, options: &SendOptions) -> anyho
     }
     use std::io::{BufRead, IsTerminal, Write};
     if !std::io::stdin().is_terminal() {
-        bail!(
-            "a real send needs confirmation: run it at a terminal to be asked, or add --yes \
-             (try `letterpost send --dry-run` first); nothing was sent"
-        );
+        bail!(t!("send-needs-confirmation"));
     }
-    let what = match &options.redirect_to {
-        Some(to) => format!("TEST-send {} letters to {to}", selection.jobs.len()),
-        None => format!("Send {} letters", selection.jobs.len()),
+    let (count, relay) = (selection.jobs.len(), relay.describe());
+    let question = match &options.redirect_to {
+        Some(to) => t!(
+            "send-confirm-test",
+            count = count,
+            to = to.to_string(),
+            relay = relay
+        ),
+        None => t!("send-confirm", count = count, relay = relay),
     };
-    eprint!("{what} through {}? Type yes to send: ", relay.describe());
+    // The answer stays the word `yes` in every language.
+    eprint!("{question} ");
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin()
         .lock()
         .read_line(&mut answer)
-        .context("cannot read the answer")?;
+        .with_context(|| t!("send-cannot-read-answer"))?;
     Ok(matches!(
         answer.trim().to_lowercase().as_str(),
         "yes" | "y" | "có" | "co"

@@ -3,7 +3,8 @@
 //! that makes stored letters durable in batches).
 //!
 //! It decides nothing about who gets a letter: `send` passes in what to choose, and the
-//! workers in `deliver` decide what happens on the wire.
+//! workers in `deliver` decide what happens on the wire. The problems it finds, and why it
+//! stops a run (a `Stop`, recorded in English), are worded in `locales/*/send.ftl`.
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
@@ -11,7 +12,7 @@ use std::time::SystemTime;
 
 use anyhow::{anyhow, bail};
 
-use super::deliver::StopSignal;
+use super::deliver::{Stop, StopSignal};
 use super::select::Job;
 use crate::archive::Archive;
 use crate::clock;
@@ -137,8 +138,10 @@ impl<'c> Pipeline<'c> {
         logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
         message::build(&self.sender, recipient, rendered, redirect, logged_id).map_err(|e| {
-            self.source
-                .row_problem(recipient.line, format!("cannot build the message: {e}"))
+            self.source.row_problem(
+                recipient.line,
+                t!("send-cannot-build", error = e.to_string()),
+            )
         })
     }
 
@@ -254,7 +257,7 @@ impl Collected {
         planned.sort_by_key(|(index, _)| *index);
         problems.sort_by_key(|p| p.line.unwrap_or(0));
         if count == 0 && problems.is_empty() {
-            problems.push(list.problem("the list has a header but no recipients"));
+            problems.push(list.problem(t!("send-list-empty")));
         }
         Ok(if problems.is_empty() {
             Ok(Rows {
@@ -441,11 +444,7 @@ pub(super) fn produce(
     stop: &StopSignal,
     letters: tokio::sync::mpsc::Sender<Work>,
 ) {
-    let changed = |what: String| {
-        stop.request(format!(
-            "a letter that was checked could not be built again: {what}"
-        ))
-    };
+    let changed = |what: String| stop.request(Stop::not_built_again(&what));
     let mut table = match pipeline.table() {
         Ok(table) => table,
         Err(problems) => return changed(problems[0].to_string()),
@@ -477,13 +476,11 @@ pub(super) fn produce(
         (Ok(Ok(_)), remaining) => {
             let missing = remaining.into_inner().expect("remaining").len();
             if missing > 0 {
-                changed(format!(
-                    "{missing} selected recipients are missing from the list"
-                ));
+                stop.request(Stop::rows_missing(missing));
             }
         }
         (Ok(Err(problems)), _) => changed(problems[0].to_string()),
-        (Err(e), _) if stop.reason().is_none() => stop.request(format!("{e:#}")),
+        (Err(e), _) if stop.reason().is_none() => stop.request(Stop::error(&e)),
         (Err(_), _) => {}
     }
 }
@@ -501,7 +498,7 @@ fn archiver(
         let mut batch = vec![first];
         batch.extend(stored.try_iter());
         if let Err(e) = archive.sync() {
-            stop.request(format!("{e:#}"));
+            stop.request(Stop::error(&e));
             return;
         }
         for work in batch {

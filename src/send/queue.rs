@@ -140,6 +140,7 @@ mod tests {
 
     use tokio::sync::mpsc;
 
+    use super::super::deliver::Stop;
     use super::*;
     use crate::message::Letter;
 
@@ -243,7 +244,7 @@ mod tests {
             tokio::spawn(async move { key(queue.next(&stop).await) })
         };
         tokio::task::yield_now().await;
-        stop.request("interrupted by the operator".to_owned());
+        stop.request(Stop::interrupted());
         assert_eq!(waiting.await.unwrap(), "(done)");
     }
 }

@@ -4,7 +4,7 @@
 //! `no_second_letter`).
 //!
 //! Pure: it reads the plan and the ledger and decides; it reads no file, sends nothing and
-//! prints nothing.
+//! prints nothing. Its refusals are worded in `locales/*/send.ftl`.
 
 use std::collections::{HashMap, HashSet};
 
@@ -101,7 +101,7 @@ impl<'o> Choice<'o> {
         }
         missing.sort_unstable();
         let keys: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
-        bail!("--only: no recipient has the key {}", keys.join(", "))
+        bail!(t!("send-only-unknown-keys", keys = keys.join(", ")))
     }
 }
 
@@ -130,11 +130,11 @@ pub(super) struct Job {
 
 impl Selection {
     pub(super) fn describe(&self) -> String {
-        format!(
-            "{} of {} recipients already accepted, {} left for an operator's decision",
-            self.accepted_before,
-            self.total,
-            self.skipped - self.accepted_before
+        t!(
+            "send-selection",
+            accepted = self.accepted_before,
+            total = self.total,
+            waiting = self.skipped - self.accepted_before
         )
     }
 }
@@ -153,13 +153,14 @@ pub(super) fn select(
     for key in &resend {
         let state = ledger.recipients.get(*key).map(|r| r.state);
         if !planned.iter().any(|p| p.key == *key) {
-            bail!("--resend-unknown: no recipient has the key `{key}`");
+            bail!(t!("send-resend-unknown-no-key", key = *key));
         }
         if state != Some(State::Unknown) {
-            bail!(
-                "--resend-unknown `{key}`: its delivery is not unknown (it is {}); nothing was sent",
-                state.map_or("not attempted yet", State::as_str)
-            );
+            bail!(t!(
+                "send-resend-unknown-not-unknown",
+                key = *key,
+                state = state.map_or_else(|| t!("send-not-attempted-yet"), State::described)
+            ));
         }
     }
     let mut selection = Selection {
@@ -218,37 +219,21 @@ pub(super) fn same_key_source(csv: &str, now: &KeySource, ledger: &Ledger) -> an
     if now.same_as(&logged) {
         return Ok(());
     }
-    let (was, is, fix) = match (&logged, now) {
-        (KeySource::Column(old), KeySource::FirstAddress) => (
-            format!("by the column `{old}`"),
-            format!("{csv} has no such column, so each row's key would be its first address"),
-            format!(
-                "put the column `{old}` back in {csv} (any letter case will do), or name the column \
-                 that holds those keys in campaign.toml: [recipients.columns] id = \"…\""
-            ),
-        ),
-        (KeySource::FirstAddress, KeySource::Column(new)) => (
-            "by each row's first address (the list had no `id` column)".to_owned(),
-            format!("{csv} now takes its keys from the column `{new}`"),
-            format!(
-                "remove or rename the column `{new}` so that the keys stay the first addresses"
-            ),
-        ),
-        (KeySource::Column(old), new) => (
-            format!("by the column `{old}`"),
-            format!("{csv} now takes its keys from the column `{new}`"),
-            format!(
-                "give the key column back its name `{old}`, or map it in campaign.toml: \
-                 [recipients.columns] id = \"{old}\""
-            ),
+    bail!(match (&logged, now) {
+        (KeySource::Column(old), KeySource::FirstAddress) => {
+            t!("send-key-column-gone", old = old, list = csv)
+        }
+        (KeySource::FirstAddress, KeySource::Column(new)) => {
+            t!("send-key-column-added", new = new, list = csv)
+        }
+        (KeySource::Column(old), new) => t!(
+            "send-key-column-renamed",
+            old = old,
+            new = new.to_string(),
+            list = csv
         ),
         (KeySource::FirstAddress, KeySource::FirstAddress) => unreachable!("same source"),
-    };
-    bail!(
-        "the delivery log knows each organisation {was}, but {is}. The keys would not match the \
-         letters already sent, so organisations could get the letter twice; nothing was sent. To \
-         go on, {fix}."
-    )
+    })
 }
 
 /// Refuses to send a letter to an address that already accepted this campaign's letter under
@@ -271,23 +256,28 @@ pub(super) fn no_second_letter(
         .iter()
         .take(10)
         .map(|c| {
-            format!(
-                "  line {} (key `{}`): {} already accepted the letter under the key `{}`",
-                c.line, c.key, c.address, c.earlier
-            )
+            let line = t!(
+                "send-second-letter-line",
+                line = c.line,
+                key = &c.key,
+                address = &c.address,
+                earlier = &c.earlier
+            );
+            format!("  {line}")
         })
         .collect();
     if n > 10 {
-        lines.push(format!("  … and {} more", n - 10));
+        lines.push(format!(
+            "  {}",
+            t!("send-second-letter-more", count = n - 10)
+        ));
     }
-    bail!(
-        "{n} letter{} would go to an address that already has this campaign's letter, under \
-         another key; nothing was sent:\n{}\nIf a row is the organisation that got the letter, give \
-         it back its old key in {csv}. If it really is another organisation that shares the \
-         address, send its letter on purpose with `letterpost send --only KEY`.",
-        if n == 1 { "" } else { "s" },
-        lines.join("\n"),
-    )
+    bail!(t!(
+        "send-second-letter",
+        count = n,
+        lines = lines.join("\n"),
+        list = csv
+    ))
 }
 
 /// A planned letter whose address accepted the letter under another key.
@@ -344,6 +334,29 @@ fn second_letters(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::i18n::{Lang, text_in};
+
+    #[test]
+    fn the_second_letter_refusal_keeps_its_lines_in_both_languages() {
+        let said = |lang, count: usize| {
+            let args = vec![
+                ("count", count.into()),
+                ("lines", "  one\n  two".into()),
+                ("list", "recipients/a.csv".into()),
+            ];
+            text_in(lang, "send-second-letter", args)
+        };
+        let one = said(Lang::En, 1);
+        assert!(one.starts_with("1 letter would go to an address that already has"));
+        assert!(one.contains("; nothing was sent:\n  one\n  two\nIf a row is the organisation"));
+        assert!(said(Lang::En, 2).starts_with("2 letters would go"));
+        let vi = said(Lang::Vi, 2);
+        assert!(vi.starts_with("2 thư sẽ gửi đến"), "{vi}");
+        assert!(
+            vi.contains("chưa gửi thư nào:\n  one\n  two\nNếu dòng đó"),
+            "{vi}"
+        );
+    }
     use crate::delivery_log::{Body, Letter, Outcome, Record};
     use crate::smtp::{Reply, Stage};
 

@@ -3,6 +3,8 @@
 //! and the exact command that resumes a stopped run.
 //!
 //! It decides nothing about what is sent; it reads the plan, the ledger and this run's counts.
+//! Its words are in `locales/*/send.ftl`; the resume command and the options it records stay
+//! as typed.
 
 use std::collections::HashSet;
 
@@ -22,10 +24,10 @@ pub(super) fn changed_inputs(pipeline: &Pipeline, ledger: &Ledger) -> Vec<String
     let mut changed = Vec::new();
     for (name, input) in pipeline.inputs() {
         match last.get(&name) {
-            Some(before) if before.sha256 != input.sha256 => changed.push(format!(
-                "{} changed since the last run ({}); letters already accepted are not sent again",
-                input.file,
-                last_run_time(ledger)
+            Some(before) if before.sha256 != input.sha256 => changed.push(t!(
+                "send-input-changed-since-last-run",
+                file = &input.file,
+                last_run = last_run_time(ledger)
             )),
             _ => {}
         }
@@ -34,10 +36,9 @@ pub(super) fn changed_inputs(pipeline: &Pipeline, ledger: &Ledger) -> Vec<String
 }
 
 fn last_run_time(ledger: &Ledger) -> String {
-    ledger
-        .last_run
-        .as_ref()
-        .map_or_else(String::new, |e| format!("run {} at {}", e.run, e.time))
+    ledger.last_run.as_ref().map_or_else(String::new, |e| {
+        t!("send-last-run", run = &e.run, time = &e.time)
+    })
 }
 
 /// The summary at the end: the whole campaign's state from the log (whatever this run chose),
@@ -53,7 +54,7 @@ pub(super) fn final_report(
 ) -> ExitCode {
     let choice = Choice::new(options);
     let asked = |p: &Planned| choice.named(&p.key);
-    let (mut accepted, mut not_yet) = (0, 0);
+    let (mut accepted, mut not_yet) = (0u64, 0u64);
     let mut problems = Vec::new();
     let mut asked_ok = true;
     for p in planned {
@@ -70,33 +71,41 @@ pub(super) fn final_report(
         }
     }
     say!(
-        "Campaign {}: {accepted} of {} recipients accepted, {} not accepted, {not_yet} not sent yet.",
-        config.id,
-        planned.len(),
-        problems.len()
+        "{}",
+        t!(
+            "send-campaign-summary",
+            campaign = &config.id,
+            accepted = accepted,
+            total = planned.len(),
+            not_accepted = problems.len(),
+            not_sent = not_yet
+        )
     );
     if let Some(c) = this_run {
         say!(
-            "This run: {} accepted, {} rejected, {} deferred, {} unknown.",
-            c.accepted,
-            c.rejected,
-            c.deferred,
-            c.unknown
+            "{}",
+            t!(
+                "send-this-run",
+                accepted = c.accepted,
+                rejected = c.rejected,
+                deferred = c.deferred,
+                unknown = c.unknown
+            )
         );
     }
     if !problems.is_empty() {
-        say!("Not accepted:");
+        say!("{}", t!("send-not-accepted"));
         for (p, r) in &problems {
-            let reply = r.what_happened();
-            say!(
-                "  {} (line {}, {}): {} — {}. {}",
-                p.key,
-                p.line,
-                p.organisation,
-                r.state,
-                reply,
-                r.next_action(&p.key)
+            let line = t!(
+                "send-not-accepted-line",
+                key = &p.key,
+                line = p.line,
+                organisation = &p.organisation,
+                state = r.state.described(),
+                reply = r.what_happened(),
+                next = r.next_step(&p.key)
             );
+            say!("  {line}");
         }
     }
     if stopped {
@@ -112,12 +121,15 @@ pub(super) fn final_report(
 /// for nothing in the campaign.
 pub(super) fn test_report(counts: &Counts, jobs: usize, stopped: bool) -> ExitCode {
     say!(
-        "Test send: {} of {jobs} test letters accepted by the relay ({} rejected, {} deferred, {} unknown); \
-         test letters never count as delivered.",
-        counts.accepted,
-        counts.rejected,
-        counts.deferred,
-        counts.unknown
+        "{}",
+        t!(
+            "send-test-report",
+            accepted = counts.accepted,
+            jobs = jobs,
+            rejected = counts.rejected,
+            deferred = counts.deferred,
+            unknown = counts.unknown
+        )
     );
     if stopped {
         ExitCode::Stopped
