@@ -86,7 +86,7 @@ audit-state-read = đã đọc
 
 audit-bad-status = --status { $error }
 audit-bad-since = --since `{ $since }` không phải là thời điểm hợp lệ, ví dụ 2026-11-26T08:00:00Z hoặc 2026-11-26
-audit-list-line = { $state } { $time }  { $key }  lần gửi { $attempts }  { $message_id }  { $to }
+audit-list-line = { $state } { $time }  { $key }  số lần gửi { $attempts }  { $message_id }  { $to }
 audit-list-shown = { $shown } trên { $total } nơi nhận
 
 ## log show ($record là tên bản ghi, đã căn lề)
@@ -95,8 +95,8 @@ audit-show-no-record = nhật ký không có bản ghi nào về `{ $key }`
 audit-show-state = { $key }: { $state } — { $next }
 audit-show-organisation = cơ quan: { $organisation }
 audit-show-to = địa chỉ nhận: { $to }
-audit-history = seq { $seq } { $time }  { $record } lần gửi { $attempt }
-audit-history-test = seq { $seq } { $time }  { $record } lần gửi { $attempt } (gửi thử)
+audit-history = seq { $seq } { $time }  { $record } lần gửi thứ { $attempt }
+audit-history-test = seq { $seq } { $time }  { $record } lần gửi thứ { $attempt } (gửi thử)
 # Bước SMTP nơi có kết quả (connect, rcpt, data…).
 audit-history-stage = [ở bước { $stage }]
 audit-history-message = {"           "}thư { $archive }  sha256 { $sha256 }  ({ $check })

@@ -717,4 +717,43 @@ mod tests {
         assert_eq!(neutralise("Sở Y tế"), "Sở Y tế");
         assert_eq!(neutralise("a=b"), "a=b");
     }
+
+    /// Fluent drops a message's leading blanks; the summary's and `show`'s indented lines keep
+    /// theirs in both languages.
+    #[test]
+    fn indented_lines_stay_indented_in_both_languages() {
+        use crate::i18n::{Lang, text_in};
+        for lang in [Lang::En, Lang::Vi] {
+            let next = text_in(lang, "audit-summary-next", vec![("next", "x".into())]);
+            assert!(
+                next.starts_with("      ") && !next.starts_with("       "),
+                "{next:?}"
+            );
+            let inputs = text_in(lang, "audit-run-inputs", vec![("inputs", "x".into())]);
+            assert!(
+                inputs.starts_with("  ") && !inputs.starts_with("   "),
+                "{inputs:?}"
+            );
+            let args = vec![
+                ("archive", "a".into()),
+                ("sha256", "h".into()),
+                ("check", "c".into()),
+            ];
+            let message = text_in(lang, "audit-history-message", args);
+            assert!(message.starts_with(&" ".repeat(11)), "{message:?}");
+        }
+        let line = text_in(
+            Lang::En,
+            "audit-list-line",
+            vec![
+                ("state", format!("{:<11}", "accepted").into()),
+                ("time", "T".into()),
+                ("key", "k".into()),
+                ("attempts", 2u32.into()),
+                ("message_id", "<m>".into()),
+                ("to", "".into()),
+            ],
+        );
+        assert_eq!(line, "accepted    T  k  attempts 2  <m>  ");
+    }
 }

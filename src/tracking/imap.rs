@@ -1228,6 +1228,22 @@ mod tests {
     }
 
     #[test]
+    fn a_bye_then_a_closed_connection_is_told_from_a_plain_close() {
+        let detail = |bye: Option<&str>| match closed(Step::Logout, bye) {
+            Error::Protocol { detail, .. } => detail,
+            other => panic!("{other:?}"),
+        };
+        let said_bye = detail(Some("Logging out"));
+        assert_eq!(
+            said_bye,
+            "the server said BYE (Logging out) and closed the connection"
+        );
+        assert!(said_bye_then_closed(&said_bye));
+        assert!(!said_bye_then_closed(&detail(None)));
+        assert!(!said_bye_then_closed("the connection failed: reset"));
+    }
+
+    #[test]
     fn the_password_is_masked_in_server_text() {
         assert_eq!(
             mask("NO LOGIN s3cret failed", "s3cret"),
