@@ -7,12 +7,12 @@ track-looking-again = cảnh báo: { $error }; sẽ kiểm tra lại sau { $seco
 track-cannot-read = không đọc được các báo cáo phát thư: { $error }
 track-renumbered = lưu ý: thư mục { $folder } đã được đánh số lại (UIDVALIDITY đã thay đổi): mọi thư sẽ được đọc lại, và các báo cáo đã ghi nhận sẽ không bị ghi lần thứ hai
 track-nothing-new = Không có thư mới trong { $folder }.
-track-locked-watch = Một lần gửi đang giữ đợt gửi { $campaign } ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau.
-track-locked = Một lần gửi đang giữ đợt gửi { $campaign } ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau (hãy chạy lại `letterpost track`).
+track-locked-watch = Đợt gửi { $campaign } đang bị khóa bởi một lần gửi ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau.
+track-locked = Đợt gửi { $campaign } đang bị khóa bởi một lần gửi ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau (hãy chạy lại `letterpost track`).
 track-log-damaged = nhật ký gửi { $log } bị hỏng tại { $broken }; chưa ghi nhận gì. Hãy chạy `letterpost log verify` trước
 # $from và $subject nằm trong dấu ngoặc kép.
 track-not-recorded = không ghi nhận: UID { $uid } từ { $from }, tiêu đề { $subject }: { $why }
-track-names-no-letter = thư này không nhắc đến thư nào của đợt gửi
+track-names-no-letter = thư này không gắn với thư nào của đợt gửi này
 
 ## Một báo cáo đã ghi nhận: $what là một trong các từ track-arrival-, đã căn lề
 
@@ -25,8 +25,8 @@ track-arrival-auto-reply = trả lời tự động
 
 ## Vì sao một thư trong hộp thư không phải là báo cáo mà đợt gửi dùng được
 
-track-report-no-header = không có trường tiêu đề nào: không phải là thư điện tử
-track-report-no-mail-fields = không có trường tiêu đề nào mà một thư điện tử phải có (From, Date, Subject, Message-ID, …)
+track-report-no-header = không có trường header nào: không phải là thư điện tử
+track-report-no-mail-fields = không có trường header nào mà một thư điện tử phải có (From, Date, Subject, Message-ID, …)
 track-report-part-missing = báo cáo multipart/report loại { $report_type } nhưng thiếu phần message/{ $report_type }
 track-report-other-type = báo cáo loại { $report_type }, không liên quan đến việc phát thư hay đọc thư
 track-report-none = không phải báo cáo phát thư, không phải xác nhận đã đọc, cũng không có dấu hiệu trả lời tự động
