@@ -4,7 +4,7 @@
 //! writes to the campaign, touches the network or depends on the recipient list, the templates,
 //! the command line or the sending code, so an auditor can run it on a copy of `logs/` and
 //! `archive/` alone. `verify` holds the rules a log must keep (a pure fold over its records);
-//! `views` turns the ledger into what a person reads.
+//! `views` turns the ledger into what a person reads, in the words of `locales/*/audit.ftl`.
 
 mod verify;
 mod views;
@@ -40,8 +40,8 @@ impl Source {
 
     /// A log file on its own, as `<folder>/logs/<id>.jsonl`: the archive is under `<folder>`.
     pub fn file(path: &Path) -> anyhow::Result<Source> {
-        let log =
-            std::path::absolute(path).with_context(|| format!("cannot find {}", path.display()))?;
+        let log = std::path::absolute(path)
+            .with_context(|| t!("audit-cannot-find", path = path.display()))?;
         let id = log
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
@@ -64,11 +64,11 @@ impl Source {
     /// The log file, which must exist: an absent log means nothing was sent yet.
     fn existing_log(&self) -> anyhow::Result<&Path> {
         if !self.log.exists() {
-            bail!(
-                "there is no delivery log for campaign {} yet ({}): nothing has been sent",
-                self.id,
-                self.show(&self.log)
-            );
+            bail!(t!(
+                "audit-no-log",
+                campaign = &self.id,
+                log = self.show(&self.log)
+            ));
         }
         Ok(&self.log)
     }
@@ -81,9 +81,12 @@ impl Source {
         let broken = delivery_log::replay(path, |_, r| records.push(r.clone()))?.err();
         if let Some(b) = &broken {
             eprintln!(
-                "warning: {} is damaged at {b}; what follows covers only the records before it \
-                 (run `letterpost log verify`)",
-                self.show(path)
+                "{}",
+                t!(
+                    "audit-damaged",
+                    log = self.show(path),
+                    broken = b.to_string()
+                )
             );
         }
         Ok((records, broken))
@@ -104,20 +107,15 @@ fn damaged_code(broken: &Option<Broken>) -> ExitCode {
 /// may well hold the right bytes, which proves nothing about what was archived).
 fn archived_sha256(root: &Path, relative: &str) -> Result<String, String> {
     use std::io::Read;
-    let path = safe_join(root, relative)
-        .ok_or_else(|| "its path leaves the campaign folder".to_owned())?;
+    let path = safe_join(root, relative).ok_or_else(|| t!("audit-archive-outside"))?;
     let mut bytes = Vec::new();
     crate::private_fs::read_only(&path)
         .and_then(|mut file| file.read_to_end(&mut bytes))
         .map(|_| crate::message::sha256_hex(&bytes))
         .map_err(|e| match crate::private_fs::Refused::of(&e) {
-            Some(crate::private_fs::Refused::Link) => {
-                "is a symbolic link, not a file: it was replaced by a link".to_owned()
-            }
-            Some(crate::private_fs::Refused::NotAFile) => {
-                "is not a regular file: it was replaced".to_owned()
-            }
-            None if e.kind() == std::io::ErrorKind::NotFound => "is missing".to_owned(),
+            Some(crate::private_fs::Refused::Link) => t!("audit-archive-link"),
+            Some(crate::private_fs::Refused::NotAFile) => t!("audit-archive-not-a-file"),
+            None if e.kind() == std::io::ErrorKind::NotFound => t!("audit-archive-missing"),
             None => e.to_string(),
         })
 }

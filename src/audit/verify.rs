@@ -4,6 +4,8 @@
 //! `Audit` is a pure fold over typed records: a record that parsed is well formed, so the rules
 //! here are about order (an outcome only after its attempt, at most one acceptance unless a
 //! resend was asked for), never about which members a record has.
+//!
+//! What it says (findings, the verdict) is worded in `locales/*/audit.ftl`.
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -25,11 +27,17 @@ pub struct Finding {
 
 impl std::fmt::Display for Finding {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "line {}", self.line)?;
-        if let Some(seq) = self.seq {
-            write!(f, " (seq {seq})")?;
-        }
-        write!(f, ": {}", self.message)
+        let message = &self.message;
+        let text = match self.seq {
+            Some(seq) => t!(
+                "audit-finding-seq",
+                line = self.line,
+                seq = seq,
+                message = message
+            ),
+            None => t!("audit-finding", line = self.line, message = message),
+        };
+        f.write_str(&text)
     }
 }
 
@@ -64,7 +72,7 @@ impl Audit {
     pub fn check(&mut self, record: &Record) -> Option<String> {
         let starts = matches!(record.body, Body::RunStarted(_));
         if record.seq == 0 && !starts {
-            return Some("the log does not begin with run_started".into());
+            return Some(t!("audit-no-run-started-first"));
         }
         if starts {
             self.run = Some(record.run.clone());
@@ -72,7 +80,7 @@ impl Audit {
             return None;
         }
         if self.run.as_deref() != Some(record.run.as_str()) {
-            return Some(format!("run `{}` has no run_started before it", record.run));
+            return Some(t!("audit-run-without-start", run = &record.run));
         }
         match &record.body {
             Body::RunStarted(_) | Body::RunFinished(_) => None,
@@ -96,17 +104,21 @@ impl Audit {
         let key = &attempt.key;
         let slot = (key.clone(), attempt.test);
         if let Some(open) = self.open.get(&slot) {
-            return Some(format!(
-                "a new attempt for `{key}` while attempt {} (seq {}) has no outcome",
-                open.attempt.attempt, open.seq
+            return Some(t!(
+                "audit-attempt-while-open",
+                key = key,
+                attempt = open.attempt.attempt,
+                seq = open.seq
             ));
         }
         if !attempt.test {
             let expected = self.last_attempt.get(key).map_or(1, |n| n + 1);
             if attempt.attempt != expected {
-                return Some(format!(
-                    "attempt {} for `{key}`, but attempt {expected} was next",
-                    attempt.attempt
+                return Some(t!(
+                    "audit-attempt-out-of-order",
+                    attempt = attempt.attempt,
+                    key = key,
+                    expected = expected
                 ));
             }
             self.last_attempt.insert(key.clone(), attempt.attempt);
@@ -115,9 +127,11 @@ impl Audit {
                 .entry(key.clone())
                 .or_insert_with(|| attempt.message_id.clone());
             if *id != attempt.message_id {
-                return Some(format!(
-                    "`{key}` changed its Message-ID from {id} to {}",
-                    attempt.message_id
+                return Some(t!(
+                    "audit-message-id-changed",
+                    key = key,
+                    before = &*id,
+                    after = &attempt.message_id
                 ));
             }
         }
@@ -138,14 +152,15 @@ impl Audit {
         let key = &tracked.key;
         match self.sent.get(key) {
             None => {
-                return Some(format!(
-                    "a {name} report about `{key}`, whose letter was never handed to a server"
-                ));
+                return Some(t!("audit-report-before-data", name = name, key = key));
             }
             Some(id) if *id != tracked.message_id => {
-                return Some(format!(
-                    "a {name} report about `{key}` names the Message-ID {}, but its letter has {id}",
-                    tracked.message_id
+                return Some(t!(
+                    "audit-report-other-message-id",
+                    name = name,
+                    key = key,
+                    reported = &tracked.message_id,
+                    sent = id
                 ));
             }
             Some(_) => {}
@@ -163,8 +178,8 @@ impl Audit {
             self.sent.insert(key.clone(), letter.message_id.clone());
         }
         match self.open.get_mut(&(key.clone(), letter.test)) {
-            None => Some(format!("data for `{key}` without an attempt")),
-            Some(open) if open.data => Some(format!("a second data record for `{key}`")),
+            None => Some(t!("audit-data-without-attempt", key = key)),
+            Some(open) if open.data => Some(t!("audit-second-data", key = key)),
             Some(open) => {
                 open.data = true;
                 same_attempt(open, letter, "data")
@@ -175,19 +190,27 @@ impl Audit {
     fn ending(&mut self, outcome: Outcome, letter: &Letter, has_reason: bool) -> Option<String> {
         let key = &letter.key;
         let Some(open) = self.open.remove(&(key.clone(), letter.test)) else {
-            return Some(format!("{outcome} for `{key}` without an attempt"));
+            return Some(t!(
+                "audit-outcome-without-attempt",
+                outcome = outcome.as_str(),
+                key = key
+            ));
         };
         if let Some(m) = same_attempt(&open, letter, outcome.as_str()) {
             return Some(m);
         }
         if matches!(outcome, Outcome::Accepted | Outcome::Unknown) && !open.data {
-            return Some(format!(
-                "{outcome} for `{key}`, but the message was never sent (no data record)"
+            return Some(t!(
+                "audit-outcome-without-data",
+                outcome = outcome.as_str(),
+                key = key
             ));
         }
         if !has_reason {
-            return Some(format!(
-                "{outcome} for `{key}` with neither the server's reply nor an error"
+            return Some(t!(
+                "audit-outcome-without-reason",
+                outcome = outcome.as_str(),
+                key = key
             ));
         }
         if outcome == Outcome::Accepted && !letter.test {
@@ -202,9 +225,7 @@ impl Audit {
                 None => false,
             };
             if *n > 1 && !asked {
-                return Some(format!(
-                    "`{key}` accepted a second time without a requested resend"
-                ));
+                return Some(t!("audit-accepted-twice", key = key));
             }
         }
         None
@@ -218,9 +239,12 @@ fn same_attempt(open: &OpenAttempt, letter: &Letter, what: &str) -> Option<Strin
         && a.message_id == letter.message_id
         && a.archive == letter.archive;
     (!same).then(|| {
-        format!(
-            "{what} for `{}` does not match its attempt {} (seq {})",
-            letter.key, a.attempt, open.seq
+        t!(
+            "audit-not-its-attempt",
+            record = what,
+            key = &letter.key,
+            attempt = a.attempt,
+            seq = open.seq
         )
     })
 }
@@ -231,10 +255,7 @@ pub fn checkpoint_hash(text: &str) -> anyhow::Result<String> {
     if text.len() == 64 && text.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(text.to_ascii_lowercase());
     }
-    bail!(
-        "--checkpoint `{text}` is not a head hash: it must be the 64 hexadecimal digits a run \
-         printed after `Log head:`; the log was not checked"
-    )
+    bail!(t!("audit-checkpoint-not-a-hash", text = text))
 }
 
 /// What one pass over the log found.
@@ -282,10 +303,33 @@ pub fn verify(source: &Source, checkpoint: Option<&str>) -> anyhow::Result<ExitC
     let head = match chain {
         Ok(chain) => chain.head,
         Err(broken) => {
-            say!(
-                "{shown}: FAILED at {broken}{}",
-                where_the_order_breaks(path, &broken)
-            );
+            let broken_text = broken.to_string();
+            let verdict = match where_the_order_breaks(path, &broken) {
+                Order::Unexplained => {
+                    t!("audit-failed-chain", log = &shown, broken = broken_text)
+                }
+                Order::Reordered { expected, line } => t!(
+                    "audit-failed-reordered",
+                    log = &shown,
+                    broken = broken_text,
+                    expected = expected,
+                    line = line
+                ),
+                Order::Deleted { expected } => t!(
+                    "audit-failed-deleted",
+                    log = &shown,
+                    broken = broken_text,
+                    expected = expected
+                ),
+                Order::Repeated { found, line } => t!(
+                    "audit-failed-repeated",
+                    log = &shown,
+                    broken = broken_text,
+                    found = found,
+                    line = line
+                ),
+            };
+            say!("{verdict}");
             // A link that breaks at line N says line N or line N-1 was replaced: a forged line
             // chained onto the one before it looks whole until its successor is read.
             let trusted = if broken.damage == delivery_log::Damage::BrokenLink {
@@ -293,27 +337,35 @@ pub fn verify(source: &Source, checkpoint: Option<&str>) -> anyhow::Result<ExitC
             } else {
                 broken.line
             };
-            say!(
-                "The records before line {trusted} hold; nothing from line {trusted} on can be trusted."
-            );
+            say!("{}", t!("audit-trusted-up-to", line = trusted));
             return Ok(ExitCode::Partial);
         }
     };
     if let Some(f) = &pass.finding {
-        say!("{shown}: FAILED at {f}");
+        say!(
+            "{}",
+            t!(
+                "audit-failed-finding",
+                log = &shown,
+                finding = f.to_string()
+            )
+        );
         return Ok(ExitCode::Partial);
     }
     if !archives_hold(source, &shown, &pass) || !checkpoint_holds(&shown, &pass, &checkpoint) {
         return Ok(ExitCode::Partial);
     }
     say!(
-        "{shown}: OK: {} records in {} run(s); the hash chain holds; every recipient's history is in order; \
-         {} archived messages match their records.",
-        pass.records,
-        pass.audit.runs,
-        pass.audit.archives.len()
+        "{}",
+        t!(
+            "audit-ok",
+            log = &shown,
+            records = pass.records,
+            runs = pass.audit.runs,
+            archives = pass.audit.archives.len()
+        )
     );
-    say!("Head: {head}");
+    say!("{}", t!("audit-head", head = head));
     Ok(ExitCode::Success)
 }
 
@@ -323,10 +375,7 @@ fn archives_hold(source: &Source, shown: &str, pass: &Pass) -> bool {
     for (archive, sha256) in &pass.audit.archives {
         match archived_sha256(&source.root, archive) {
             Ok(actual) if &actual == sha256 => {}
-            Ok(_) => problems.push((
-                archive,
-                "does not hash to its record's sha256: it was replaced or changed".to_owned(),
-            )),
+            Ok(_) => problems.push((archive, t!("audit-archive-changed"))),
             Err(why) => problems.push((archive, why)),
         }
     }
@@ -334,12 +383,19 @@ fn archives_hold(source: &Source, shown: &str, pass: &Pass) -> bool {
         return true;
     };
     let (line, seq) = pass.named_at.get(*archive).copied().unwrap_or((0, 0));
-    say!("{shown}: FAILED at line {line} (seq {seq}): the archived message {archive} {why}");
+    say!(
+        "{}",
+        t!(
+            "audit-failed-archive",
+            log = shown,
+            line = line,
+            seq = seq,
+            archive = *archive,
+            why = why
+        )
+    );
     if problems.len() > 1 {
-        say!(
-            "({} archived messages in all fail this check)",
-            problems.len()
-        );
+        say!("{}", t!("audit-archives-failing", count = problems.len()));
     }
     false
 }
@@ -352,31 +408,48 @@ fn checkpoint_holds(shown: &str, pass: &Pass, checkpoint: &Option<String>) -> bo
     match pass.checkpoint_seq {
         Some(seq) => {
             say!(
-                "The checkpoint {cp} is the record with seq {seq}; {} records follow it.",
-                pass.records - seq - 1
+                "{}",
+                t!(
+                    "audit-checkpoint-found",
+                    checkpoint = cp,
+                    seq = seq,
+                    after = pass.records - seq - 1
+                )
             );
             true
         }
         None => {
             say!(
-                "{shown}: FAILED: no record has the checkpoint hash {cp}: the log was rewritten or cut \
-                 short since that checkpoint was taken"
+                "{}",
+                t!("audit-checkpoint-missing", log = shown, checkpoint = cp)
             );
             false
         }
     }
 }
 
+/// Where the record a broken `seq` expected went, as a second look at the file finds it.
+enum Order {
+    /// Not a `seq` out of place, or nothing more to say.
+    Unexplained,
+    /// It is later in the file: the lines were reordered.
+    Reordered { expected: u64, line: u64 },
+    /// No line holds it: lines were removed.
+    Deleted { expected: u64 },
+    /// The `seq` found was already earlier: a line was inserted or repeated.
+    Repeated { found: u64, line: u64 },
+}
+
 /// For a `seq` out of place, says where the expected record went, from a second look at the file:
 /// later in the file (reordered), nowhere (removed), or earlier (a line inserted or repeated).
-fn where_the_order_breaks(path: &Path, broken: &Broken) -> String {
+fn where_the_order_breaks(path: &Path, broken: &Broken) -> Order {
     let expected = match broken.damage {
         delivery_log::Damage::Missing { expected }
         | delivery_log::Damage::OutOfOrder { expected } => expected,
-        _ => return String::new(),
+        _ => return Order::Unexplained,
     };
     let Some(found) = broken.seq else {
-        return String::new();
+        return Order::Unexplained;
     };
     let mut first_line: HashMap<u64, u64> = HashMap::new();
     if let Ok(lines) = delivery_log::lines(path) {
@@ -391,19 +464,16 @@ fn where_the_order_breaks(path: &Path, broken: &Broken) -> String {
     }
     if found > expected {
         match first_line.get(&expected) {
-            Some(line) if *line > broken.line => format!(
-                "; the record with seq {expected} is further down, on line {line}: the lines were reordered"
-            ),
-            _ => format!("; no line holds seq {expected}: lines were deleted"),
+            Some(line) if *line > broken.line => Order::Reordered {
+                expected,
+                line: *line,
+            },
+            _ => Order::Deleted { expected },
         }
     } else {
         match first_line.get(&found) {
-            Some(line) if *line < broken.line => {
-                format!(
-                    "; seq {found} was already on line {line}: a line was inserted or repeated before this one"
-                )
-            }
-            _ => String::new(),
+            Some(line) if *line < broken.line => Order::Repeated { found, line: *line },
+            _ => Order::Unexplained,
         }
     }
 }

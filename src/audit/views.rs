@@ -3,7 +3,8 @@
 //! per organisation, formula-safe).
 //!
 //! Each view is computed from the ledger the log folds into; none checks the log's rules (that
-//! is `verify`) or writes to the campaign.
+//! is `verify`) or writes to the campaign. What a person reads is worded in
+//! `locales/*/audit.ftl`; the JSON, CSV and workbook exports are not translated.
 
 use std::io::Write;
 use std::path::Path;
@@ -180,9 +181,12 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(damaged_code(&broken));
     }
     say!(
-        "Campaign {} — delivery log {}",
-        source.id,
-        source.show(&source.log)
+        "{}",
+        t!(
+            "audit-summary-heading",
+            campaign = &source.id,
+            log = source.show(&source.log)
+        )
     );
     say!();
     for r in &runs {
@@ -192,27 +196,33 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
     let states: Vec<String> = totals
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(s, n)| format!("{s} {n}"))
+        .map(|(s, n)| t!("audit-state-count", state = state_name(*s), count = *n))
         .collect();
     say!(
-        "Recipients in the log: {} — {}",
-        rows.len(),
-        states.join(", ")
+        "{}",
+        t!(
+            "audit-summary-recipients",
+            count = rows.len(),
+            states = states.join(", ")
+        )
     );
     say_tracking(&ledger_view, &totals);
     if !not_accepted.is_empty() {
         say!();
-        say!("Not accepted, or bounced after the relay took it:");
+        say!("{}", t!("audit-summary-not-accepted"));
         for r in &not_accepted {
-            let reply = &r.happened;
             say!(
-                "  {} ({}): {} at {} — {reply}",
-                r.key,
-                r.organisation,
-                r.state,
-                r.time
+                "{}",
+                t!(
+                    "audit-summary-not-accepted-line",
+                    key = &r.key,
+                    organisation = &r.organisation,
+                    state = state_name(r.state),
+                    time = &r.time,
+                    happened = &r.happened
+                )
             );
-            say!("      next: {}", r.next_action);
+            say!("{}", t!("audit-summary-next", next = &r.next_action));
         }
     }
     Ok(damaged_code(&broken))
@@ -238,49 +248,63 @@ fn say_tracking(ledger: &Ledger, totals: &IndexMap<State, u64>) {
         .count();
     if reported > 0 || ledger.mailbox.is_some() {
         say!(
-            "Reports: {reported} letters have one; accepted, no report yet: {}; unknown letters settled by a report: {settled}",
-            totals.get(&State::Accepted).copied().unwrap_or(0)
+            "{}",
+            t!(
+                "audit-summary-reports",
+                reported = reported,
+                waiting = totals.get(&State::Accepted).copied().unwrap_or(0),
+                settled = settled
+            )
         );
     }
     if ledger.dsn == Some(false) {
-        say!(
-            "The relay did not offer delivery reports (DSN) at the last send: only bounces and \
-             read receipts can be seen, so \"accepted, no report yet\" proves nothing more."
-        );
+        say!("{}", t!("audit-summary-no-dsn"));
     }
 }
 
 fn say_run(r: &RunSummary) {
-    let end = match (&r.finished, &r.stopped) {
-        (Some(t), None) => format!("finished {t}"),
-        (Some(t), Some(why)) => format!("stopped {t}: {why}"),
-        (None, _) => "did not finish (the process ended without closing the run)".to_owned(),
+    let started = &r.started;
+    let times = match (&r.finished, &r.stopped) {
+        (Some(end), None) => t!("audit-run-finished", started = started, finished = end),
+        (Some(end), Some(why)) => t!(
+            "audit-run-stopped",
+            started = started,
+            stopped = end,
+            why = why
+        ),
+        (None, _) => t!("audit-run-unfinished", started = started),
     };
     say!(
-        "Run {} ({}) by {} on {}, {}",
-        r.run,
-        r.mode,
-        r.operator,
-        r.host,
-        r.tool
+        "{}",
+        t!(
+            "audit-run",
+            run = &r.run,
+            mode = &r.mode,
+            operator = &r.operator,
+            host = &r.host,
+            tool = &r.tool
+        )
     );
-    say!("  started {}, {end}", r.started);
+    say!("{times}");
     let c = &r.counts;
     say!(
-        "  accepted {}, rejected {}, deferred {}, unknown {}, skipped (settled before) {}, not attempted {}",
-        c.accepted,
-        c.rejected,
-        c.deferred,
-        c.unknown,
-        c.skipped,
-        c.pending
+        "{}",
+        t!(
+            "audit-run-counts",
+            accepted = c.accepted,
+            rejected = c.rejected,
+            deferred = c.deferred,
+            unknown = c.unknown,
+            skipped = c.skipped,
+            pending = c.pending
+        )
     );
     let inputs: Vec<String> = r
         .inputs
         .values()
         .map(|i| format!("{} {}", i.file, &i.sha256[..i.sha256.len().min(12)]))
         .collect();
-    say!("  inputs: {}", inputs.join(", "));
+    say!("{}", t!("audit-run-inputs", inputs = inputs.join(", ")));
 }
 
 /// `letterpost log list [--status S] [--since T]`.
@@ -292,18 +316,14 @@ pub fn list(
     let status = status
         .map(|s| {
             s.parse::<State>()
-                .map_err(|e| anyhow::anyhow!("--status {e}"))
+                .map_err(|e| anyhow::anyhow!(t!("audit-bad-status", error = e)))
         })
         .transpose()?;
     let since = since
         .map(|s| {
             crate::clock::parse_rfc3339(s)
                 .or_else(|| crate::clock::parse_rfc3339(&format!("{s}T00:00:00Z")))
-                .with_context(|| {
-                    format!(
-                        "--since `{s}` is not a time such as 2026-11-26T08:00:00Z or 2026-11-26"
-                    )
-                })
+                .with_context(|| t!("audit-bad-since", since = s))
         })
         .transpose()?;
     let (records, broken) = source.read()?;
@@ -319,17 +339,24 @@ pub fn list(
             continue;
         }
         shown += 1;
+        // The state is the word `--status` takes, untranslated.
         say!(
-            "{:<11} {}  {}  attempts {}  {}  {}",
-            r.state.as_str(),
-            r.time,
-            r.key,
-            r.attempts,
-            r.message_id,
-            r.to.join(", ")
+            "{}",
+            t!(
+                "audit-list-line",
+                state = format!("{:<11}", r.state.as_str()),
+                time = &r.time,
+                key = &r.key,
+                attempts = r.attempts,
+                message_id = &r.message_id,
+                to = r.to.join(", ")
+            )
         );
     }
-    eprintln!("{shown} of {} recipients", rows.len());
+    eprintln!(
+        "{}",
+        t!("audit-list-shown", shown = shown, total = rows.len())
+    );
     Ok(damaged_code(&broken))
 }
 
@@ -341,14 +368,25 @@ pub fn show(source: &Source, key: &str) -> anyhow::Result<ExitCode> {
         .filter(|r| r.body.key() == Some(key))
         .collect();
     if history.is_empty() {
-        bail!("the log has no record about `{key}`");
+        bail!(t!("audit-show-no-record", key = key));
     }
     let ledger = ledger(&records);
     if let Some(r) = ledger.recipients.get(key) {
         let row = row(key, r);
-        say!("{key}: {} — {}", r.state, row.next_action);
-        say!("organisation: {}", row.organisation);
-        say!("to: {}", row.to.join(", "));
+        say!(
+            "{}",
+            t!(
+                "audit-show-state",
+                key = key,
+                state = state_name(r.state),
+                next = &row.next_action
+            )
+        );
+        say!(
+            "{}",
+            t!("audit-show-organisation", organisation = &row.organisation)
+        );
+        say!("{}", t!("audit-show-to", to = row.to.join(", ")));
         say!("Message-ID: {}", row.message_id);
         say!();
     }
@@ -362,32 +400,46 @@ fn say_history_line(source: &Source, record: &Record) {
     let Some(letter) = record.body.letter() else {
         return say_report_line(source, record);
     };
-    let test = if letter.test { " (test)" } else { "" };
-    let mut line = format!(
-        "seq {:<6} {}  {:<9} attempt {}{test}",
-        record.seq,
-        record.time,
-        record.body.name(),
-        letter.attempt
-    );
+    // The record's name is the log's own word, untranslated, as `seq` and `sha256` are.
+    let seq = format!("{:<6}", record.seq);
+    let name = format!("{:<9}", record.body.name());
+    let (time, attempt) = (&record.time, letter.attempt);
+    let mut line = if letter.test {
+        t!(
+            "audit-history-test",
+            seq = seq,
+            time = time,
+            record = name,
+            attempt = attempt
+        )
+    } else {
+        t!(
+            "audit-history",
+            seq = seq,
+            time = time,
+            record = name,
+            attempt = attempt
+        )
+    };
     if let Some((_, ending)) = record.body.outcome() {
         let happened = ending.reply_or_error();
         if !happened.is_empty() {
             line.push_str(&format!("  {happened}"));
         }
-        line.push_str(&format!("  [at {}]", ending.stage));
+        let stage = t!("audit-history-stage", stage = ending.stage.to_string());
+        line.push_str(&format!("  {stage}"));
     }
     say!("{line}");
     if let Body::Attempt(a) = &record.body {
-        let check = match archived_sha256(&source.root, &a.archive) {
-            Ok(actual) if actual == a.sha256 => "matches".to_owned(),
-            Ok(_) => "DOES NOT MATCH".to_owned(),
-            Err(why) => why,
-        };
+        let check = archive_check(source, &a.archive, &a.sha256);
         say!(
-            "           message {}  sha256 {}  ({check})",
-            a.archive,
-            a.sha256
+            "{}",
+            t!(
+                "audit-history-message",
+                archive = &a.archive,
+                sha256 = &a.sha256,
+                check = check
+            )
         );
     }
 }
@@ -410,17 +462,43 @@ fn say_report_line(source: &Source, record: &Record) {
         tracked.recipient,
         said.join(" ")
     );
-    let check = match archived_sha256(&source.root, &e.archive) {
-        Ok(actual) if actual == e.sha256 => "matches".to_owned(),
-        Ok(_) => "DOES NOT MATCH".to_owned(),
-        Err(why) => why,
-    };
+    let check = archive_check(source, &e.archive, &e.sha256);
     say!(
-        "           report {}  sha256 {}  UID {}  ({check})",
-        e.archive,
-        e.sha256,
-        e.uid
+        "{}",
+        t!(
+            "audit-history-report",
+            archive = &e.archive,
+            sha256 = &e.sha256,
+            uid = e.uid,
+            check = check
+        )
     );
+}
+
+/// Whether an archived file still hashes to what its record says, as `show` tells it.
+fn archive_check(source: &Source, archive: &str, sha256: &str) -> String {
+    match archived_sha256(&source.root, archive) {
+        Ok(actual) if actual == sha256 => t!("audit-archive-matches"),
+        Ok(_) => t!("audit-archive-does-not-match"),
+        Err(why) => why,
+    }
+}
+
+/// A ledger state as a person reads it in the summary and in `show` (`log list` and the exports
+/// keep the word `--status` takes).
+fn state_name(state: State) -> String {
+    match state {
+        State::Accepted => t!("audit-state-accepted"),
+        State::Rejected => t!("audit-state-rejected"),
+        State::Deferred => t!("audit-state-deferred"),
+        State::Unknown => t!("audit-state-unknown"),
+        State::Interrupted => t!("audit-state-interrupted"),
+        State::Delayed => t!("audit-state-delayed"),
+        State::Bounced => t!("audit-state-bounced"),
+        State::AutoReplied => t!("audit-state-auto-replied"),
+        State::Delivered => t!("audit-state-delivered"),
+        State::Read => t!("audit-state-read"),
+    }
 }
 
 /// How `export` writes its rows.
@@ -468,7 +546,7 @@ pub fn export(source: &Source, format: Format, output: Option<&Path>) -> anyhow:
     let rows = rows(&ledger(&records));
     if format == Format::Xlsx {
         let Some(file) = output else {
-            bail!("--xlsx writes a workbook, which needs a file: add -o FILE");
+            bail!(t!("audit-xlsx-needs-file"));
         };
         // The workbook's creation time is the last record's, so the same log gives the same bytes.
         let created = records
@@ -476,14 +554,18 @@ pub fn export(source: &Source, format: Format, output: Option<&Path>) -> anyhow:
             .and_then(|r| r.time.parse::<jiff::Timestamp>().ok())
             .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
         let bytes = xlsx_bytes(&rows, created)?;
-        std::fs::write(file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
-        eprintln!("wrote {} recipients to {}", rows.len(), file.display());
+        std::fs::write(file, bytes)
+            .with_context(|| t!("audit-cannot-write", file = file.display()))?;
+        eprintln!(
+            "{}",
+            t!("audit-exported", count = rows.len(), file = file.display())
+        );
         return Ok(damaged_code(&broken));
     }
     let mut out: Box<dyn Write> = match output {
         Some(file) => Box::new(
             std::fs::File::create(file)
-                .with_context(|| format!("cannot create {}", file.display()))?,
+                .with_context(|| t!("audit-cannot-create", file = file.display()))?,
         ),
         None => Box::new(std::io::stdout().lock()),
     };
@@ -498,7 +580,10 @@ pub fn export(source: &Source, format: Format, output: Option<&Path>) -> anyhow:
         Format::Xlsx => unreachable!("written above"),
     }
     if let Some(file) = output {
-        eprintln!("wrote {} recipients to {}", rows.len(), file.display());
+        eprintln!(
+            "{}",
+            t!("audit-exported", count = rows.len(), file = file.display())
+        );
     }
     Ok(damaged_code(&broken))
 }
@@ -631,5 +716,44 @@ mod tests {
         }
         assert_eq!(neutralise("Sở Y tế"), "Sở Y tế");
         assert_eq!(neutralise("a=b"), "a=b");
+    }
+
+    /// Fluent drops a message's leading blanks; the summary's and `show`'s indented lines keep
+    /// theirs in both languages.
+    #[test]
+    fn indented_lines_stay_indented_in_both_languages() {
+        use crate::i18n::{Lang, text_in};
+        for lang in [Lang::En, Lang::Vi] {
+            let next = text_in(lang, "audit-summary-next", vec![("next", "x".into())]);
+            assert!(
+                next.starts_with("      ") && !next.starts_with("       "),
+                "{next:?}"
+            );
+            let inputs = text_in(lang, "audit-run-inputs", vec![("inputs", "x".into())]);
+            assert!(
+                inputs.starts_with("  ") && !inputs.starts_with("   "),
+                "{inputs:?}"
+            );
+            let args = vec![
+                ("archive", "a".into()),
+                ("sha256", "h".into()),
+                ("check", "c".into()),
+            ];
+            let message = text_in(lang, "audit-history-message", args);
+            assert!(message.starts_with(&" ".repeat(11)), "{message:?}");
+        }
+        let line = text_in(
+            Lang::En,
+            "audit-list-line",
+            vec![
+                ("state", format!("{:<11}", "accepted").into()),
+                ("time", "T".into()),
+                ("key", "k".into()),
+                ("attempts", 2u32.into()),
+                ("message_id", "<m>".into()),
+                ("to", "".into()),
+            ],
+        );
+        assert_eq!(line, "accepted    T  k  attempts 2  <m>  ");
     }
 }

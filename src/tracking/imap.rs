@@ -51,6 +51,8 @@
 //! it), it writes no file and no delivery-log record, it reads no configuration or environment
 //! (the caller fills [`ImapSettings`] and passes the password), and it keeps no state between
 //! calls other than what the caller remembers ([`Cursor`]).
+//!
+//! Its errors are worded in `locales/*/track.ftl` (the server's own text inside them is not).
 
 use std::collections::{BTreeMap, HashSet};
 use std::fmt;
@@ -175,19 +177,21 @@ pub enum Step {
 
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Step::Setup => "TLS setup",
-            Step::Connect => "connect",
-            Step::TlsHandshake => "TLS handshake",
-            Step::Greeting => "greeting",
-            Step::Capability => "CAPABILITY",
-            Step::Starttls => "STARTTLS",
-            Step::Login => "LOGIN",
-            Step::Examine => "EXAMINE",
-            Step::List => "UID FETCH (RFC822.SIZE)",
-            Step::Fetch => "UID FETCH (BODY.PEEK[])",
-            Step::Logout => "LOGOUT",
-        })
+        // The steps named by an IMAP command are named by the command, in any language.
+        let described = match self {
+            Step::Setup => t!("track-imap-step-setup"),
+            Step::Connect => t!("track-imap-step-connect"),
+            Step::TlsHandshake => t!("track-imap-step-tls-handshake"),
+            Step::Greeting => t!("track-imap-step-greeting"),
+            Step::Capability => "CAPABILITY".to_owned(),
+            Step::Starttls => "STARTTLS".to_owned(),
+            Step::Login => "LOGIN".to_owned(),
+            Step::Examine => "EXAMINE".to_owned(),
+            Step::List => "UID FETCH (RFC822.SIZE)".to_owned(),
+            Step::Fetch => "UID FETCH (BODY.PEEK[])".to_owned(),
+            Step::Logout => "LOGOUT".to_owned(),
+        };
+        f.write_str(&described)
     }
 }
 
@@ -212,37 +216,38 @@ pub enum Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Connect { server, detail } => write!(
-                f,
-                "cannot connect to the IMAP server {server}: {detail} (check [tracking.imap] host and port)"
-            ),
-            Error::Tls { step, detail } => write!(f, "IMAP {step}: {detail}"),
-            Error::Auth { username, detail } => write!(
-                f,
-                "the IMAP server refused the login of {username:?}: {detail} (check [tracking.imap] \
-                 username and the IMAP password)"
-            ),
-            Error::Folder { folder, detail } => write!(
-                f,
-                "the IMAP server cannot open the folder {folder:?}: {detail} (check [tracking.imap] \
-                 folder; names other than INBOX are case-sensitive)"
-            ),
+            Error::Connect { server, detail } => f.write_str(&t!(
+                "track-imap-cannot-connect",
+                server = server,
+                detail = detail
+            )),
+            Error::Tls { step, detail } | Error::Protocol { step, detail } => f.write_str(&t!(
+                "track-imap-at-step",
+                step = step.to_string(),
+                detail = detail
+            )),
+            Error::Auth { username, detail } => f.write_str(&t!(
+                "track-imap-login-refused",
+                username = format!("{username:?}"),
+                detail = detail
+            )),
+            Error::Folder { folder, detail } => f.write_str(&t!(
+                "track-imap-cannot-open-folder",
+                folder = format!("{folder:?}"),
+                detail = detail
+            )),
             Error::Timeout { step, after } => {
-                write!(
-                    f,
-                    "the IMAP server did not answer within {} s at {step}; the connection was \
-                     dropped (check the server, or raise [tracking.imap] timeout)",
-                    after.as_secs_f64()
-                )?;
-                if *step == Step::Greeting {
-                    f.write_str(
-                        "; a server that waits for TLS on this port (usually 993) needs \
-                         [tracking.imap] security = \"tls\"",
-                    )?;
-                }
-                Ok(())
+                let (seconds, step_name) = (after.as_secs_f64().to_string(), step.to_string());
+                f.write_str(&if *step == Step::Greeting {
+                    t!(
+                        "track-imap-timeout-greeting",
+                        seconds = seconds,
+                        step = step_name
+                    )
+                } else {
+                    t!("track-imap-timeout", seconds = seconds, step = step_name)
+                })
             }
-            Error::Protocol { step, detail } => write!(f, "IMAP {step}: {detail}"),
         }
     }
 }
@@ -301,35 +306,42 @@ fn tls_setup(settings: &ImapSettings) -> Result<TlsSetup, Error> {
         None => rustls_platform_verifier::Verifier::new(provider.clone()),
         Some(path) => {
             let shown = path.display();
-            let pem = std::fs::read(path)
-                .map_err(|e| setup(format!("cannot read [tracking.imap] ca_file {shown}: {e}")))?;
+            let pem = std::fs::read(path).map_err(|e| {
+                setup(t!(
+                    "track-imap-cannot-read-ca-file",
+                    file = shown.to_string(),
+                    error = e.to_string()
+                ))
+            })?;
             let certs = CertificateDer::pem_slice_iter(&pem)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| {
-                    setup(format!(
-                        "[tracking.imap] ca_file {shown} is not valid PEM: {e}"
+                    setup(t!(
+                        "track-imap-ca-file-not-pem",
+                        file = shown.to_string(),
+                        error = e.to_string()
                     ))
                 })?;
             if certs.is_empty() {
-                return Err(setup(format!(
-                    "[tracking.imap] ca_file {shown} holds no certificate (expected PEM, \
-                     -----BEGIN CERTIFICATE-----)"
+                return Err(setup(t!(
+                    "track-imap-ca-file-empty",
+                    file = shown.to_string()
                 )));
             }
             rustls_platform_verifier::Verifier::new_with_extra_roots(certs, provider.clone())
         }
     }
-    .map_err(|e| setup(format!("cannot load the trusted certificates: {e}")))?;
+    .map_err(|e| setup(t!("track-imap-cannot-load-roots", error = e.to_string())))?;
     let config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
-        .map_err(|e| setup(format!("cannot set up TLS: {e}")))?
+        .map_err(|e| setup(t!("track-imap-cannot-set-up-tls", error = e.to_string())))?
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
         .with_no_client_auth();
     let name = ServerName::try_from(settings.host.clone()).map_err(|_| {
-        setup(format!(
-            "[tracking.imap] host {:?} is not a name or address TLS can check",
-            settings.host
+        setup(t!(
+            "track-imap-host-not-checkable",
+            host = format!("{:?}", settings.host)
         ))
     })?;
     Ok(TlsSetup {
@@ -344,17 +356,16 @@ fn tls_error(step: Step, host: &str, e: &std::io::Error) -> Error {
         .get_ref()
         .and_then(|inner| inner.downcast_ref::<rustls::Error>());
     let detail = match rustls_error {
-        Some(rustls::Error::InvalidCertificate(why)) => format!(
-            "the server's certificate is not accepted for {host}: {why:?} (if an internal CA \
-             signed it, set [tracking.imap] ca_file to that CA's PEM file; [tracking.imap] host must be a name \
-             the certificate lists)"
+        Some(rustls::Error::InvalidCertificate(why)) => t!(
+            "track-imap-certificate-refused",
+            host = host,
+            why = format!("{why:?}")
         ),
-        Some(invalid @ rustls::Error::InvalidMessage(_)) => format!(
-            "TLS failed: {invalid} (the server may not speak TLS on this port: 993 is usually \
-             for security = \"tls\", 143 for \"starttls\")"
-        ),
-        Some(other) => format!("TLS failed: {other}"),
-        None => format!("TLS failed: {e}"),
+        Some(invalid @ rustls::Error::InvalidMessage(_)) => {
+            t!("track-imap-not-tls", error = invalid.to_string())
+        }
+        Some(other) => t!("track-imap-tls-failed", error = other.to_string()),
+        None => t!("track-imap-tls-failed", error = e.to_string()),
     };
     Error::Tls { step, detail }
 }
@@ -470,9 +481,7 @@ impl<'a> Session<'a> {
             if preauth {
                 return Err(Error::Tls {
                     step: Step::Starttls,
-                    detail: "the server logged the plain connection in at once (PREAUTH), so \
-                             STARTTLS is impossible; nothing was sent"
-                        .into(),
+                    detail: t!("track-imap-preauth-before-starttls"),
                 });
             }
             if session.caps.is_empty() {
@@ -481,15 +490,12 @@ impl<'a> Session<'a> {
             if !session.caps.contains("STARTTLS") {
                 return Err(Error::Tls {
                     step: Step::Starttls,
-                    detail:
-                        "the server does not offer STARTTLS, which is required ([tracking.imap] \
-                             security = \"starttls\"); no login was sent"
-                            .into(),
+                    detail: t!("track-imap-no-starttls"),
                 });
             }
             let tls = tls.ok_or_else(|| Error::Tls {
                 step: Step::Setup,
-                detail: "TLS was not prepared".into(),
+                detail: t!("track-imap-tls-not-prepared"),
             })?;
             session = session.starttls(tls).await?;
         }
@@ -504,7 +510,7 @@ impl<'a> Session<'a> {
             .map_err(|e| lost(Step::Greeting, &e))?
             .ok_or_else(|| Error::Protocol {
                 step: Step::Greeting,
-                detail: "the server closed the connection without a greeting".into(),
+                detail: t!("track-imap-no-greeting"),
             })?;
         match response.parsed() {
             Response::Data { status, outcome } => {
@@ -516,13 +522,13 @@ impl<'a> Session<'a> {
                     Status::PreAuth => Ok(true),
                     _ => Err(Error::Protocol {
                         step: Step::Greeting,
-                        detail: format!("the server refused the connection: {}", text(outcome)),
+                        detail: t!("track-imap-connection-refused", text = text(outcome)),
                     }),
                 }
             }
             other => Err(Error::Protocol {
                 step: Step::Greeting,
-                detail: format!("not an IMAP greeting: {}", brief(other)),
+                detail: t!("track-imap-not-a-greeting", response = brief(other)),
             }),
         }
     }
@@ -539,7 +545,7 @@ impl<'a> Session<'a> {
         expect_ok(Step::Capability, &done)?;
         self.caps = caps.ok_or_else(|| Error::Protocol {
             step: Step::Capability,
-            detail: "the server listed no capabilities".into(),
+            detail: t!("track-imap-no-capabilities"),
         })?;
         Ok(())
     }
@@ -550,7 +556,7 @@ impl<'a> Session<'a> {
         if !matches!(done.status, Status::Ok) {
             return Err(Error::Tls {
                 step: Step::Starttls,
-                detail: format!("the server refused STARTTLS: {}", done.text),
+                detail: t!("track-imap-starttls-refused", text = &done.text),
             });
         }
         // Whatever the server (or anyone on the way) sent after its OK is thrown away with the
@@ -558,7 +564,7 @@ impl<'a> Session<'a> {
         let Stream::Plain(tcp) = self.client.into_inner() else {
             return Err(Error::Protocol {
                 step: Step::Starttls,
-                detail: "STARTTLS on a connection that is already TLS".into(),
+                detail: t!("track-imap-starttls-twice"),
             });
         };
         let t = self.settings.timeout;
@@ -594,16 +600,10 @@ impl<'a> Session<'a> {
         let mut chunks: Vec<Zeroizing<Vec<u8>>> = Vec::new();
         if self.caps.contains("LOGINDISABLED") {
             if !self.caps.contains("AUTH=PLAIN") {
-                return Err(auth(
-                    "the server does not allow LOGIN on this connection (LOGINDISABLED) and \
-                     offers no AUTH=PLAIN; use [tracking.imap] security = \"tls\" or \"starttls\""
-                        .into(),
-                ));
+                return Err(auth(t!("track-imap-login-disabled")));
             }
             if username.contains('\0') || secret.contains('\0') {
-                return Err(auth(
-                    "the username or password contains a NUL character".into(),
-                ));
+                return Err(auth(t!("track-imap-nul-in-credentials")));
             }
             let mut plain = Zeroizing::new(Vec::with_capacity(username.len() + secret.len() + 2));
             plain.push(0);
@@ -632,11 +632,7 @@ impl<'a> Session<'a> {
                     current.push(b' ');
                 }
                 if value.bytes().any(|b| matches!(b, b'\r' | b'\n' | b'\0')) {
-                    return Err(auth(
-                        "the username or password contains a line break or NUL, which LOGIN \
-                         cannot carry"
-                            .into(),
-                    ));
+                    return Err(auth(t!("track-imap-line-break-in-credentials")));
                 }
                 if value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
                     push_quoted(&mut current, value);
@@ -696,7 +692,7 @@ impl<'a> Session<'a> {
         if folder.is_empty() {
             return Err(Error::Folder {
                 folder: folder.clone(),
-                detail: "no folder name given".into(),
+                detail: t!("track-imap-no-folder-name"),
             });
         }
         let (uidvalidity, uid_next, exists) = self.examine().await?;
@@ -802,7 +798,7 @@ impl<'a> Session<'a> {
         }
         let uidvalidity = uidvalidity.ok_or_else(|| Error::Protocol {
             step: Step::Examine,
-            detail: format!("the server gave no UIDVALIDITY for {folder:?}"),
+            detail: t!("track-imap-no-uidvalidity", folder = format!("{folder:?}")),
         })?;
         Ok((uidvalidity, uid_next, exists.unwrap_or(0)))
     }
@@ -869,7 +865,7 @@ impl<'a> Session<'a> {
         let result = match result {
             Ok(done) => expect_ok(Step::Logout, &done),
             // A server may close right after its BYE without the tagged OK.
-            Err(Error::Protocol { detail, .. }) if detail.starts_with(BYE_THEN_CLOSED) => Ok(()),
+            Err(Error::Protocol { detail, .. }) if said_bye_then_closed(&detail) => Ok(()),
             Err(e) => Err(e),
         };
         if result.is_ok() {
@@ -940,8 +936,7 @@ impl<'a> Session<'a> {
                     Response::Continue(_) => {
                         return Err(Error::Protocol {
                             step,
-                            detail: "the server asked for more of a command that was complete"
-                                .into(),
+                            detail: t!("track-imap-continue-after-end"),
                         });
                     }
                     Response::Done {
@@ -970,12 +965,19 @@ impl<'a> Session<'a> {
         }
         Err(Error::Protocol {
             step,
-            detail: "the server asked for more than the command".into(),
+            detail: t!("track-imap-continue-too-often"),
         })
     }
 }
 
-const BYE_THEN_CLOSED: &str = "the server said BYE";
+/// Whether `detail` is what `closed` says of a server that said BYE and closed the connection,
+/// in the language it was said in.
+fn said_bye_then_closed(detail: &str) -> bool {
+    const MARK: &str = "\u{1}";
+    let said = t!("track-imap-bye-then-closed", text = MARK);
+    let (before, after) = said.split_once(MARK).unwrap_or((said.as_str(), ""));
+    detail.starts_with(before) && detail.ends_with(after)
+}
 
 /// Runs `future` under `after`; its timeout is an `Error::Timeout` at `step`.
 async fn deadline<T>(
@@ -993,9 +995,9 @@ fn lost(step: Step, e: &std::io::Error) -> Error {
     Error::Protocol {
         step,
         detail: if text.contains("during parsing of") {
-            format!("the server's reply could not be parsed: {text}")
+            t!("track-imap-unparsable-reply", error = text)
         } else {
-            format!("the connection failed: {text}")
+            t!("track-imap-connection-failed", error = text)
         },
     }
 }
@@ -1004,8 +1006,8 @@ fn closed(step: Step, bye: Option<&str>) -> Error {
     Error::Protocol {
         step,
         detail: match bye {
-            Some(text) => format!("{BYE_THEN_CLOSED} ({text}) and closed the connection"),
-            None => "the server closed the connection".into(),
+            Some(text) => t!("track-imap-bye-then-closed", text = text),
+            None => t!("track-imap-closed"),
         },
     }
 }
@@ -1015,14 +1017,14 @@ fn expect_ok(step: Step, done: &Done) -> Result<(), Error> {
         Status::Ok => Ok(()),
         _ => Err(Error::Protocol {
             step,
-            detail: format!(
-                "the server answered {}: {}",
-                if matches!(done.status, Status::No) {
+            detail: t!(
+                "track-imap-answered",
+                status = if matches!(done.status, Status::No) {
                     "NO"
                 } else {
                     "BAD"
                 },
-                done.text
+                text = &done.text
             ),
         }),
     }
@@ -1046,7 +1048,10 @@ fn text(outcome: &Outcome<'_>) -> String {
         Some(ResponseCode::TryCreate) => "[TRYCREATE] ",
         _ => "",
     };
-    let info = outcome.information.as_deref().unwrap_or("(no text)");
+    let info = match outcome.information.as_deref() {
+        Some(info) => info.to_owned(),
+        None => t!("track-imap-no-text"),
+    };
     printable(&format!("{code}{info}"), 300)
 }
 
@@ -1220,6 +1225,22 @@ mod tests {
         let (batches, too_large) = plan_batches(&listing, limits);
         assert_eq!(batches, vec![vec![1, 2], vec![3, 5], vec![6]]);
         assert_eq!(too_large, vec![TooLarge { uid: 4, size: 90 }]);
+    }
+
+    #[test]
+    fn a_bye_then_a_closed_connection_is_told_from_a_plain_close() {
+        let detail = |bye: Option<&str>| match closed(Step::Logout, bye) {
+            Error::Protocol { detail, .. } => detail,
+            other => panic!("{other:?}"),
+        };
+        let said_bye = detail(Some("Logging out"));
+        assert_eq!(
+            said_bye,
+            "the server said BYE (Logging out) and closed the connection"
+        );
+        assert!(said_bye_then_closed(&said_bye));
+        assert!(!said_bye_then_closed(&detail(None)));
+        assert!(!said_bye_then_closed("the connection failed: reset"));
     }
 
     #[test]

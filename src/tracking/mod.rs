@@ -9,6 +9,8 @@
 //! and References; never by subject) and writes the records. It holds the campaign lock only
 //! while it appends, so `track --watch` can run beside a send; what is read while a send holds
 //! the campaign waits for the next poll.
+//!
+//! What `track` says to a person is worded in `locales/*/track.ftl`; what it records is not.
 
 pub mod imap;
 pub mod report;
@@ -49,16 +51,13 @@ const PATIENCE: Duration = Duration::from_secs(5);
 /// `letterpost track [--watch]`.
 pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
     let Some(settings) = &config.tracking.imap else {
-        bail!(
-            "there is no mailbox to read reports from: name it under [tracking.imap] in \
-             campaign.toml (host, username), or set LETTERPOST_IMAP_HOST"
-        );
+        bail!(t!("track-no-mailbox"));
     };
     let password = crate::config::imap_password(settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("cannot start the async runtime")?;
+        .with_context(|| t!("track-no-runtime"))?;
     runtime.block_on(async {
         let mut bounced = false;
         loop {
@@ -68,8 +67,12 @@ pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
                 // again at the next poll. A single look reports it (exit 3).
                 Err(e) if watch && e.downcast_ref::<Unreachable>().is_some() => {
                     eprintln!(
-                        "warning: {e:#}; looking again in {} s",
-                        config.tracking.poll.as_secs()
+                        "{}",
+                        t!(
+                            "track-looking-again",
+                            error = format!("{e:#}"),
+                            seconds = config.tracking.poll.as_secs()
+                        )
                     );
                 }
                 Err(e) if e.downcast_ref::<Unreachable>().is_some() => {
@@ -113,7 +116,7 @@ async fn poll(
     let mailbox = imap::read(settings, password, cursor, imap::Limits::default())
         .await
         .map_err(|e| {
-            let message = format!("cannot read the reports: {e}");
+            let message = t!("track-cannot-read", error = e.to_string());
             // A server that cannot be reached or stops answering may be back at the next look;
             // a refused login, a missing folder or a certificate problem will not.
             match e {
@@ -127,14 +130,10 @@ async fn poll(
         tracing::warn!("the IMAP server did not log out cleanly: {e}");
     }
     if mailbox.reread {
-        eprintln!(
-            "note: the folder {} was renumbered (its UIDVALIDITY changed): every message is read \
-             again, and reports already recorded are not recorded twice",
-            settings.folder
-        );
+        eprintln!("{}", t!("track-renumbered", folder = &settings.folder));
     }
     if mailbox.messages.is_empty() && mailbox.last_uid == cursor.map_or(0, |c| c.last_uid) {
-        say!("No new messages in {}.", settings.folder);
+        say!("{}", t!("track-nothing-new", folder = &settings.folder));
         return Ok(false);
     }
     let read = Read::of(&mailbox, &ledger);
@@ -144,15 +143,13 @@ async fn poll(
     let lock = match Lock::acquire_within(config, PATIENCE)? {
         Ok(lock) => lock,
         Err(holder) => {
-            say!(
-                "A send holds campaign {} ({holder}); the reports are recorded at the next look{}.",
-                config.id,
-                if watch {
-                    ""
-                } else {
-                    " (run `letterpost track` again)"
-                }
-            );
+            let (campaign, holder) = (&config.id, holder.to_string());
+            let text = if watch {
+                t!("track-locked-watch", campaign = campaign, holder = holder)
+            } else {
+                t!("track-locked", campaign = campaign, holder = holder)
+            };
+            say!("{text}");
             return Ok(false);
         }
     };
@@ -167,10 +164,10 @@ fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
     let mut ledger = Ledger::for_sending();
     match delivery_log::replay(&path, |_, r| ledger.add(r))? {
         Ok(chain) => Ok((ledger, chain)),
-        Err(broken) => Err(Stopped(format!(
-            "the delivery log {} is damaged at {broken}; nothing was recorded. Run `letterpost log \
-             verify` first",
-            config.show(&path)
+        Err(broken) => Err(Stopped(t!(
+            "track-log-damaged",
+            log = config.show(&path),
+            broken = broken.to_string()
         ))
         .into()),
     }
@@ -240,7 +237,7 @@ impl Read {
                 report.from.clone().unwrap_or_default(),
                 report.subject.clone().unwrap_or_default(),
             );
-            let why = "it names no letter of this campaign".to_owned();
+            let why = t!("track-names-no-letter");
             self.unmatched.push((uid, from, subject, why));
             return;
         };
@@ -285,7 +282,16 @@ impl Read {
 
     fn list_unmatched(&self) {
         for (uid, from, subject, why) in &self.unmatched {
-            say!("not recorded: UID {uid} from {from:?} subject {subject:?}: {why}");
+            say!(
+                "{}",
+                t!(
+                    "track-not-recorded",
+                    uid = *uid,
+                    from = format!("{from:?}"),
+                    subject = format!("{subject:?}"),
+                    why = why
+                )
+            );
         }
     }
 }
@@ -432,22 +438,27 @@ fn say_found(found: &Found) {
         .collect::<Vec<_>>()
         .join(" ");
     say!(
-        "{:<12} {}  {}  {said}  (UID {})",
-        found.tracked_name(),
-        t.key,
-        t.recipient,
-        r.uid
+        "{}",
+        t!(
+            "track-found",
+            what = format!("{:<12}", found.tracked_name()),
+            key = &t.key,
+            recipient = &t.recipient,
+            said = said,
+            uid = r.uid
+        )
     );
 }
 
 impl Found {
-    fn tracked_name(&self) -> &'static str {
+    /// What the report proves, as the line `track` prints for it names it.
+    fn tracked_name(&self) -> String {
         match self.arrival {
-            Arrival::Delivered => "delivered",
-            Arrival::Delayed => "delayed",
-            Arrival::Bounced => "bounced",
-            Arrival::Read => "read",
-            Arrival::AutoReplied => "auto_reply",
+            Arrival::Delivered => t!("track-arrival-delivered"),
+            Arrival::Delayed => t!("track-arrival-delayed"),
+            Arrival::Bounced => t!("track-arrival-bounced"),
+            Arrival::Read => t!("track-arrival-read"),
+            Arrival::AutoReplied => t!("track-arrival-auto-reply"),
         }
     }
 }

@@ -17,6 +17,7 @@
 //!
 //! It does no I/O and knows nothing of IMAP, of the delivery log or of which letters were sent:
 //! matching a report to a letter, and deciding what it means for a recipient, is the caller's.
+//! The reasons it gives for what it cannot use are worded in `locales/*/track.ftl`.
 
 use std::borrow::Cow;
 
@@ -151,13 +152,10 @@ pub enum Parsed {
 /// Reads one message. Never panics.
 pub fn parse(bytes: &[u8]) -> Parsed {
     let Some(message) = MessageParser::default().parse(bytes) else {
-        return Parsed::Unreadable("no header fields: not a mail message".into());
+        return Parsed::Unreadable(t!("track-report-no-header"));
     };
     if !MAIL_FIELDS.iter().any(|f| message.header(*f).is_some()) {
-        return Parsed::Unreadable(
-            "none of the header fields a mail message has (From, Date, Subject, Message-ID, …)"
-                .into(),
-        );
+        return Parsed::Unreadable(t!("track-report-no-mail-fields"));
     }
     let head = Head::of(&message);
     if let Some(part) = find_part(&message, STATUS_TYPES) {
@@ -182,12 +180,10 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     }
     if let Some(report_type) = report_type(&message) {
         return match report_type.as_str() {
-            "delivery-status" | "disposition-notification" => Parsed::Unreadable(format!(
-                "a multipart/report of type {report_type} without its message/{report_type} part"
-            )),
-            _ => head.not_a_report(format!(
-                "a report of type {report_type}, which is not about delivery or reading"
-            )),
+            "delivery-status" | "disposition-notification" => {
+                Parsed::Unreadable(t!("track-report-part-missing", report_type = &report_type))
+            }
+            _ => head.not_a_report(t!("track-report-other-type", report_type = &report_type)),
         };
     }
     // A bounce quoted by a person, or a mail system's report in a format not known here.
@@ -197,7 +193,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     if let Some(sign) = auto_reply_sign(&message) {
         return Parsed::Report(auto_reply(&head, sign));
     }
-    head.not_a_report("no delivery report, read receipt or sign of an automatic reply".into())
+    head.not_a_report(t!("track-report-none"))
 }
 
 /// Header fields of which a mail message has at least one. Bytes with none of them are not mail,
@@ -469,7 +465,7 @@ fn dsn(message: &Message, status: &MessagePart, head: &Head) -> Result<Report, S
         .map(Block::into_recipient)
         .collect();
     if report.recipients.is_empty() {
-        return Err("the message/delivery-status part names no recipient".into());
+        return Err(t!("track-report-dsn-no-recipient"));
     }
     report.original_message_id = returned_message_id(message);
     Ok(report)
@@ -496,7 +492,7 @@ fn mdn(message: &Message, part: &MessagePart, head: &Head) -> Result<Report, Str
         }
     }
     let Some(disposition) = disposition else {
-        return Err("a disposition notification without a Disposition field".into());
+        return Err(t!("track-report-mdn-no-disposition"));
     };
     recipient.action = disposition_action(&disposition);
     recipient.diagnostic = Some(match error {
@@ -729,10 +725,7 @@ fn plain_report(message: &Message, head: &Head) -> Option<Parsed> {
     if let Some((format, _)) = found
         && !(from_system || bounce_subject || failed_header.is_some())
     {
-        return Some(head.not_a_report(format!(
-            "quotes a {} bounce but was sent by a person, not a mail system",
-            format.name
-        )));
+        return Some(head.not_a_report(t!("track-report-quoted-bounce", format = format.name)));
     }
     let mut report = match found {
         Some((format, start)) => read_bounce(format, &lines, start, head),
@@ -750,13 +743,13 @@ fn plain_report(message: &Message, head: &Head) -> Option<Parsed> {
     }
     if report.recipients.is_empty() {
         return match found {
-            Some((format, _)) => Some(Parsed::Unreadable(format!(
-                "a {} bounce that names no recipient this module can read",
-                format.name
+            Some((format, _)) => Some(Parsed::Unreadable(t!(
+                "track-report-bounce-no-recipient",
+                format = format.name
             ))),
-            None if from_system && bounce_subject => Some(Parsed::Unreadable(format!(
-                "a delivery report from a mail system (\"{}\") in no format this module reads",
-                head.subject.as_deref().unwrap_or_default()
+            None if from_system && bounce_subject => Some(Parsed::Unreadable(t!(
+                "track-report-unknown-format",
+                subject = head.subject.as_deref().unwrap_or_default()
             ))),
             None => None,
         };

@@ -18,6 +18,9 @@
 //! the document's creation time, is set from `created`). Choosing `created` (for example the time
 //! of the last log record exported) is the caller's: this module reads no clock and opens no
 //! file; the caller hands it a writer (the file named with `-o`, or a buffer).
+//!
+//! Its errors are worded in `locales/*/export.ftl`; the sheet's name, headers and cells are the
+//! caller's and are never translated here.
 
 use std::fmt;
 use std::io::Write;
@@ -87,7 +90,38 @@ pub enum ExportError {
     BadTime { text: String, reason: String },
     /// rust_xlsxwriter refused something (a text over 32,767 characters, more than 1,048,575
     /// rows) or the writer failed. `what` says where.
-    Xlsx { what: String, source: XlsxError },
+    Xlsx { what: Place, source: XlsxError },
+}
+
+/// Where in the workbook rust_xlsxwriter refused something. Columns and rows are 1-based, as
+/// a person counts them, except `Cell`'s row, which is the sheet row under the header.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Place {
+    SheetName,
+    Header(usize),
+    ColumnWidth(usize),
+    FreezingTheHeader,
+    Saving,
+    Column(usize),
+    Row(usize),
+    Cell { row: usize, column: usize },
+    Time(Timestamp),
+}
+
+impl fmt::Display for Place {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&match *self {
+            Place::SheetName => t!("export-place-sheet-name"),
+            Place::Header(column) => t!("export-place-header", column = column),
+            Place::ColumnWidth(column) => t!("export-place-column-width", column = column),
+            Place::FreezingTheHeader => t!("export-place-freezing-the-header"),
+            Place::Saving => t!("export-place-saving"),
+            Place::Column(column) => t!("export-place-column", column = column),
+            Place::Row(row) => t!("export-place-row", row = row),
+            Place::Cell { row, column } => t!("export-place-cell", row = row, column = column),
+            Place::Time(t) => t!("export-place-time", time = t.to_string()),
+        })
+    }
 }
 
 impl fmt::Display for ExportError {
@@ -97,26 +131,26 @@ impl fmt::Display for ExportError {
                 row,
                 cells,
                 headers,
-            } => write!(
-                f,
-                "row {row} of the export has {cells} cells but the header has {headers}"
-            ),
-            ExportError::NotFinite { row, column } => write!(
-                f,
-                "row {row}, column {column} of the export is not a finite number"
-            ),
-            ExportError::TimeOutOfRange(t) => {
-                write!(
-                    f,
-                    "the time {t} is outside the years 1900-9999 that Excel shows"
-                )
+            } => f.write_str(&t!(
+                "export-row-width",
+                row = *row,
+                cells = *cells,
+                headers = *headers
+            )),
+            ExportError::NotFinite { row, column } => {
+                f.write_str(&t!("export-not-finite", row = *row, column = *column))
+            }
+            ExportError::TimeOutOfRange(time) => {
+                f.write_str(&t!("export-time-out-of-range", time = time.to_string()))
             }
             ExportError::BadTime { text, reason } => {
-                write!(f, "`{text}` is not an RFC 3339 time: {reason}")
+                f.write_str(&t!("export-bad-time", text = text, reason = reason))
             }
-            ExportError::Xlsx { what, source } => {
-                write!(f, "cannot write the workbook: {what}: {source}")
-            }
+            ExportError::Xlsx { what, source } => f.write_str(&t!(
+                "export-cannot-write",
+                what = what.to_string(),
+                error = source.to_string()
+            )),
         }
     }
 }
@@ -130,11 +164,8 @@ impl std::error::Error for ExportError {
     }
 }
 
-fn xlsx(what: impl Into<String>) -> impl FnOnce(XlsxError) -> ExportError {
-    move |source| ExportError::Xlsx {
-        what: what.into(),
-        source,
-    }
+fn xlsx(what: Place) -> impl FnOnce(XlsxError) -> ExportError {
+    move |source| ExportError::Xlsx { what, source }
 }
 
 /// Writes a workbook of one sheet named `name` to `out`. `created` becomes the document's
@@ -151,13 +182,13 @@ pub fn write_sheet<W: Write + Send>(
     let properties = DocProperties::new().set_creation_datetime(&excel_time(created, false)?);
     workbook.set_properties(&properties);
     let sheet = workbook.add_worksheet();
-    sheet.set_name(name).map_err(xlsx("the sheet name"))?;
+    sheet.set_name(name).map_err(xlsx(Place::SheetName))?;
     let headers = headers_saying_utc(headers, rows);
     let bold = Format::new().set_bold();
     for (column, header) in headers.iter().enumerate() {
         sheet
             .write_string_with_format(0, col(column)?, header.as_str(), &bold)
-            .map_err(xlsx(format!("header {}", column + 1)))?;
+            .map_err(xlsx(Place::Header(column + 1)))?;
     }
     let time_format = Format::new().set_num_format(TIME_FORMAT);
     for (index, row) in rows.iter().enumerate() {
@@ -175,14 +206,12 @@ pub fn write_sheet<W: Write + Send>(
     for (column, width) in widths(&headers, rows).into_iter().enumerate() {
         sheet
             .set_column_width(col(column)?, width as f64)
-            .map_err(xlsx(format!("the width of column {}", column + 1)))?;
+            .map_err(xlsx(Place::ColumnWidth(column + 1)))?;
     }
     sheet
         .set_freeze_panes(1, 0)
-        .map_err(xlsx("freezing the header"))?;
-    workbook
-        .save_to_writer(out)
-        .map_err(xlsx("saving the workbook"))
+        .map_err(xlsx(Place::FreezingTheHeader))?;
+    workbook.save_to_writer(out).map_err(xlsx(Place::Saving))
 }
 
 /// The export (a sheet named `SHEET_NAME`) as bytes, for a caller that writes them itself.
@@ -208,7 +237,7 @@ pub fn sheet_bytes(
 
 fn col(column: usize) -> Result<u16, ExportError> {
     u16::try_from(column).map_err(|_| ExportError::Xlsx {
-        what: format!("column {}", column + 1),
+        what: Place::Column(column + 1),
         source: XlsxError::RowColumnLimitError,
     })
 }
@@ -223,12 +252,17 @@ fn write_cell(
 ) -> Result<(), ExportError> {
     let (r, c) = (
         u32::try_from(row).map_err(|_| ExportError::Xlsx {
-            what: format!("row {row}"),
+            what: Place::Row(row),
             source: XlsxError::RowColumnLimitError,
         })?,
         col(column)?,
     );
-    let at = || xlsx(format!("row {row}, column {}", column + 1));
+    let at = || {
+        xlsx(Place::Cell {
+            row,
+            column: column + 1,
+        })
+    };
     match cell {
         // `write_string` stores a shared string: Excel and LibreOffice never evaluate it.
         Cell::Text(text) => sheet.write_string(r, c, text.as_str()).map_err(at())?,
@@ -274,7 +308,7 @@ fn excel_time(t: Timestamp, with_millis: bool) -> Result<ExcelDateTime, ExportEr
                 milli,
             )
         })
-        .map_err(xlsx(format!("the time {t}")))
+        .map_err(xlsx(Place::Time(t)))
 }
 
 /// The headers, with ` (UTC)` added to those of columns holding times, unless they already say
