@@ -69,19 +69,6 @@ audit-summary-not-accepted = Not accepted, or bounced after the relay took it:
 audit-summary-not-accepted-line = {"  "}{ $key } ({ $organisation }): { $state } at { $time } — { $happened }
 audit-summary-next = {"      "}next: { $next }
 
-## A recipient's state, as the summary and `log show` name it
-
-audit-state-accepted = accepted
-audit-state-rejected = rejected
-audit-state-deferred = deferred
-audit-state-unknown = unknown
-audit-state-interrupted = interrupted
-audit-state-delayed = delayed
-audit-state-bounced = bounced
-audit-state-auto-replied = auto_replied
-audit-state-delivered = delivered
-audit-state-read = read
-
 ## log list ($state is the word `--status` takes, padded)
 
 audit-bad-status = --status { $error }

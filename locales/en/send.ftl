@@ -2,7 +2,10 @@
 
 send-nothing-sent-or-written = nothing was sent or written
 send-nothing-written = nothing was written
-send-check-passed = { $list }: { $count } recipients; every letter and appendix renders; no problems found
+send-check-passed = { $list }: { $count ->
+        [one] 1 recipient
+       *[other] { $count } recipients
+    }; every letter and appendix renders; no problems found
 # $unit: `line` (a CSV file) or `row` (a workbook).
 send-preview-no-such-row = no recipient in { $list } has { $unit } number or key `{ $row }`
 send-preview-empty = { $list } has no recipients
@@ -25,11 +28,23 @@ send-nothing-to-resume = Every letter this run chose was settled; nothing is lef
 send-torn-tail = warning: the last line of { $log } was never finished (the machine stopped while writing it); it was moved to { $aside } and the log continues after the last complete record
 send-log-damaged = the delivery log { $log } is damaged at { $place }; nothing was sent. Run `letterpost log verify` and keep a copy of the log for the auditor before doing anything else
 send-input-changed = { $file } changed after it was checked; nothing was sent. Run the command again: it checks the new version first
-send-dry-run-done = Dry run: wrote { $written } letters for { $count } recipients to { $outbox } (with manifest.jsonl); nothing was sent.
+send-dry-run-done = Dry run: wrote { $written ->
+        [one] 1 letter
+       *[other] { $written } letters
+    } for { $count ->
+        [one] 1 recipient
+       *[other] { $count } recipients
+    } to { $outbox } (with manifest.jsonl); nothing was sent.
 send-needs-confirmation = a real send needs confirmation: run it at a terminal to be asked, or add --yes (try `letterpost send --dry-run` first); nothing was sent
 # The answer is the word `yes` in every language: keep it in the question.
-send-confirm = Send { $count } letters through { $relay }? Type yes to send:
-send-confirm-test = TEST-send { $count } letters to { $to } through { $relay }? Type yes to send:
+send-confirm = Send { $count ->
+        [one] 1 letter
+       *[other] { $count } letters
+    } through { $relay }? Type yes to send:
+send-confirm-test = TEST-send { $count ->
+        [one] 1 letter
+       *[other] { $count } letters
+    } to { $to } through { $relay }? Type yes to send:
 send-cannot-read-answer = cannot read the answer
 
 ## The end of a run.

@@ -34,7 +34,7 @@ audit-outcome-without-data = bản ghi { $outcome } của `{ $key }`, nhưng th�
 audit-outcome-without-reason = bản ghi { $outcome } của `{ $key }` không có phản hồi của máy chủ thư, cũng không có thông báo lỗi
 audit-accepted-twice = `{ $key }` được nhận lần thứ hai mà không có yêu cầu gửi lại
 audit-not-its-attempt = bản ghi { $record } của `{ $key }` không khớp với lần gửi { $attempt } (seq { $seq }) của nó
-audit-checkpoint-not-a-hash = --checkpoint `{ $text }` không phải là mã băm cuối: phải là 64 chữ số thập lục phân mà một lần chạy đã in sau `Log head:`; nhật ký chưa được kiểm tra
+audit-checkpoint-not-a-hash = --checkpoint `{ $text }` không phải là mã băm cuối: phải là 64 chữ số thập lục phân mà một lần chạy đã in sau `Mã băm cuối của nhật ký:`; nhật ký chưa được kiểm tra
 
 ## log verify: kết luận
 
@@ -68,19 +68,6 @@ audit-summary-no-dsn = Ở lần gửi gần nhất, máy chủ thư không hỗ
 audit-summary-not-accepted = Chưa được nhận, hoặc bị trả lại sau khi máy chủ thư đã nhận:
 audit-summary-not-accepted-line = {"  "}{ $key } ({ $organisation }): { $state } lúc { $time } — { $happened }
 audit-summary-next = {"      "}việc cần làm: { $next }
-
-## Trạng thái của một nơi nhận, như bản tổng hợp và `log show` ghi
-
-audit-state-accepted = đã nhận
-audit-state-rejected = bị từ chối
-audit-state-deferred = tạm hoãn
-audit-state-unknown = chưa rõ
-audit-state-interrupted = bị ngắt
-audit-state-delayed = chậm phát
-audit-state-bounced = bị trả lại
-audit-state-auto-replied = có trả lời tự động
-audit-state-delivered = đã phát
-audit-state-read = đã đọc
 
 ## log list ($state là từ mà `--status` nhận, đã căn lề)
 

@@ -2,7 +2,7 @@
 
 send-nothing-sent-or-written = chưa gửi thư nào, chưa ghi tệp nào
 send-nothing-written = chưa ghi tệp nào
-send-check-passed = { $list }: { $count } nơi nhận; mọi thư và phụ lục đều tạo được; không có lỗi
+send-check-passed = { $list }: { $count } nơi nhận; mọi thư và phụ lục đều ghép được; không có lỗi
 # $unit: `line` (tệp CSV) hoặc `row` (bảng tính); tiếng Việt đều là «dòng».
 send-preview-no-such-row = trong { $list } không có nơi nhận nào có { $unit ->
        *[other] số dòng
@@ -29,9 +29,9 @@ send-log-damaged = nhật ký gửi { $log } bị hỏng tại { $place }; chưa
 send-input-changed = { $file } đã thay đổi sau khi được kiểm tra; chưa gửi thư nào. Hãy chạy lại lệnh: lệnh sẽ kiểm tra bản mới trước
 send-dry-run-done = Chạy thử: đã ghi { $written } thư cho { $count } nơi nhận vào { $outbox } (kèm manifest.jsonl); chưa gửi thư nào.
 send-needs-confirmation = gửi thật thì phải xác nhận: hãy chạy lệnh ở cửa sổ dòng lệnh để được hỏi, hoặc thêm --yes (nên chạy thử `letterpost send --dry-run` trước); chưa gửi thư nào
-# Câu trả lời luôn là chữ `yes`, ở mọi ngôn ngữ: giữ nguyên chữ đó trong câu hỏi.
-send-confirm = Gửi { $count } thư qua { $relay }? Gõ yes để gửi:
-send-confirm-test = GỬI THỬ { $count } thư đến { $to } qua { $relay }? Gõ yes để gửi:
+# Câu trả lời là `có` hoặc `yes` (ở mọi ngôn ngữ đều nhận cả hai).
+send-confirm = Gửi { $count } thư qua { $relay }? Gõ có (hoặc yes) để gửi:
+send-confirm-test = GỬI THỬ { $count } thư đến { $to } qua { $relay }? Gõ có (hoặc yes) để gửi:
 send-cannot-read-answer = không đọc được câu trả lời
 
 ## Cuối lần chạy.

@@ -85,7 +85,7 @@ impl Source {
                 t!(
                     "audit-damaged",
                     log = self.show(path),
-                    broken = b.to_string()
+                    broken = b.described()
                 )
             );
         }

@@ -303,7 +303,7 @@ pub fn verify(source: &Source, checkpoint: Option<&str>) -> anyhow::Result<ExitC
     let head = match chain {
         Ok(chain) => chain.head,
         Err(broken) => {
-            let broken_text = broken.to_string();
+            let broken_text = broken.described();
             let verdict = match where_the_order_breaks(path, &broken) {
                 Order::Unexplained => {
                     t!("audit-failed-chain", log = &shown, broken = broken_text)

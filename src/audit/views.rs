@@ -59,6 +59,9 @@ struct RecipientRow {
     /// The bounce, the reply or the error, on one line, as people read it.
     #[serde(skip)]
     happened: String,
+    /// `next_action` in the chosen language, for the summary (the exports keep the English).
+    #[serde(skip)]
+    next_step: String,
 }
 
 fn runs(records: &[Record]) -> Vec<RunSummary> {
@@ -135,6 +138,7 @@ fn row(key: &str, r: &Recipient) -> RecipientRow {
         bounce_diagnostic: r.reports.bounce.as_ref().and_then(|b| b.diagnostic.clone()),
         read_at: r.reports.read_at.clone(),
         happened: r.what_happened(),
+        next_step: r.next_step(key),
     }
 }
 
@@ -196,7 +200,7 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
     let states: Vec<String> = totals
         .iter()
         .filter(|(_, n)| **n > 0)
-        .map(|(s, n)| t!("audit-state-count", state = state_name(*s), count = *n))
+        .map(|(s, n)| t!("audit-state-count", state = s.described(), count = *n))
         .collect();
     say!(
         "{}",
@@ -217,12 +221,12 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
                     "audit-summary-not-accepted-line",
                     key = &r.key,
                     organisation = &r.organisation,
-                    state = state_name(r.state),
+                    state = r.state.described(),
                     time = &r.time,
                     happened = &r.happened
                 )
             );
-            say!("{}", t!("audit-summary-next", next = &r.next_action));
+            say!("{}", t!("audit-summary-next", next = &r.next_step));
         }
     }
     Ok(damaged_code(&broken))
@@ -378,8 +382,8 @@ pub fn show(source: &Source, key: &str) -> anyhow::Result<ExitCode> {
             t!(
                 "audit-show-state",
                 key = key,
-                state = state_name(r.state),
-                next = &row.next_action
+                state = r.state.described(),
+                next = &row.next_step
             )
         );
         say!(
@@ -481,23 +485,6 @@ fn archive_check(source: &Source, archive: &str, sha256: &str) -> String {
         Ok(actual) if actual == sha256 => t!("audit-archive-matches"),
         Ok(_) => t!("audit-archive-does-not-match"),
         Err(why) => why,
-    }
-}
-
-/// A ledger state as a person reads it in the summary and in `show` (`log list` and the exports
-/// keep the word `--status` takes).
-fn state_name(state: State) -> String {
-    match state {
-        State::Accepted => t!("audit-state-accepted"),
-        State::Rejected => t!("audit-state-rejected"),
-        State::Deferred => t!("audit-state-deferred"),
-        State::Unknown => t!("audit-state-unknown"),
-        State::Interrupted => t!("audit-state-interrupted"),
-        State::Delayed => t!("audit-state-delayed"),
-        State::Bounced => t!("audit-state-bounced"),
-        State::AutoReplied => t!("audit-state-auto-replied"),
-        State::Delivered => t!("audit-state-delivered"),
-        State::Read => t!("audit-state-read"),
     }
 }
 

@@ -467,7 +467,7 @@ fn confirm(relay: &Relay, selection: &Selection, options: &SendOptions) -> anyho
         ),
         None => t!("send-confirm", count = count, relay = relay),
     };
-    // The answer stays the word `yes` in every language.
+    // `yes` is the answer in every language; `có` is the same answer in Vietnamese.
     eprint!("{question} ");
     std::io::stderr().flush().ok();
     let mut answer = String::new();

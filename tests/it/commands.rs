@@ -83,7 +83,7 @@ fn campaign_flag_accepts_the_folder_or_its_toml_and_recipients_can_be_swapped() 
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 recipients"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 recipient;"));
     let mut cmd = c.command(&["--campaign", &root, "check"]);
     assert_eq!(
         cmd.current_dir(other.path())

@@ -251,7 +251,7 @@ fn utf16_with_bom_semicolons_and_tabs_are_read() {
 fn header_names_are_trimmed_and_mapped_columns_are_used() {
     let c = Campaign::with_csv("Mã , Tên cơ quan ,Thư điện tử\nx,Sở X,x@x.example\n");
     c.write("campaign.toml", c.read("campaign.toml") + "\n[recipients.columns]\nid = \"Mã\"\norganisation = \"Tên cơ quan\"\nemail = \"Thư điện tử\"\n");
-    c.run(&["check"]).code(0).stdout_has("1 recipients");
+    c.run(&["check"]).code(0).stdout_has("1 recipient;");
 }
 
 #[test]

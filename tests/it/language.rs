@@ -3,7 +3,7 @@
 //! exit codes are the same in either language.
 
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, Run, csv};
+use crate::support::{Campaign, Run, Terminal, csv};
 
 /// A campaign whose list has one bad address on line 3.
 fn with_a_bad_address() -> Campaign {
@@ -140,7 +140,10 @@ fn the_letters_are_the_same_in_either_language() {
         .env("SOURCE_DATE_EPOCH", "1669852800")
         .env("LANG", "vi_VN.UTF-8");
     english.run(&["send", "--dry-run"]).code(0);
-    vietnamese.run(&["send", "--dry-run"]).code(0);
+    vietnamese
+        .run(&["send", "--dry-run"])
+        .code(0)
+        .stdout_has("Chạy thử: đã ghi 56 thư cho 56 nơi nhận vào outbox/fanpage-2022");
     let (en, vi) = (
         files(&english, "outbox/fanpage-2022"),
         files(&vietnamese, "outbox/fanpage-2022"),
@@ -199,4 +202,30 @@ fn the_log_exports_and_exit_codes_are_the_same_in_either_language() {
     );
     c.run(&["log", "verify", "--lang", "vi"]).code(0);
     c.run(&["log", "verify", "--lang", "en"]).code(0);
+}
+
+/// At a terminal, the question is Vietnamese and `có` (or `yes`) is the answer that sends.
+#[test]
+fn a_vietnamese_clerk_is_asked_in_vietnamese_and_answers_yes() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,", "b,Sở B,b@b.example,,"]));
+    c.relay(server.port).env("LANG", "vi_VN.UTF-8");
+    let ask = |answer: &str| {
+        let mut terminal = Terminal::start(&c, "send");
+        terminal.wait_for("Gõ có (hoặc yes) để gửi:");
+        terminal.type_keys(answer);
+        terminal.finish()
+    };
+    let (code, screen) = ask("không\n");
+    assert_eq!(code, 2, "{screen}");
+    assert!(screen.contains("Gửi 2 thư qua 127.0.0.1:"), "{screen}");
+    assert!(screen.contains("Chưa gửi thư nào."), "{screen}");
+    assert!(server.received().is_empty());
+    let (code, screen) = ask("có\n");
+    assert_eq!(code, 0, "{screen}");
+    assert_eq!(server.received().len(), 2);
+    assert!(
+        screen.contains("Đợt gửi fanpage-2022: 2/2 nơi nhận đã nhận thư"),
+        "{screen}"
+    );
 }

@@ -31,7 +31,8 @@ mod resilience;
 mod send;
 /// Recipient lists in workbooks: the same letters as from CSV, problems named by sheet and cell.
 mod sheets;
-/// Snapshots of what people read: check's problems, log summary and verify, --help.
+/// Snapshots of what people read, in English and in Vietnamese: check's problems, the send
+/// report, log summary and verify, --help.
 mod shown;
 /// End to end against Postfix's smtp-sink and its fault flags.
 mod sink;

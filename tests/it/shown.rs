@@ -1,5 +1,6 @@
-//! Snapshots of what people read: `check`'s problem lists, `log summary` after a real send,
-//! `log verify`'s damage reports, and `--help`. Each snapshot is the exit code, stdout and stderr
+//! Snapshots of what people read, in English and (module `vietnamese`) in Vietnamese: `check`'s
+//! problem lists, `log summary` after a real send, `log verify`'s damage reports, and `--help`.
+//! Each snapshot is the exit code, stdout and stderr
 //! of the real binary, with what differs between machines and runs redacted (see `redacted`).
 //!
 //! A change to any of these texts fails the test with a diff. If the change is meant, review the
@@ -49,11 +50,15 @@ fn redacted(c: &Campaign) -> insta::Settings {
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     // The machine's name, where a run is described (`by van-thu on HOST, letterpost 0.1.0`).
     settings.add_filter(r"( by \S+ on )\S+,", "${1}[HOST],");
+    settings.add_filter(r"( thực hiện trên máy )\S+,", "${1}[HOST],");
     // Byte offsets into the log (they follow the host name's length).
     settings.add_filter(r"\bat byte \d+\b", "at byte [OFFSET]");
     // Durations and rates.
     settings.add_filter(r"\b\d+(\.\d+)? ?(ms|s)\b", "[DURATION]");
     settings.add_filter(r"\b\d+(\.\d+)?/s\b", "[RATE]/s");
+    // The same, in Vietnamese.
+    settings.add_filter(r"\b\d+(\.\d+)? thư/giây", "[RATE] thư/giây");
+    settings.add_filter(r"\b\d+ giây\b", "[DURATION]");
     settings
 }
 
@@ -304,4 +309,83 @@ fn help_texts() {
     snapshot(&c, "help", &["--help"]);
     snapshot(&c, "help_send", &["send", "--help"]);
     snapshot(&c, "help_log", &["log", "--help"]);
+}
+
+/// What a Vietnamese clerk reads (`LANG=vi_VN.UTF-8`): the same outputs as above, in their words.
+mod vietnamese {
+    use super::{logged, redacted, sent_with_failures, snapshot, snapshot_with, write_log};
+    use crate::support::{Campaign, csv};
+
+    fn in_vietnamese(c: &mut Campaign) {
+        c.env("LANG", "vi_VN.UTF-8");
+    }
+
+    #[test]
+    fn check_problems() {
+        let mut c = Campaign::with_csv(&csv(&[
+            "a,Sở A,a@a.example,,",
+            "b,Sở B,vanthu@soyte,,",
+            "a,Sở A (bản sao),a2@a.example,,",
+            "d,,d@d.example,,",
+            "e,Sở E,e@e.example,,,thừa",
+        ]));
+        in_vietnamese(&mut c);
+        snapshot(&c, "vi_check_row_problems", &["check"]);
+        c.write(
+            "recipients/organisations.csv",
+            "id,organisation,mail\na,Sở A,a@a.example\n",
+        );
+        snapshot(&c, "vi_check_header_problems", &["check"]);
+    }
+
+    #[test]
+    fn check_template_problems() {
+        let mut c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,"]));
+        in_vietnamese(&mut c);
+        let text = c.read("templates/letter.txt");
+        c.write(
+            "templates/letter.txt",
+            format!("{text}\nKính gửi: {{{{ organsation }}}}\n"),
+        );
+        snapshot(&c, "vi_check_template_misspelled", &["check"]);
+    }
+
+    #[test]
+    fn send_and_log_summary() {
+        let (mut c, _server) = sent_with_failures();
+        in_vietnamese(&mut c);
+        let mut settings = redacted(&c);
+        settings.add_filter(r"(?m)^tiến độ: [0-4]/5 thư.*\n", "");
+        snapshot_with(settings, &c, "vi_send_with_failures", &["send", "--yes"]);
+        snapshot(&c, "vi_log_summary_with_failures", &["log", "summary"]);
+        snapshot(&c, "vi_log_list", &["log", "list"]);
+        snapshot(&c, "vi_log_show", &["log", "show", "b"]);
+    }
+
+    #[test]
+    fn dry_run() {
+        let mut c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,", "b,Sở B,b@b.example,,"]));
+        in_vietnamese(&mut c);
+        snapshot(&c, "vi_dry_run", &["send", "--dry-run"]);
+    }
+
+    #[test]
+    fn log_verify() {
+        let (mut c, _server, original) = logged();
+        in_vietnamese(&mut c);
+        snapshot(&c, "vi_verify_intact", &["log", "verify"]);
+        let mut edited = original.clone();
+        edited[5] = edited[5].replace("User unknown", "Mailbox full");
+        write_log(&c, &super::joined(&edited));
+        snapshot(&c, "vi_verify_edited_line", &["log", "verify"]);
+    }
+
+    #[test]
+    fn help() {
+        let mut c = Campaign::bundled();
+        in_vietnamese(&mut c);
+        c.env("COLUMNS", "100");
+        snapshot(&c, "vi_help", &["--help"]);
+        snapshot(&c, "vi_help_send", &["send", "--help"]);
+    }
 }
