@@ -1,11 +1,13 @@
 //! The command line: its shape as clap derive types, and its words from the Fluent files. Every
-//! `about` and help text, and clap's own (`Usage:`, `Options`, `Print help`), comes from
-//! `locales/<lang>/cli.ftl` when the command is built, so `--help`, the manual page and the
-//! completion scripts speak the chosen language. The English text, written for the clerk who runs
-//! a campaign, lives in `locales/en/cli.ftl`, not in doc comments here.
+//! `about` and help text, and clap's own (`Usage:`, `Options`, `Print help`) where the language's
+//! differ, comes from `locales/<lang>/cli.ftl` when the command is built, so `--help`, the manual
+//! page and the completion scripts speak the chosen language. The English text, written for the
+//! clerk who runs a campaign, lives in `locales/en/cli.ftl`, not in doc comments here. In
+//! Vietnamese it also words the commonest mistakes on the command line itself (clap has no
+//! translations) and ends the process with exit 2, as clap does.
 //!
-//! This module only describes arguments. It reads no files and no environment: `config` turns
-//! these raw values into a validated campaign, and nothing downstream sees a clap type.
+//! It reads no files and no environment (the language is chosen before, by `i18n`): `config`
+//! turns these raw values into a validated campaign, and nothing downstream sees a clap type.
 
 use std::path::PathBuf;
 
@@ -28,6 +30,8 @@ pub struct Cli {
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
 
+    // Defined here so that clap accepts and checks it, and lists it in --help; `main` reads it
+    // before clap parses (`i18n::flag_in`), to build --help itself in that language.
     #[arg(long, global = true, value_name = "LANG", hide_possible_values = true)]
     pub lang: Option<Lang>,
 
@@ -58,7 +62,6 @@ pub enum Command {
     },
 
     Completions {
-        #[arg(hide_possible_values = true)]
         shell: Shell,
     },
 
@@ -174,16 +177,18 @@ pub fn command() -> clap::Command {
 
 /// The command line with its texts from `text` (a key's words, or `None` when it has none).
 pub fn command_with(text: &dyn Fn(&str) -> Option<String>) -> clap::Command {
-    let heading = |key: &str| text(key).unwrap_or_else(|| key.to_owned());
-    let template = format!(
-        "{{before-help}}{{about-with-newline}}\n{} {{usage}}\n\n{{all-args}}{{after-help}}",
-        heading("cli-heading-usage")
-    );
+    // clap's own words, replaced only where the language's differ from them: in English the
+    // help and the manual pages stay exactly as clap lays them out (`SUBCOMMANDS`, positional
+    // arguments among the options).
+    let word = |key: &str, clap: &str| text(key).filter(|ours| ours != clap);
+    let usage = word("cli-heading-usage", "Usage:");
     let headings = Headings {
-        template,
-        commands: heading("cli-heading-commands"),
-        arguments: heading("cli-heading-arguments"),
-        options: heading("cli-heading-options"),
+        template: usage.map(|usage| {
+            format!("{{before-help}}{{about-with-newline}}\n{usage} {{usage}}\n\n{{all-args}}{{after-help}}")
+        }),
+        commands: word("cli-heading-commands", "Commands"),
+        arguments: word("cli-heading-arguments", "Arguments"),
+        options: word("cli-heading-options", "Options"),
     };
     // Twice: before building, so that clap sees which commands have a long help and makes
     // `--help` show it; after, for what building adds (--help, --version, the `help` command).
@@ -192,12 +197,12 @@ pub fn command_with(text: &dyn Fn(&str) -> Option<String>) -> clap::Command {
     localise(command, "cli", "cli", text, &headings)
 }
 
-/// clap's fixed words, in the chosen language.
+/// clap's fixed words in the chosen language, where they differ from clap's.
 struct Headings {
-    template: String,
-    commands: String,
-    arguments: String,
-    options: String,
+    template: Option<String>,
+    commands: Option<String>,
+    arguments: Option<String>,
+    options: Option<String>,
 }
 
 /// `command` (whose keys start with `path`: `cli`, `cli-send`, `cli-log-verify`) and its
@@ -210,9 +215,13 @@ fn localise(
     text: &dyn Fn(&str) -> Option<String>,
     headings: &Headings,
 ) -> clap::Command {
-    let mut command = command
-        .help_template(headings.template.clone())
-        .subcommand_help_heading(headings.commands.clone());
+    let mut command = command;
+    if let Some(template) = &headings.template {
+        command = command.help_template(template.clone());
+    }
+    if let Some(commands) = &headings.commands {
+        command = command.subcommand_help_heading(commands.clone());
+    }
     if let Some(about) = text(&format!("{path}-about")) {
         command = command.about(about);
     }
@@ -232,7 +241,14 @@ fn localise(
         } else {
             &headings.options
         };
-        let mut arg = arg.help_heading(heading.clone());
+        let mut arg = match heading {
+            Some(heading) => arg.help_heading(heading.clone()),
+            None => arg,
+        };
+        // clap would add `[possible values: …]` in English: the texts name them instead.
+        if heading.is_some() && arg.get_action().takes_values() {
+            arg = arg.hide_possible_values(true);
+        }
         if let Some(help) = text(&key) {
             arg = arg.help(help);
         }
@@ -287,11 +303,15 @@ fn in_our_words(e: &clap::Error) -> Option<String> {
             t!("cli-error-command", command = get(Is::InvalidSubcommand)?)
         }
         ErrorKind::UnknownArgument => t!("cli-error-argument", argument = get(Is::InvalidArg)?),
-        ErrorKind::InvalidValue | ErrorKind::ValueValidation => t!(
-            "cli-error-value",
-            value = get(Is::InvalidValue)?,
-            argument = get(Is::InvalidArg)?
-        ),
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let (value, argument) = (get(Is::InvalidValue)?, get(Is::InvalidArg)?);
+            // clap says a flag given without its value is an empty value.
+            if value.is_empty() {
+                t!("cli-error-no-value", argument = argument)
+            } else {
+                t!("cli-error-value", value = value, argument = argument)
+            }
+        }
         ErrorKind::MissingRequiredArgument => {
             t!("cli-error-missing", arguments = get(Is::InvalidArg)?)
         }
@@ -304,7 +324,7 @@ fn in_our_words(e: &clap::Error) -> Option<String> {
     };
     let mut text = t!("main-error", error = problem);
     text.push('\n');
-    if let Some(values) = get(Is::ValidValue) {
+    if let Some(values) = get(Is::ValidValue).filter(|v| !v.is_empty()) {
         text.push_str(&format!(
             "\n  {}\n",
             t!("cli-error-values", values = values)

@@ -49,7 +49,7 @@ fn main() -> std::process::ExitCode {
     match run(cli, diagnostics) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("{}", t!("main-error", error = format!("{e:#}")));
+            eprintln!("{}", t!("main-error", error = report::described(&e)));
             let code = if e.downcast_ref::<Stopped>().is_some() {
                 ExitCode::Stopped
             } else {

@@ -38,11 +38,16 @@ pub enum Refused {
     NotAFile,
 }
 
+/// In English: a refusal can end a send, and the log's `run_finished` records why in English
+/// whatever the language (`described` is the same for a person, in the chosen language).
 impl std::fmt::Display for Refused {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&match self {
-            Refused::Link => t!("files-refused-link"),
-            Refused::NotAFile => t!("files-refused-not-a-file"),
+        f.write_str(match self {
+            Refused::Link => {
+                "it is a symbolic link, and letterpost never follows a link in logs/, archive/ \
+                 or outbox/: remove the link (and put the real file in its place, if there is one)"
+            }
+            Refused::NotAFile => "it is not a regular file",
         })
     }
 }
@@ -53,6 +58,14 @@ impl Refused {
     /// The refusal inside `e`, if `e` is one.
     pub fn of(e: &io::Error) -> Option<Refused> {
         e.get_ref()?.downcast_ref::<Refused>().copied()
+    }
+
+    /// The refusal as a person reads it, in the chosen language.
+    pub fn described(self) -> String {
+        match self {
+            Refused::Link => t!("files-refused-link"),
+            Refused::NotAFile => t!("files-refused-not-a-file"),
+        }
     }
 }
 

@@ -78,6 +78,30 @@ impl Problem {
     }
 }
 
+impl Problem {
+    /// Where the problem is, without words that follow the language: `file:line:position`, or
+    /// in a workbook `file: Sheet!C14` (a cell) or `file: Sheet!14:14` (a row), as a
+    /// spreadsheet writes references. For records, which never change with the language.
+    pub fn place(&self) -> String {
+        let mut place = self.file.clone();
+        match (&self.sheet, self.line) {
+            (Some(at), Some(row)) => match &at.column_letters {
+                Some(letters) => place.push_str(&format!(": {}!{letters}{row}", at.sheet)),
+                None => place.push_str(&format!(": {}!{row}:{row}", at.sheet)),
+            },
+            (Some(at), None) => place.push_str(&format!(": {}", at.sheet)),
+            (None, Some(line)) => {
+                place.push_str(&format!(":{line}"));
+                if let Some(position) = self.position {
+                    place.push_str(&format!(":{position}"));
+                }
+            }
+            (None, None) => {}
+        }
+        place
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file)?;
@@ -130,6 +154,22 @@ mod tests {
                 .to_string(),
             "templates/letter.txt:12:7: the variable `x` is unknown"
         );
+    }
+
+    #[test]
+    fn a_place_has_no_words() {
+        let file = "recipients/danh-sach.xlsx";
+        let cell = Problem::new(file, "x")
+            .at_line(14)
+            .in_column("email")
+            .in_sheet("Danh sách", Some("C".into()));
+        assert_eq!(cell.place(), "recipients/danh-sach.xlsx: Danh sách!C14");
+        let row = Problem::new(file, "x")
+            .at_line(14)
+            .in_sheet("Danh sách", None);
+        assert_eq!(row.place(), "recipients/danh-sach.xlsx: Danh sách!14:14");
+        let template = Problem::new("templates/letter.txt", "x").at(12, 7);
+        assert_eq!(template.place(), "templates/letter.txt:12:7");
     }
 
     #[test]

@@ -345,14 +345,9 @@ impl Source {
         }
     }
 
-    /// What a row's number counts, in words: `line` in a CSV file (as an editor shows it), `row`
-    /// in a sheet.
-    pub fn row_word(&self) -> String {
-        t!("recipients-row-word", where = self.row_kind())
-    }
-
-    /// `line` in a CSV file, `row` in a sheet: the `$where` that messages choose their words by.
-    fn row_kind(&self) -> &'static str {
+    /// What a row's number counts: `line` in a CSV file (as an editor shows it), `row` in a
+    /// sheet. Not words: the selector that messages choose their words by (`$where`, `$unit`).
+    pub fn row_kind(&self) -> &'static str {
         match self.content {
             Content::Csv { .. } => "line",
             Content::Sheet(_) => "row",
@@ -1509,7 +1504,7 @@ mod tests {
             source.describe(),
             "recipients/danh-sach.xlsx (sheet \"Danh sách\")"
         );
-        assert_eq!(source.row_word(), "row");
+        assert_eq!(source.row_kind(), "row");
         let table = source.table(&settings).unwrap();
         assert_eq!(table.key_source(), KeySource::Column("ID".into()));
         assert_eq!(

@@ -68,6 +68,27 @@ pub fn quit_on_broken_pipe(e: &std::io::Error) {
     }
 }
 
+/// `e` and its causes as `{e:#}` shows them, except that a cause with words of its own for
+/// people (a refused path) is said in those, in the chosen language. For what a person reads;
+/// what is recorded keeps `{e:#}`.
+pub fn described(e: &anyhow::Error) -> String {
+    use crate::private_fs::Refused;
+    let causes: Vec<String> = e
+        .chain()
+        .map(|cause| {
+            let refused = cause
+                .downcast_ref::<Refused>()
+                .copied()
+                .or_else(|| cause.downcast_ref::<std::io::Error>().and_then(Refused::of));
+            match refused {
+                Some(refused) => refused.described(),
+                None => cause.to_string(),
+            }
+        })
+        .collect();
+    causes.join(": ")
+}
+
 /// Prints every problem, then a line saying how many and that nothing happened.
 pub fn problems(problems: &[Problem], what_happened: &str) {
     for p in problems {

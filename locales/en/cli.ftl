@@ -96,7 +96,7 @@ cli-completions-long =
     Print a completion script for your shell, so Tab completes commands and flags
 
     bash: `letterpost completions bash > ~/.local/share/bash-completion/completions/letterpost`; zsh: `letterpost completions zsh > _letterpost` in a folder on $fpath; fish: `letterpost completions fish > ~/.config/fish/completions/letterpost.fish`; PowerShell: add `letterpost completions powershell | Out-String | Invoke-Expression` to $PROFILE.
-cli-completions-arg-shell = The shell to complete in: bash, zsh, fish or powershell
+cli-completions-arg-shell = The shell to complete in
 
 ## cli-man
 cli-man-about = Print the manual page (roff), of letterpost or of one command
@@ -124,6 +124,7 @@ cli-heading-options = Options
 
 cli-error-command = unrecognized subcommand '{ $command }'
 cli-error-argument = unexpected argument '{ $argument }' found
+cli-error-no-value = a value is required for '{ $argument }' but none was supplied
 cli-error-value = invalid value '{ $value }' for '{ $argument }'
 cli-error-missing = the following required arguments were not provided: { $arguments }
 cli-error-conflict = the argument '{ $argument }' cannot be used with '{ $other }'

@@ -17,11 +17,6 @@ recipients-not-utf8 = the file is not UTF-8 text (it looks like { $guess }); in 
 
 # How the list is named: `recipients/danh-sach.xlsx (sheet "Danh sách")`.
 recipients-list-in-sheet = { $file } (sheet "{ $sheet }")
-# What a row's number counts, as in `no recipient has line number or key …`.
-recipients-row-word = { $where ->
-        [row] row
-       *[line] line
-    }
 
 # The header.
 recipients-cannot-read-header = cannot read the header line: { $error }

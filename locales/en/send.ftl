@@ -7,7 +7,10 @@ send-check-passed = { $list }: { $count ->
        *[other] { $count } recipients
     }; every letter and appendix renders; no problems found
 # $unit: `line` (a CSV file) or `row` (a workbook).
-send-preview-no-such-row = no recipient in { $list } has { $unit } number or key `{ $row }`
+send-preview-no-such-row = no recipient in { $list } has { $unit ->
+        [row] row
+       *[line] line
+    } number or key `{ $row }`
 send-preview-empty = { $list } has no recipients
 send-cannot-write = cannot write { $file }
 send-wrote-html = wrote the HTML part to { $file }
@@ -61,7 +64,7 @@ send-test-report = Test send: { $accepted } of { $jobs } test letters accepted b
 ## What a run sends.
 
 send-selection = { $accepted } of { $total } recipients already accepted, { $waiting } left for an operator's decision
-send-only-unknown-keys = --only: no recipient has the key { $keys }
+send-only-unknown-keys = { $flag }: no recipient has the key { $keys }
 send-resend-unknown-no-key = --resend-unknown: no recipient has the key `{ $key }`
 send-resend-unknown-not-unknown = --resend-unknown `{ $key }`: its delivery is not unknown (it is { $state }); nothing was sent
 send-not-attempted-yet = not attempted yet

@@ -74,7 +74,7 @@ audit-summary-next = {"      "}việc cần làm: { $next }
 audit-bad-status = --status { $error }
 audit-bad-since = --since `{ $since }` không phải là thời điểm hợp lệ, ví dụ 2026-11-26T08:00:00Z hoặc 2026-11-26
 audit-list-line = { $state } { $time }  { $key }  số lần gửi { $attempts }  { $message_id }  { $to }
-audit-list-shown = { $shown } trên { $total } nơi nhận
+audit-list-shown = { $shown }/{ $total } nơi nhận
 
 ## log show ($record là tên bản ghi, đã căn lề)
 

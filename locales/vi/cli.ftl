@@ -42,7 +42,7 @@ cli-send-arg-dry_run = Không gửi gì: ghi mỗi cơ quan một tệp .eml và
 cli-send-arg-yes = Không hỏi xác nhận trước khi gửi
 cli-send-arg-limit = Lần chạy này gửi nhiều nhất N thư (phần còn lại để lần chạy sau)
 cli-send-arg-only = Chỉ gửi cho các nơi nhận này (theo mã: cột id, hoặc địa chỉ thư đầu tiên)
-cli-send-arg-redirect_to = Gửi thử: ghép đúng các thư thật nhưng gửi tất cả đến địa chỉ ADDR, tiêu đề có ghi là thư gửi thử; nhật ký ghi là gửi thử và không bao giờ tính là đã gửi
+cli-send-arg-redirect_to = Gửi thử: ghép đúng các thư thật nhưng gửi tất cả đến địa chỉ ADDR, tiêu đề có ghi là thư gửi thử; nhật ký ghi là gửi thử và không bao giờ tính là nơi nhận đã nhận thư
 cli-send-arg-retry_failed = Gửi lại cả cho các nơi nhận mà máy chủ đã từ chối thư ở lần chạy trước
 cli-send-arg-resend_unknown = Gửi lại cho các nơi nhận này, và chỉ những nơi này, khi chưa rõ thư trước đã đến hay chưa (mất kết nối sau khi đã gửi thư); thư giữ nguyên Message-ID
 cli-send-arg-concurrency = Số kết nối tối đa đến máy chủ thư [mặc định: concurrency trong mục [sending], hoặc 1]
@@ -50,7 +50,7 @@ cli-send-arg-rate = Số thư gửi tối đa mỗi phút, giờ hoặc ngày, v
 
 ## cli-log
 cli-log-about = Đọc nhật ký gửi: ai đã nhận thư gì, khi nào, và nhật ký có còn nguyên vẹn không
-cli-arg-log = Đọc nhật ký gửi này thay cho nhật ký của đợt gửi (ví dụ bản sao giao cho kiểm toán viên, có thư mục archive/ nằm cạnh thư mục logs/); không cần campaign.toml
+cli-arg-log = Đọc nhật ký gửi này thay cho nhật ký của đợt gửi (ví dụ bản sao giao cho người kiểm tra, có thư mục archive/ nằm cạnh thư mục logs/); không cần campaign.toml
 
 ## cli-log-summary
 cli-log-summary-about = Theo từng lần chạy: ai chạy, khi nào, với dữ liệu nào, bao nhiêu thư có kết quả ra sao; sau đó là mọi cơ quan chưa nhận thư, kèm trả lời của máy chủ và việc cần làm tiếp
@@ -66,10 +66,10 @@ cli-log-show-about = Mọi điều nhật ký ghi về một cơ quan: từng l�
 cli-log-show-arg-key = Mã của nơi nhận
 
 ## cli-log-export
-cli-log-export-about = Mỗi cơ quan một hàng kèm tình trạng cuối cùng, để mở bằng bảng tính
+cli-log-export-about = Mỗi cơ quan một dòng kèm tình trạng cuối cùng, để mở bằng bảng tính
 cli-log-export-arg-csv = Ghi dạng CSV (UTF-8 có BOM, mở an toàn bằng Excel hoặc LibreOffice) [mặc định]
 cli-log-export-arg-json = Ghi dạng JSON Lines
-cli-log-export-arg-xlsx = Ghi thành bảng tính Excel (.xlsx) vào tệp nêu ở -o: mọi chữ là ô văn bản (không bao giờ là công thức), thời gian là ngày giờ theo UTC, hàng tiêu đề được cố định
+cli-log-export-arg-xlsx = Ghi thành bảng tính Excel (.xlsx) vào tệp nêu ở -o: mọi chữ là ô văn bản (không bao giờ là công thức), thời gian là ngày giờ theo UTC, dòng tiêu đề được cố định
 cli-log-export-arg-output = Ghi ra tệp FILE thay vì ra màn hình
 
 ## cli-log-verify
@@ -77,9 +77,9 @@ cli-log-verify-about = Kiểm tra nhật ký còn nguyên vẹn: chuỗi băm, t
 cli-log-verify-arg-checkpoint = Mã băm cuối được in ra khi kết thúc một lần chạy mà bạn đã lưu lại; nhật ký phải còn bản ghi có mã băm đó (các bản ghi của những lần chạy sau có thể nối tiếp)
 
 ## cli-track
-cli-track-about = Đọc các báo cáo gửi về (đã đến, bị chậm, bị trả lại, đã đọc, trả lời tự động)
+cli-track-about = Đọc các báo cáo gửi về (đã phát, chậm phát, bị trả lại, đã đọc, trả lời tự động)
 cli-track-long =
-    Đọc các báo cáo gửi về (đã đến, bị chậm, bị trả lại, đã đọc, trả lời tự động)
+    Đọc các báo cáo gửi về (đã phát, chậm phát, bị trả lại, đã đọc, trả lời tự động)
 
     Đọc các thư mới đến hộp thư nhận báo cáo (mục [tracking.imap] trong campaign.toml) kể từ lần đọc trước, khớp từng báo cáo với thư đã gửi và ghi điều nó chứng minh vào nhật ký gửi, kèm nguyên văn báo cáo trong archive/. Không bao giờ xóa, chuyển hay đánh dấu đã đọc thư nào. Mã thoát: 0 đã đọc và không có thư bị trả lại; 1 có ít nhất một thư bị trả lại; 2 cấu hình sai; 3 không kết nối, đăng nhập hoặc mở được thư mục thư.
 cli-track-arg-watch = Đọc tiếp theo chu kỳ poll (giây) trong mục [tracking] (mặc định 60) cho đến khi bấm Ctrl-C
@@ -123,6 +123,7 @@ cli-heading-options = Tùy chọn
 
 cli-error-command = không có lệnh '{ $command }'
 cli-error-argument = không có tham số '{ $argument }'
+cli-error-no-value = '{ $argument }' cần có giá trị đi kèm
 cli-error-value = giá trị '{ $value }' không hợp lệ cho '{ $argument }'
 cli-error-missing = còn thiếu tham số bắt buộc: { $arguments }
 cli-error-conflict = không dùng được '{ $argument }' cùng với '{ $other }'

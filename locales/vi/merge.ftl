@@ -1,4 +1,4 @@
-# Mẫu thư và thư dựng từ mẫu: nạp mẫu, kiểm tra biến trong mẫu, dựng thư cho từng dòng.
+# Mẫu thư và thư ghép từ mẫu: nạp mẫu, kiểm tra biến trong mẫu, ghép thư cho từng dòng.
 # Thông báo của chính Tera (bộ lọc không có, lỗi cú pháp) giữ nguyên như Tera viết.
 
 merge-outside-folder = các mẫu thư phải nằm cùng trong { $folder } (hoặc một thư mục con của nó)
@@ -10,9 +10,9 @@ merge-var-hides-column = [vars] `{ $name }` trùng tên với một cột của 
 merge-unknown-variable = biến `{ $name }` không phải cột của danh sách nơi nhận, cũng không phải giá trị trong mục [vars] của campaign.toml
 merge-unknown-variable-near = biến `{ $name }` không phải cột của danh sách nơi nhận, cũng không phải giá trị trong mục [vars] của campaign.toml; có phải là `{ $meant }` không?
 
-# Một dòng không dựng được thành thư.
-merge-cannot-render-at = không dựng được { $template } (dòng { $line }, vị trí { $position }): { $error }
-merge-cannot-render = không dựng được { $template }: { $error }
-merge-subject-control = tiêu đề thư dựng cho dòng này có chứa { $character }; ký tự đó do một giá trị trong dòng này đưa vào
-merge-subject-empty = tiêu đề thư dựng cho dòng này bị trống
+# Một dòng không ghép được thành thư.
+merge-cannot-render-at = không ghép được { $template } (dòng { $line }, vị trí { $position }): { $error }
+merge-cannot-render = không ghép được { $template }: { $error }
+merge-subject-control = tiêu đề thư ghép cho dòng này có chứa { $character }; ký tự đó do một giá trị trong dòng này đưa vào
+merge-subject-empty = tiêu đề thư ghép cho dòng này bị trống
 merge-line-too-long = một dòng của thư sẽ dài { $octets } byte, vượt quá { $max } byte mà thư điện tử cho phép; hãy rút ngắn giá trị gây ra dòng đó

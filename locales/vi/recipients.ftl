@@ -17,11 +17,6 @@ recipients-not-utf8 = tệp không phải văn bản UTF-8 (có vẻ là { $gues
 
 # Cách gọi danh sách: `recipients/danh-sach.xlsx (trang tính "Danh sách")`.
 recipients-list-in-sheet = { $file } (trang tính "{ $sheet }")
-# Số thứ tự của một dòng đếm theo gì: dòng của tệp CSV, dòng của trang tính.
-recipients-row-word = { $where ->
-        [row] dòng
-       *[line] dòng
-    }
 
 # Dòng tiêu đề.
 recipients-cannot-read-header = không đọc được dòng tiêu đề: { $error }

@@ -38,17 +38,17 @@ send-cannot-read-answer = không đọc được câu trả lời
 
 send-input-changed-since-last-run = { $file } đã thay đổi so với lần chạy trước ({ $last_run }); thư đã được nhận sẽ không gửi lại
 send-last-run = lần chạy { $run } lúc { $time }
-send-campaign-summary = Đợt gửi { $campaign }: { $accepted }/{ $total } nơi nhận đã nhận thư, { $not_accepted } nơi chưa nhận, { $not_sent } nơi chưa gửi.
+send-campaign-summary = Đợt gửi { $campaign }: { $accepted }/{ $total } nơi nhận đã nhận thư, { $not_accepted } nơi chưa nhận, chưa gửi cho { $not_sent } nơi.
 send-this-run = Lần chạy này: { $accepted } đã nhận, { $rejected } bị từ chối, { $deferred } tạm hoãn, { $unknown } chưa rõ.
 send-not-accepted = Chưa nhận:
 # Một nơi nhận chưa nhận thư; $state là tên trạng thái, $next là việc cần làm.
 send-not-accepted-line = { $key } (dòng { $line }, { $organisation }): { $state } — { $reply }. { $next }
-send-test-report = Gửi thử: máy chủ thư đã nhận { $accepted }/{ $jobs } thư gửi thử ({ $rejected } bị từ chối, { $deferred } tạm hoãn, { $unknown } chưa rõ); thư gửi thử không bao giờ được tính là đã gửi.
+send-test-report = Gửi thử: máy chủ thư đã nhận { $accepted }/{ $jobs } thư gửi thử ({ $rejected } bị từ chối, { $deferred } tạm hoãn, { $unknown } chưa rõ); thư gửi thử không bao giờ được tính là nơi nhận đã nhận thư.
 
 ## Những thư một lần chạy sẽ gửi.
 
 send-selection = { $accepted }/{ $total } nơi nhận đã nhận thư, { $waiting } nơi chờ người gửi quyết định
-send-only-unknown-keys = --only: không có nơi nhận nào mang mã { $keys }
+send-only-unknown-keys = { $flag }: không có nơi nhận nào mang mã { $keys }
 send-resend-unknown-no-key = --resend-unknown: không có nơi nhận nào mang mã `{ $key }`
 send-resend-unknown-not-unknown = --resend-unknown `{ $key }`: thư này không ở trạng thái chưa rõ (hiện là: { $state }); chưa gửi thư nào
 send-not-attempted-yet = chưa gửi lần nào

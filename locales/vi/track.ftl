@@ -7,8 +7,8 @@ track-looking-again = cảnh báo: { $error }; sẽ kiểm tra lại sau { $seco
 track-cannot-read = không đọc được các báo cáo phát thư: { $error }
 track-renumbered = lưu ý: thư mục { $folder } đã được đánh số lại (UIDVALIDITY đã thay đổi): mọi thư sẽ được đọc lại, và các báo cáo đã ghi nhận sẽ không bị ghi lần thứ hai
 track-nothing-new = Không có thư mới trong { $folder }.
-track-locked-watch = Đợt gửi { $campaign } đang bị khóa bởi một lần gửi ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau.
-track-locked = Đợt gửi { $campaign } đang bị khóa bởi một lần gửi ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau (hãy chạy lại `letterpost track`).
+track-locked-watch = Một lần gửi đang giữ khóa của đợt gửi { $campaign } ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau.
+track-locked = Một lần gửi đang giữ khóa của đợt gửi { $campaign } ({ $holder }); các báo cáo sẽ được ghi nhận ở lần kiểm tra sau (hãy chạy lại `letterpost track`).
 track-log-damaged = nhật ký gửi { $log } bị hỏng tại { $broken }; chưa ghi nhận gì. Hãy chạy `letterpost log verify` trước
 # $from và $subject nằm trong dấu ngoặc kép.
 track-not-recorded = không ghi nhận: UID { $uid } từ { $from }, tiêu đề { $subject }: { $why }
@@ -44,7 +44,7 @@ track-imap-step-connect = bước kết nối
 track-imap-step-tls-handshake = bước bắt tay TLS
 track-imap-step-greeting = bước chào của máy chủ
 track-imap-cannot-connect = không kết nối được với máy chủ IMAP { $server }: { $detail } (hãy kiểm tra host và port trong [tracking.imap])
-track-imap-at-step = IMAP { $step }: { $detail }
+track-imap-at-step = IMAP, { $step }: { $detail }
 # $username và $folder nằm trong dấu ngoặc kép.
 track-imap-login-refused = máy chủ IMAP từ chối đăng nhập của { $username }: { $detail } (hãy kiểm tra username trong [tracking.imap] và mật khẩu IMAP)
 track-imap-cannot-open-folder = máy chủ IMAP không mở được thư mục { $folder }: { $detail } (hãy kiểm tra folder trong [tracking.imap]; tên thư mục khác INBOX phân biệt chữ hoa, chữ thường)

@@ -651,12 +651,12 @@ pub(super) struct Stop {
 }
 
 impl Stop {
-    /// An error whose words come from elsewhere (an I/O error, the archive): the same both ways.
+    /// An error from storing or syncing the archive: recorded as `{e:#}` (English: the archive's
+    /// and the file system's words), said with a refused path's reason in the chosen language.
     pub(super) fn error(e: &anyhow::Error) -> Stop {
-        let text = format!("{e:#}");
         Stop {
-            recorded: text.clone(),
-            said: text,
+            recorded: format!("{e:#}"),
+            said: crate::report::described(e),
         }
     }
 
@@ -702,18 +702,24 @@ impl Stop {
     }
 
     fn log_not_written(e: &anyhow::Error) -> Stop {
-        let error = format!("{e:#}");
         Stop {
-            recorded: format!("{error}; no further letter is sent without its record"),
-            said: t!("send-stop-log-not-written", error = &error),
+            recorded: format!("{e:#}; no further letter is sent without its record"),
+            said: t!(
+                "send-stop-log-not-written",
+                error = crate::report::described(e)
+            ),
         }
     }
 
-    /// The producer could not build again a letter the plan had built.
-    pub(super) fn not_built_again(what: &str) -> Stop {
+    /// The producer could not build again a letter the plan had built. A problem's words follow
+    /// the language, so the record names only its place.
+    pub(super) fn not_built_again(problem: &crate::problem::Problem) -> Stop {
         Stop {
-            recorded: format!("a letter that was checked could not be built again: {what}"),
-            said: t!("send-stop-not-built-again", what = what),
+            recorded: format!(
+                "a letter that was checked could not be built again: {}",
+                problem.place()
+            ),
+            said: t!("send-stop-not-built-again", what = problem.to_string()),
         }
     }
 
@@ -825,13 +831,18 @@ mod tests {
             Stop::relay(relay, &failure(Stage::Starttls, None, FailureKind::Tls)),
             Stop::relay(relay, &failure(Stage::Connect, None, FailureKind::Network)),
             Stop::log_not_written(&anyhow::anyhow!("disk full")),
-            Stop::not_built_again("a.csv:3: bad"),
             Stop::rows_missing(2),
             Stop::error(&anyhow::anyhow!("cannot archive")),
         ];
         for stop in stops {
             assert_eq!(stop.said, stop.recorded);
         }
+        // A problem is worded in the chosen language: the record keeps only its place.
+        let problem = crate::problem::Problem::new("a.csv", "bad").at_line(3);
+        let stop = Stop::not_built_again(&problem);
+        let recorded = "a letter that was checked could not be built again: a.csv:3";
+        assert_eq!(stop.recorded, recorded);
+        assert_eq!(stop.said, format!("{recorded}: bad"));
         assert_eq!(
             Stop::rows_missing(2).recorded,
             "a letter that was checked could not be built again: 2 selected recipients are \

@@ -86,7 +86,7 @@ pub fn preview(
             Some(row) => bail!(t!(
                 "send-preview-no-such-row",
                 list = &pipeline.list,
-                unit = pipeline.source.row_word(),
+                unit = pipeline.source.row_kind(),
                 row = row
             )),
             None => bail!(t!("send-preview-empty", list = &pipeline.list)),

@@ -444,10 +444,10 @@ pub(super) fn produce(
     stop: &StopSignal,
     letters: tokio::sync::mpsc::Sender<Work>,
 ) {
-    let changed = |what: String| stop.request(Stop::not_built_again(&what));
+    let changed = |problem: &Problem| stop.request(Stop::not_built_again(problem));
     let mut table = match pipeline.table() {
         Ok(table) => table,
-        Err(problems) => return changed(problems[0].to_string()),
+        Err(problems) => return changed(&problems[0]),
     };
     let (stored, to_sync) = std::sync::mpsc::sync_channel::<Work>(64);
     let outbox = ToRelay {
@@ -479,7 +479,7 @@ pub(super) fn produce(
                 stop.request(Stop::rows_missing(missing));
             }
         }
-        (Ok(Err(problems)), _) => changed(problems[0].to_string()),
+        (Ok(Err(problems)), _) => changed(&problems[0]),
         (Err(e), _) if stop.reason().is_none() => stop.request(Stop::error(&e)),
         (Err(_), _) => {}
     }

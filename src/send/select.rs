@@ -58,6 +58,8 @@ impl Destination {
 /// own decisions.
 pub(super) struct Choice<'o> {
     only: HashSet<&'o str>,
+    /// The flag that named them, for a typing mistake: `--only`, or `--resend-unknown`.
+    flag: &'static str,
     limit: Option<usize>,
     taken: usize,
 }
@@ -66,6 +68,12 @@ impl<'o> Choice<'o> {
     pub(super) fn new(options: &'o SendOptions) -> Choice<'o> {
         Choice {
             only: options.only.iter().map(String::as_str).collect(),
+            // `config` makes --resend-unknown's keys the ones to send when --only is not given.
+            flag: if options.resend_unknown.is_empty() || options.only != options.resend_unknown {
+                "--only"
+            } else {
+                "--resend-unknown"
+            },
             limit: options.limit,
             taken: 0,
         }
@@ -101,7 +109,11 @@ impl<'o> Choice<'o> {
         }
         missing.sort_unstable();
         let keys: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
-        bail!(t!("send-only-unknown-keys", keys = keys.join(", ")))
+        bail!(t!(
+            "send-only-unknown-keys",
+            flag = self.flag,
+            keys = keys.join(", ")
+        ))
     }
 }
 

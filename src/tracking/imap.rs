@@ -211,6 +211,8 @@ pub enum Error {
     Timeout { step: Step, after: Duration },
     /// The connection broke or the server's answer made no sense.
     Protocol { step: Step, detail: String },
+    /// The server closed the connection: after a BYE (its text), or without a word.
+    Closed { step: Step, bye: Option<String> },
 }
 
 impl fmt::Display for Error {
@@ -226,6 +228,17 @@ impl fmt::Display for Error {
                 step = step.to_string(),
                 detail = detail
             )),
+            Error::Closed { step, bye } => {
+                let detail = match bye {
+                    Some(text) => t!("track-imap-bye-then-closed", text = text),
+                    None => t!("track-imap-closed"),
+                };
+                f.write_str(&t!(
+                    "track-imap-at-step",
+                    step = step.to_string(),
+                    detail = detail
+                ))
+            }
             Error::Auth { username, detail } => f.write_str(&t!(
                 "track-imap-login-refused",
                 username = format!("{username:?}"),
@@ -666,6 +679,10 @@ impl<'a> Session<'a> {
                     step,
                     detail: mask(&detail, secret),
                 },
+                Error::Closed { step, bye } => Error::Closed {
+                    step,
+                    bye: bye.map(|text| mask(&text, secret)),
+                },
                 other => other,
             })?;
         drop(chunks);
@@ -865,7 +882,7 @@ impl<'a> Session<'a> {
         let result = match result {
             Ok(done) => expect_ok(Step::Logout, &done),
             // A server may close right after its BYE without the tagged OK.
-            Err(Error::Protocol { detail, .. }) if said_bye_then_closed(&detail) => Ok(()),
+            Err(Error::Closed { bye: Some(_), .. }) => Ok(()),
             Err(e) => Err(e),
         };
         if result.is_ok() {
@@ -970,15 +987,6 @@ impl<'a> Session<'a> {
     }
 }
 
-/// Whether `detail` is what `closed` says of a server that said BYE and closed the connection,
-/// in the language it was said in.
-fn said_bye_then_closed(detail: &str) -> bool {
-    const MARK: &str = "\u{1}";
-    let said = t!("track-imap-bye-then-closed", text = MARK);
-    let (before, after) = said.split_once(MARK).unwrap_or((said.as_str(), ""));
-    detail.starts_with(before) && detail.ends_with(after)
-}
-
 /// Runs `future` under `after`; its timeout is an `Error::Timeout` at `step`.
 async fn deadline<T>(
     step: Step,
@@ -1003,12 +1011,9 @@ fn lost(step: Step, e: &std::io::Error) -> Error {
 }
 
 fn closed(step: Step, bye: Option<&str>) -> Error {
-    Error::Protocol {
+    Error::Closed {
         step,
-        detail: match bye {
-            Some(text) => t!("track-imap-bye-then-closed", text = text),
-            None => t!("track-imap-closed"),
-        },
+        bye: bye.map(str::to_owned),
     }
 }
 
@@ -1228,19 +1233,18 @@ mod tests {
     }
 
     #[test]
-    fn a_bye_then_a_closed_connection_is_told_from_a_plain_close() {
-        let detail = |bye: Option<&str>| match closed(Step::Logout, bye) {
-            Error::Protocol { detail, .. } => detail,
-            other => panic!("{other:?}"),
-        };
-        let said_bye = detail(Some("Logging out"));
+    fn a_bye_then_a_closed_connection_says_what_the_server_said() {
         assert_eq!(
-            said_bye,
-            "the server said BYE (Logging out) and closed the connection"
+            closed(Step::Logout, Some("Logging out")).to_string(),
+            format!(
+                "IMAP {}: the server said BYE (Logging out) and closed the connection",
+                Step::Logout
+            )
         );
-        assert!(said_bye_then_closed(&said_bye));
-        assert!(!said_bye_then_closed(&detail(None)));
-        assert!(!said_bye_then_closed("the connection failed: reset"));
+        assert!(matches!(
+            closed(Step::Logout, None),
+            Error::Closed { bye: None, .. }
+        ));
     }
 
     #[test]

@@ -122,7 +122,8 @@ async fn poll(
             match e {
                 imap::Error::Connect { .. }
                 | imap::Error::Timeout { .. }
-                | imap::Error::Protocol { .. } => anyhow::Error::new(Unreachable(message)),
+                | imap::Error::Protocol { .. }
+                | imap::Error::Closed { .. } => anyhow::Error::new(Unreachable(message)),
                 _ => Stopped(message).into(),
             }
         })?;
@@ -441,7 +442,11 @@ fn say_found(found: &Found) {
         "{}",
         t!(
             "track-found",
-            what = format!("{:<12}", found.tracked_name()),
+            what = format!(
+                "{:<width$}",
+                found.tracked_name(),
+                width = Found::name_width()
+            ),
             key = &t.key,
             recipient = &t.recipient,
             said = said,
@@ -453,7 +458,26 @@ fn say_found(found: &Found) {
 impl Found {
     /// What the report proves, as the line `track` prints for it names it.
     fn tracked_name(&self) -> String {
-        match self.arrival {
+        Found::name(self.arrival)
+    }
+
+    /// The column the names fill: the widest of them in the chosen language, and at least 12,
+    /// so that the lines' columns align.
+    fn name_width() -> usize {
+        [
+            Arrival::Delivered,
+            Arrival::Delayed,
+            Arrival::Bounced,
+            Arrival::Read,
+            Arrival::AutoReplied,
+        ]
+        .map(|arrival| Found::name(arrival).chars().count())
+        .into_iter()
+        .fold(12, usize::max)
+    }
+
+    fn name(arrival: Arrival) -> String {
+        match arrival {
             Arrival::Delivered => t!("track-arrival-delivered"),
             Arrival::Delayed => t!("track-arrival-delayed"),
             Arrival::Bounced => t!("track-arrival-bounced"),

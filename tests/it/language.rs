@@ -96,6 +96,10 @@ fn mistakes_on_the_command_line_are_told_in_vietnamese() {
     c.run(&["send", "--bogus"])
         .code(2)
         .stderr_has("lỗi: không có tham số '--bogus'");
+    let run = c.run(&["log", "list", "--status"]);
+    run.code(2)
+        .stderr_has("lỗi: '--status <STATE>' cần có giá trị đi kèm");
+    assert!(!run.stderr.contains("các giá trị hợp lệ"), "{}", run.stderr);
 }
 
 #[test]
@@ -228,4 +232,32 @@ fn a_vietnamese_clerk_is_asked_in_vietnamese_and_answers_yes() {
         screen.contains("Đợt gửi fanpage-2022: 2/2 nơi nhận đã nhận thư"),
         "{screen}"
     );
+}
+
+/// Why a run stopped is told in Vietnamese and recorded in English: here a link planted where
+/// the first letter's archived copy goes, which letterpost refuses to write through.
+#[test]
+fn a_run_stopped_in_vietnamese_records_why_in_english() {
+    let server = SmtpServer::start(Script::default());
+    let mut c = Campaign::with_csv(&csv(&["a,Sở A,a@a.example,,", "b,Sở B,b@b.example,,"]));
+    c.relay(server.port).env("SOURCE_DATE_EPOCH", "1700000000");
+    c.run(&["send", "--dry-run"]).code(0);
+    let a = c.manifest().into_iter().find(|l| l.key == "a").unwrap();
+    let planted = format!("archive/fanpage-2022/a.{}.eml", &a.sha256[..16]);
+    std::fs::create_dir_all(c.path("archive/fanpage-2022")).unwrap();
+    std::os::unix::fs::symlink("/nonexistent/letterpost-test", c.path(&planted)).unwrap();
+    c.env("LANG", "vi_VN.UTF-8");
+    c.run(&["send", "--yes"])
+        .code(3)
+        .stderr_has("Đã dừng giữa chừng: ")
+        .stderr_has("đây là liên kết tượng trưng");
+    assert!(server.received().is_empty());
+    let finished = c
+        .log()
+        .into_iter()
+        .find(|r| r.kind == "run_finished")
+        .unwrap();
+    let stopped = finished.stopped.expect("run_finished says why it stopped");
+    assert!(stopped.contains("it is a symbolic link"), "{stopped}");
+    assert!(stopped.is_ascii(), "{stopped}");
 }

@@ -233,6 +233,10 @@ fn limit_and_only_choose_what_is_sent() {
     c.run(&["send", "--yes", "--only", "zzz"])
         .code(2)
         .stderr_has("--only: no recipient has the key `zzz`");
+    // The mistake is named with the flag that was typed.
+    c.run(&["send", "--yes", "--resend-unknown", "zzz"])
+        .code(2)
+        .stderr_has("--resend-unknown: no recipient has the key `zzz`");
 }
 
 #[test]
