@@ -4,15 +4,62 @@
 //! It stores and syncs; it does not decide what is sent (that is `send`), does not write the
 //! delivery log, and is read by `audit` only through the paths the log records.
 //!
-//! Why the archive cannot be opened is worded in `locales/*/log.ftl`; why a message could not
-//! be stored or synced becomes the reason a run stopped, which the log records, so it stays
-//! English.
+//! Why the archive cannot be opened is worded in `locales/*/log.ftl`. Why a message could not
+//! be stored or synced (`Failed`) becomes the reason a run stopped, which the log records: its
+//! `Display` stays English, and `described` says it to people in the chosen language.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 
 use crate::private_fs;
+
+/// Why the archive could not take a message. `Display` is English, as a stopped run records it
+/// (the cause follows in the error's chain); `described` says the same to a person.
+#[derive(Debug)]
+pub enum Failed {
+    /// The message could not be stored at this path.
+    Store { path: String, cause: anyhow::Error },
+    /// The archive folder could not be made durable.
+    Sync { dir: String, cause: io::Error },
+    /// A file with other content already has the message's name.
+    Occupied,
+}
+
+impl std::fmt::Display for Failed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failed::Store { path, .. } => write!(f, "cannot archive the message in {path}"),
+            Failed::Sync { dir, .. } => write!(f, "cannot make the archive {dir} durable"),
+            Failed::Occupied => f.write_str(
+                "a file with other content already has its name: letterpost keeps it as it is \
+                 for the auditor and will not overwrite it; move it out of the archive and run \
+                 again",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for Failed {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Failed::Store { cause, .. } => Some(cause.as_ref()),
+            Failed::Sync { cause, .. } => Some(cause),
+            Failed::Occupied => None,
+        }
+    }
+}
+
+impl Failed {
+    /// The failure as a person reads it, in the chosen language (without its cause).
+    pub fn described(&self) -> String {
+        match self {
+            Failed::Store { path, .. } => t!("log-archive-cannot-store", file = path),
+            Failed::Sync { dir, .. } => t!("log-archive-cannot-sync", folder = dir),
+            Failed::Occupied => t!("log-archive-occupied"),
+        }
+    }
+}
 
 /// `archive/<campaign>/`: the exact bytes of every message handed to a server, one file each,
 /// named by key and content hash so the same bytes always land in the same file. Files are 0600
@@ -59,22 +106,24 @@ impl Archive {
     /// Stores bytes under `name` (a report read back: `<uidvalidity>-<uid>.<sha16>.eml`), with
     /// the same rules as a message: never through a link, never over other bytes.
     pub fn store_as(&self, name: &str, bytes: &[u8]) -> anyhow::Result<String> {
-        use anyhow::Context;
         let path = self.dir.join(name);
-        let fail = || format!("cannot archive the message in {}", path.display());
+        let fail = |cause: anyhow::Error| Failed::Store {
+            path: path.display().to_string(),
+            cause,
+        };
         match private_fs::create_new(&path) {
             Ok(file) => {
                 if let Err(e) = write_whole(file, bytes) {
                     // Ours, just created and incomplete: take it back rather than leave a
                     // stranger to the next run.
                     let _ = std::fs::remove_file(&path);
-                    return Err(e).with_context(fail);
+                    return Err(fail(e.into()).into());
                 }
             }
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                keep_or_complete(&path, bytes).with_context(fail)?;
+                keep_or_complete(&path, bytes).map_err(fail)?;
             }
-            Err(e) => return Err(e).with_context(fail),
+            Err(e) => return Err(fail(e.into()).into()),
         }
         Ok(format!("{}/{name}", self.shown))
     }
@@ -83,11 +132,13 @@ impl Archive {
     /// covers a whole batch (group commit; a per-file fsync costs a journal commit each).
     /// Elsewhere than Linux, `store` synced each file itself.
     pub fn sync(&self) -> anyhow::Result<()> {
-        use anyhow::Context;
         #[cfg(target_os = "linux")]
         File::open(&self.dir)
             .and_then(|dir| rustix::fs::syncfs(&dir).map_err(io::Error::from))
-            .with_context(|| format!("cannot make the archive {} durable", self.dir.display()))?;
+            .map_err(|cause| Failed::Sync {
+                dir: self.dir.display().to_string(),
+                cause,
+            })?;
         Ok(())
     }
 }
@@ -117,8 +168,5 @@ fn keep_or_complete(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         // The read left the offset at the end of what is there.
         return Ok(write_whole(file, &bytes[existing.len()..])?);
     }
-    anyhow::bail!(
-        "a file with other content already has its name: letterpost keeps it as it is for the \
-         auditor and will not overwrite it; move it out of the archive and run again"
-    )
+    Err(Failed::Occupied.into())
 }

@@ -69,13 +69,20 @@ pub fn quit_on_broken_pipe(e: &std::io::Error) {
 }
 
 /// `e` and its causes as `{e:#}` shows them, except that a cause with words of its own for
-/// people (a refused path) is said in those, in the chosen language. For what a person reads;
-/// what is recorded keeps `{e:#}`.
+/// people (a refused path, the archive's and the log writer's failures) is said in those, in the
+/// chosen language.
+/// For what a person reads; what is recorded keeps `{e:#}`.
 pub fn described(e: &anyhow::Error) -> String {
     use crate::private_fs::Refused;
     let causes: Vec<String> = e
         .chain()
         .map(|cause| {
+            if let Some(failed) = cause.downcast_ref::<crate::archive::Failed>() {
+                return failed.described();
+            }
+            if let Some(failed) = cause.downcast_ref::<crate::delivery_log::NotWritten>() {
+                return failed.described();
+            }
             let refused = cause
                 .downcast_ref::<Refused>()
                 .copied()
@@ -311,6 +318,37 @@ mod tests {
             due.describe(now + Duration::from_secs(1)),
             "3 letters deferred by the relay, next retry now"
         );
+    }
+
+    /// In English a person reads an error's chain as `{e:#}` records it, whatever it holds.
+    #[test]
+    fn in_english_an_error_is_described_as_it_is_recorded() {
+        use crate::archive::Failed;
+        use crate::delivery_log::NotWritten;
+        use crate::private_fs::Refused;
+        let refused = std::io::Error::other(Refused::Link);
+        let errors: Vec<anyhow::Error> = vec![
+            Failed::Store {
+                path: "archive/x/a.eml".into(),
+                cause: refused.into(),
+            }
+            .into(),
+            Failed::Store {
+                path: "archive/x/b.eml".into(),
+                cause: Failed::Occupied.into(),
+            }
+            .into(),
+            Failed::Sync {
+                dir: "archive/x".into(),
+                cause: std::io::Error::other("No space left on device"),
+            }
+            .into(),
+            anyhow::Error::new(NotWritten::Failed("Input/output error".into())).context("why"),
+            NotWritten::WriterStopped.into(),
+        ];
+        for e in errors {
+            assert_eq!(super::described(&e), format!("{e:#}"));
+        }
     }
 
     #[test]

@@ -54,3 +54,11 @@ log-cannot-set-aside = cannot set the torn last line of { $log } aside in { $asi
 log-cannot-open-for-writing = cannot open the delivery log { $file } for writing
 log-cannot-start-writer = cannot start the log writer
 log-cannot-create-archive = cannot create the archive { $folder }
+
+## Storing a message in the archive (said to people; the log records the English in code)
+
+log-archive-cannot-store = cannot archive the message in { $file }
+log-archive-cannot-sync = cannot make the archive { $folder } durable
+log-archive-occupied = a file with other content already has its name: letterpost keeps it as it is for the auditor and will not overwrite it; move it out of the archive and run again
+log-writer-stopped = the delivery log writer has stopped
+log-cannot-write-record = cannot write the delivery log: { $error }

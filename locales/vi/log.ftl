@@ -54,3 +54,11 @@ log-cannot-set-aside = không tách được dòng cuối dở dang của { $log
 log-cannot-open-for-writing = không mở được nhật ký gửi { $file } để ghi
 log-cannot-start-writer = không khởi động được luồng ghi nhật ký
 log-cannot-create-archive = không tạo được thư mục lưu trữ { $folder }
+
+## Lưu thư vào bản lưu trữ (nói với người dùng; nhật ký ghi bản tiếng Anh trong mã nguồn)
+
+log-archive-cannot-store = không lưu được thư vào bản lưu trữ { $file }
+log-archive-cannot-sync = không ghi chắc chắn được bản lưu trữ { $folder } xuống đĩa
+log-archive-occupied = đã có một tệp khác nội dung mang tên này: letterpost giữ nguyên tệp đó cho người kiểm tra và không ghi đè; hãy chuyển tệp đó ra khỏi bản lưu trữ rồi chạy lại
+log-writer-stopped = luồng ghi nhật ký gửi đã dừng
+log-cannot-write-record = không ghi được nhật ký gửi: { $error }

@@ -102,7 +102,7 @@ pub use format::{
     Record, ReportKind, RunFinished, RunStarted, Tracked,
 };
 pub use read::{Broken, Chain, Damage, Line, lines, replay, set_aside_torn_tail};
-pub use write::{Log, Opening};
+pub use write::{Log, NotWritten, Opening};
 
 /// A run's id: its start in UTC to the second, and six hex digits that tell apart two runs
 /// started in the same second (`20261126T145937-b0c646`).

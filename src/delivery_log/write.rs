@@ -5,8 +5,9 @@
 //! It seals records (the chain members and the hash, `format`) and appends them; it does not
 //! decide which records to write (that is `send`) and never reads the log back (`read`).
 //!
-//! Why the log cannot be opened is worded in `locales/*/log.ftl`; why a record could not be
-//! written becomes the reason a run stopped, which the log records, so it stays English.
+//! Why the log cannot be opened is worded in `locales/*/log.ftl`. Why a record could not be
+//! written (`NotWritten`) becomes the reason a run stopped, which the log records: its `Display`
+//! stays English, and `described` says it to people in the chosen language.
 
 use std::fs::File;
 use std::io::Write;
@@ -17,6 +18,37 @@ use super::format::{Body, seal};
 use super::read::Chain;
 use crate::clock;
 use crate::private_fs;
+
+/// Why a record was not written. `Display` is English, as a stopped run records it; `described`
+/// says the same to a person.
+#[derive(Debug)]
+pub enum NotWritten {
+    /// The writer thread is gone (it stopped at an earlier failure).
+    WriterStopped,
+    /// Writing or syncing the file failed: the system's words.
+    Failed(String),
+}
+
+impl std::fmt::Display for NotWritten {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotWritten::WriterStopped => f.write_str("the delivery log writer has stopped"),
+            NotWritten::Failed(why) => write!(f, "cannot write the delivery log: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for NotWritten {}
+
+impl NotWritten {
+    /// Why, as a person reads it, in the chosen language.
+    pub fn described(&self) -> String {
+        match self {
+            NotWritten::WriterStopped => t!("log-writer-stopped"),
+            NotWritten::Failed(why) => t!("log-cannot-write-record", error = why),
+        }
+    }
+}
 
 /// A handle on the log's writer thread; clone it into every worker.
 #[derive(Clone)]
@@ -87,11 +119,9 @@ impl Log {
         let (done, wait) = tokio::sync::oneshot::channel();
         self.requests
             .send(Request { body, done })
-            .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
-        let written = wait
-            .await
-            .map_err(|_| anyhow::anyhow!("the delivery log writer has stopped"))?;
-        written.map_err(|e| anyhow::anyhow!("cannot write the delivery log: {e}"))
+            .map_err(|_| NotWritten::WriterStopped)?;
+        let written = wait.await.map_err(|_| NotWritten::WriterStopped)?;
+        Ok(written.map_err(NotWritten::Failed)?)
     }
 }
 

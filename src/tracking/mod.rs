@@ -369,9 +369,11 @@ async fn append(
         );
         report.archive = archive
             .store_as(&name, bytes)
-            .map_err(|e| Stopped(format!("{e:#}")))?;
+            .map_err(|e| Stopped(crate::report::described(&e)))?;
     }
-    archive.sync().map_err(|e| Stopped(format!("{e:#}")))?;
+    archive
+        .sync()
+        .map_err(|e| Stopped(crate::report::described(&e)))?;
     let run = delivery_log::run_id(clock::now());
     let log = Log::open(delivery_log::Opening {
         path: config.log_file(),
