@@ -83,3 +83,4 @@ track-imap-connection-failed = the connection failed: { $error }
 # $status is NO or BAD.
 track-imap-answered = the server answered { $status }: { $text }
 track-imap-no-text = (no text)
+track-logout-unclean = warning: the IMAP server did not log out cleanly: { $error }

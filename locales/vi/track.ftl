@@ -83,3 +83,4 @@ track-imap-connection-failed = kết nối bị lỗi: { $error }
 # $status là NO hoặc BAD.
 track-imap-answered = máy chủ trả lời { $status }: { $text }
 track-imap-no-text = (không có nội dung)
+track-logout-unclean = cảnh báo: máy chủ IMAP không đăng xuất đúng cách: { $error }

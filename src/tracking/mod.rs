@@ -128,7 +128,7 @@ async fn poll(
             }
         })?;
     if let Some(e) = &mailbox.logout_error {
-        tracing::warn!("the IMAP server did not log out cleanly: {e}");
+        eprintln!("{}", t!("track-logout-unclean", error = e.to_string()));
     }
     if mailbox.reread {
         eprintln!("{}", t!("track-renumbered", folder = &settings.folder));
