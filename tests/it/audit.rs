@@ -4,11 +4,7 @@ use crate::support::{Campaign, csv, feed, letterpost_in, repo, sha256};
 
 /// A campaign with a real log: three letters, one refused by the relay.
 fn sent() -> (Campaign, SmtpServer) {
-    let mut script = Script::default();
-    script
-        .rcpt
-        .insert("b@b.example".into(), (550, "5.1.1 User unknown".into()));
-    let server = SmtpServer::start(script);
+    let server = SmtpServer::start(Script::refusing("b@b.example"));
     let mut c = Campaign::with_csv(&csv(&[
         "a,Sở A,a@a.example,,",
         "b,\"=HYPERLINK(\"\"http://x.example\"\",\"\"bấm\"\")\",b@b.example,,",

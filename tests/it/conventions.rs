@@ -7,7 +7,7 @@ use crate::support::smtp::{Script, SmtpServer};
 use crate::support::{Campaign, Run, Terminal, csv};
 
 /// The top-level commands, as `--help` lists them.
-const COMMANDS: [&str; 8] = [
+pub const COMMANDS: [&str; 8] = [
     "check",
     "preview",
     "send",

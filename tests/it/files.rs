@@ -49,17 +49,6 @@ fn with_umask(c: &Campaign, umask: &str, args: &str) -> Run {
     feed(c.other("sh", &["-c", &script]), "")
 }
 
-/// The archive file name a letter built with `SOURCE_DATE_EPOCH` fixed will get, from the dry
-/// run's manifest (the dry run's bytes are the bytes sent).
-fn archive_name(c: &Campaign, key: &str) -> String {
-    let line = c
-        .manifest()
-        .into_iter()
-        .find(|l| l.key == key)
-        .expect("in the manifest");
-    format!("archive/fanpage-2022/{key}.{}.eml", &line.sha256[..16])
-}
-
 #[test]
 fn every_file_and_folder_it_makes_is_private_even_under_umask_000() {
     let server = SmtpServer::start(Script::default());
@@ -172,7 +161,7 @@ fn an_archived_message_planted_as_a_link_is_never_written_through() {
     let mut c = Campaign::with_csv(&three());
     c.relay(server.port).env("SOURCE_DATE_EPOCH", "1700000000");
     c.run(&["send", "--dry-run"]).code(0);
-    let planted = archive_name(&c, "a");
+    let planted = c.archive_name("a");
     std::fs::create_dir_all(c.path("archive/fanpage-2022")).unwrap();
     let elsewhere = tempfile::tempdir().unwrap();
     let target = outside(&elsewhere, "precious.txt");
@@ -204,20 +193,20 @@ fn an_archived_message_already_there_is_kept_if_the_same_completed_if_cut_short_
     let (a, b) = (letter("a").unwrap(), letter("b").unwrap());
     // a: the same bytes (an earlier run built it and was stopped); b: its first half (a run
     // killed while writing it); c: something else under its name.
-    c.write(&archive_name(&c, "a"), &a);
-    c.write(&archive_name(&c, "b"), &b[..b.len() / 2]);
-    c.write(&archive_name(&c, "c"), "forged");
+    c.write(&c.archive_name("a"), &a);
+    c.write(&c.archive_name("b"), &b[..b.len() / 2]);
+    c.write(&c.archive_name("c"), "forged");
     c.run(&["send", "--yes", "--only", "c"])
         .code(3)
-        .stderr_has(&archive_name(&c, "c"))
+        .stderr_has(&c.archive_name("c"))
         .stderr_has("other content");
-    assert_eq!(c.read(&archive_name(&c, "c")), "forged", "kept as it was");
+    assert_eq!(c.read(&c.archive_name("c")), "forged", "kept as it was");
     assert!(server.received().is_empty());
 
-    std::fs::remove_file(c.path(&archive_name(&c, "c"))).unwrap();
+    std::fs::remove_file(c.path(&c.archive_name("c"))).unwrap();
     c.run(&["send", "--yes"]).code(0);
-    assert_eq!(std::fs::read(c.path(&archive_name(&c, "a"))).unwrap(), a);
-    assert_eq!(std::fs::read(c.path(&archive_name(&c, "b"))).unwrap(), b);
+    assert_eq!(std::fs::read(c.path(&c.archive_name("a"))).unwrap(), a);
+    assert_eq!(std::fs::read(c.path(&c.archive_name("b"))).unwrap(), b);
     assert_eq!(server.received().len(), 3);
     c.run(&["log", "verify"])
         .code(0)

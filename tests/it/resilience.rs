@@ -698,12 +698,7 @@ fn a_killed_test_send_is_closed_by_the_next_run_and_the_log_still_verifies() {
 
 #[test]
 fn a_test_send_the_relay_refuses_exits_1() {
-    let mut script = Script::default();
-    script.rcpt.insert(
-        "thu@test.example".into(),
-        (550, "5.1.1 User unknown".into()),
-    );
-    let server = SmtpServer::start(script);
+    let server = SmtpServer::start(Script::refusing("thu@test.example"));
     let mut c = Campaign::with_csv(&list(2));
     c.relay(server.port);
     c.run(&["send", "--yes", "--redirect-to", "thu@test.example"])

@@ -239,11 +239,7 @@ fn a_workbook_saved_again_at_the_prompt_stops_the_run_before_anything_is_sent() 
 /// A campaign sent to a loopback relay that refuses one address: organisations whose names a
 /// spreadsheet would take for formulas, a key with leading zeros, two addresses in one cell.
 fn sent_for_the_auditor() -> (Campaign, SmtpServer) {
-    let mut script = Script::default();
-    script
-        .rcpt
-        .insert("b@b.example".into(), (550, "5.1.1 User unknown".into()));
-    let server = SmtpServer::start(script);
+    let server = SmtpServer::start(Script::refusing("b@b.example"));
     let mut c = Campaign::with_csv(&crate::support::csv(&[
         "0012,Sở A,a@a.example; a2@a.example,,",
         "b,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",b@b.example,,",

@@ -188,11 +188,7 @@ fn send_and_log_summary_after_a_send_with_refused_and_deferred_letters() {
 
 /// A real log to damage: three letters, one refused, in one run.
 fn logged() -> (Campaign, SmtpServer, Vec<String>) {
-    let mut script = Script::default();
-    script
-        .rcpt
-        .insert("b@b.example".into(), (550, "5.1.1 User unknown".into()));
-    let server = SmtpServer::start(script);
+    let server = SmtpServer::start(Script::refusing("b@b.example"));
     let mut c = Campaign::with_csv(&csv(&[
         "a,Sở A,a@a.example,,",
         "b,Sở B,b@b.example,,",

@@ -215,6 +215,17 @@ impl Campaign {
             .collect()
     }
 
+    /// The archive file name a letter built with `SOURCE_DATE_EPOCH` fixed will get, from the dry
+    /// run's manifest (the dry run's bytes are the bytes sent).
+    pub fn archive_name(&self, key: &str) -> String {
+        let line = self
+            .manifest()
+            .into_iter()
+            .find(|l| l.key == key)
+            .expect("in the manifest");
+        format!("archive/fanpage-2022/{key}.{}.eml", &line.sha256[..16])
+    }
+
     /// Files in a folder of the campaign, sorted.
     pub fn files(&self, rel: &str) -> Vec<String> {
         let Ok(dir) = std::fs::read_dir(self.path(rel)) else {

@@ -29,6 +29,17 @@ pub struct Script {
     pub credentials: Option<(String, String)>,
 }
 
+impl Script {
+    /// A relay that refuses `address` at RCPT for good: `550 5.1.1 User unknown`.
+    pub fn refusing(address: &str) -> Script {
+        let mut script = Script::default();
+        script
+            .rcpt
+            .insert(address.into(), (550, "5.1.1 User unknown".into()));
+        script
+    }
+}
+
 pub struct SmtpServer {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
