@@ -83,11 +83,17 @@ impl Problem {
     /// in a workbook `file: Sheet!C14` (a cell) or `file: Sheet!14:14` (a row), as a
     /// spreadsheet writes references. For records, which never change with the language.
     pub fn place(&self) -> String {
+        self.located(|sheet, row| format!("{sheet}!{row}:{row}"))
+    }
+
+    /// The file and where in it, with `whole_row` naming a row of a sheet that no one cell is
+    /// to blame for.
+    fn located(&self, whole_row: impl Fn(&str, u64) -> String) -> String {
         let mut place = self.file.clone();
         match (&self.sheet, self.line) {
             (Some(at), Some(row)) => match &at.column_letters {
                 Some(letters) => place.push_str(&format!(": {}!{letters}{row}", at.sheet)),
-                None => place.push_str(&format!(": {}!{row}:{row}", at.sheet)),
+                None => place.push_str(&format!(": {}", whole_row(&at.sheet, row))),
             },
             (Some(at), None) => place.push_str(&format!(": {}", at.sheet)),
             (None, Some(line)) => {
@@ -104,26 +110,8 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.file)?;
-        match (&self.sheet, self.line) {
-            (Some(place), Some(row)) => match &place.column_letters {
-                Some(letters) => write!(f, ": {}!{letters}{row}", place.sheet)?,
-                None => write!(
-                    f,
-                    ": {}",
-                    t!("problem-sheet-row", sheet = &place.sheet, row = row)
-                )?,
-            },
-            (Some(place), None) => write!(f, ": {}", place.sheet)?,
-            (None, Some(line)) => {
-                write!(f, ":{line}")?;
-                if let Some(position) = self.position {
-                    write!(f, ":{position}")?;
-                }
-            }
-            (None, None) => {}
-        }
-        write!(f, ": ")?;
+        let place = self.located(|sheet, row| t!("problem-sheet-row", sheet = sheet, row = row));
+        write!(f, "{place}: ")?;
         if let Some(column) = &self.column {
             write!(f, "{}: ", t!("problem-column", column = column))?;
         }

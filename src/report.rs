@@ -41,6 +41,13 @@ impl std::fmt::Display for Stopped {
 
 impl std::error::Error for Stopped {}
 
+impl Stopped {
+    /// Stopped by `e`, said as a person reads it (`described`).
+    pub fn by(e: &anyhow::Error) -> Stopped {
+        Stopped(described(e))
+    }
+}
+
 /// Prints a line on stdout. When stdout is a pipe that was closed (`letterpost log list | head`)
 /// the process ends quietly with success instead of panicking, as grep and ripgrep do.
 #[macro_export]
@@ -171,15 +178,20 @@ impl Progress {
         }
     }
 
-    /// One more letter settled.
-    pub fn advance(&mut self, note: &str) {
+    /// One more letter settled; `note` (its key and how it ended) is worded only when a bar shows
+    /// it, not for every letter of a run without a terminal.
+    pub fn advance(&mut self, note: impl FnOnce() -> String) {
         self.done += 1;
         let now = Instant::now();
-        let waiting = self.waiting.map(|w| w.describe(now));
         if let Some(bar) = &self.bar {
-            bar.set_message(match waiting {
-                Some(waiting) => t!("report-note-waiting", note = note, waiting = waiting),
-                None => note.to_owned(),
+            let note = note();
+            bar.set_message(match self.waiting {
+                Some(w) => t!(
+                    "report-note-waiting",
+                    note = note,
+                    waiting = w.describe(now)
+                ),
+                None => note,
             });
             bar.inc(1);
             return;
@@ -201,12 +213,16 @@ impl Progress {
                 done = self.done,
                 total = self.total,
                 rate = format!("{rate:.1}"),
-                seconds_left = eta.round() as u64
+                seconds_left = format!("{eta:.0}")
             );
-            match waiting {
-                Some(waiting) => eprintln!(
+            match self.waiting {
+                Some(w) => eprintln!(
                     "{}",
-                    t!("report-note-waiting", note = line, waiting = waiting)
+                    t!(
+                        "report-note-waiting",
+                        note = line,
+                        waiting = w.describe(now)
+                    )
                 ),
                 None => eprintln!("{line}"),
             }

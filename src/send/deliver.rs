@@ -71,7 +71,7 @@ pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
         .build()
         .with_context(|| t!("send-cannot-start-runtime"))?;
     let archive = Archive::open(config.archive_dir(), config.show(&config.archive_dir()))
-        .map_err(|e| Stopped(format!("{e:#}")))?;
+        .map_err(|e| Stopped::by(&e))?;
     let stop = StopSignal::new();
     let (letters, received) = tokio::sync::mpsc::channel::<Work>(concurrency * 4);
     let (pipeline, jobs) = (d.pipeline, &d.selection.jobs);
@@ -106,7 +106,7 @@ async fn deliver(
         run: d.run.clone(),
         chain: d.chain,
     })
-    .map_err(|e| Stopped(format!("{e:#}")))?;
+    .map_err(|e| Stopped::by(&e))?;
     stop.listen_for_signals();
     let jobs = d.selection.jobs.len();
     let shared = Arc::new(Shared {
@@ -136,7 +136,7 @@ async fn deliver(
     let dsn = first.as_ref().map(dispatch::Connection::offers_dsn);
     log.append(run_started(d.pipeline, d.options, &d.destination, dsn))
         .await
-        .map_err(|e| Stopped(format!("{e:#}")))?;
+        .map_err(|e| Stopped::by(&e))?;
     close_left_open(&log, &d.open).await?;
 
     // Letters come from the producer threads (the rows are streamed again) through `letters`,
@@ -176,7 +176,7 @@ async fn deliver(
             mailbox: None,
         }))
         .await
-        .map_err(|e| Stopped(format!("{e:#}")))?;
+        .map_err(|e| Stopped::by(&e))?;
     Ok(Delivered {
         run: d.run,
         head,
@@ -222,9 +222,7 @@ async fn close_left_open(log: &Log, open: &[Open]) -> anyhow::Result<()> {
         let closing = attempt
             .letter
             .ended(outcome, Stage::Interrupted, None, Some(error));
-        log.append(closing)
-            .await
-            .map_err(|e| Stopped(format!("{e:#}")))?;
+        log.append(closing).await.map_err(|e| Stopped::by(&e))?;
     }
     Ok(())
 }
@@ -299,13 +297,11 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispa
             Tried::Ended(None) => {}
             Tried::Ended(Some(outcome)) => {
                 shared.tally.lock().expect("tally").add(outcome);
-                let state = State::from(outcome).described();
-                let note = t!(
-                    "send-progress-note",
-                    key = &turn.work.letter.key,
-                    state = state
-                );
-                shared.progress.lock().expect("progress").advance(&note);
+                let key = &turn.work.letter.key;
+                shared.progress.lock().expect("progress").advance(|| {
+                    let state = State::from(outcome).described();
+                    t!("send-progress-note", key = key, state = state)
+                });
             }
         }
     }

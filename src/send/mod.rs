@@ -295,7 +295,7 @@ fn after_run(
             }
         }
     })
-    .map_err(|e| Stopped(format!("{e:#}")))?;
+    .map_err(|e| Stopped::by(&e))?;
     if let Err(broken) = replayed {
         let damaged = t!("send-log-damaged-after-run", place = broken.described());
         return Err(Stopped(damaged).into());

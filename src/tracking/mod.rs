@@ -76,7 +76,7 @@ pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
                     );
                 }
                 Err(e) if e.downcast_ref::<Unreachable>().is_some() => {
-                    return Err(Stopped(format!("{e:#}")).into());
+                    return Err(Stopped::by(&e).into());
                 }
                 Err(e) => return Err(e),
             }
@@ -351,8 +351,7 @@ async fn append(
         })
         .collect();
     let dir = config.archive_dir().join("reports");
-    let archive =
-        Archive::open(dir.clone(), config.show(&dir)).map_err(|e| Stopped(format!("{e:#}")))?;
+    let archive = Archive::open(dir.clone(), config.show(&dir)).map_err(|e| Stopped::by(&e))?;
     for found in &mut new {
         let bytes = &mailbox
             .messages
@@ -380,7 +379,7 @@ async fn append(
         run,
         chain,
     })
-    .map_err(|e| Stopped(format!("{e:#}")))?;
+    .map_err(|e| Stopped::by(&e))?;
     let mark = |last_uid| MailboxMark {
         folder: settings.folder.clone(),
         uidvalidity: mailbox.uidvalidity,
@@ -392,7 +391,7 @@ async fn append(
         .filter(|m| m.folder == settings.folder && m.uidvalidity == mailbox.uidvalidity)
         .map_or(0, |m| m.last_uid);
     let started = started(config, watch, mark(before));
-    let write = |e: anyhow::Error| Stopped(format!("{e:#}"));
+    let write = |e: anyhow::Error| Stopped::by(&e);
     log.append(started).await.map_err(write)?;
     let mut bounced = false;
     // Queued, not awaited one by one: the writer commits whatever waits together, and the
