@@ -387,7 +387,8 @@ fn the_xlsx_export_needs_a_file() {
 
 /// LibreOffice opens the export and saves it as CSV: the organisation named like a formula comes
 /// out as the same text (a formula would come out as its result, `y`). Skipped, saying so, where
-/// LibreOffice is not installed (`apt-get install --no-install-recommends libreoffice-calc-nogui`).
+/// LibreOffice is not installed (`apt-get install --no-install-recommends libreoffice-calc-nogui`),
+/// unless `LETTERPOST_TEST_SOFFICE=required` (as scripts/test.sh sets it, having installed it).
 #[test]
 fn libreoffice_reads_the_xlsx_exports_formula_looking_names_as_text() {
     let Some(soffice) = std::env::var_os("PATH").and_then(|path| {
@@ -395,6 +396,10 @@ fn libreoffice_reads_the_xlsx_exports_formula_looking_names_as_text() {
             .map(|dir| dir.join("soffice"))
             .find(|p| p.is_file())
     }) else {
+        assert!(
+            std::env::var_os("LETTERPOST_TEST_SOFFICE").is_none_or(|v| v != "required"),
+            "soffice not found, and LETTERPOST_TEST_SOFFICE=required"
+        );
         eprintln!("soffice not found: the LibreOffice check of the xlsx export is skipped");
         return;
     };
