@@ -675,9 +675,23 @@ fn time_cell(text: &str) -> Cell {
     }
 }
 
-/// OWASP CSV injection: a cell a spreadsheet would read as a formula gets a leading `'`.
+/// The characters a spreadsheet may take as the start of a formula: OWASP's list, and the
+/// full-width and small forms (and the minus sign) that Excel and LibreOffice fold into them when
+/// a cell is typed or imported in an East Asian locale.
+const FORMULA_STARTS: [char; 16] = [
+    '=', '+', '-', '@', '\t', '\r', '\n', '\u{ff1d}', '\u{ff0b}', '\u{ff0d}', '\u{ff20}',
+    '\u{fe66}', '\u{fe62}', '\u{fe63}', '\u{fe6b}', '\u{2212}',
+];
+
+/// OWASP CSV injection: a cell a spreadsheet would read as a formula gets a leading `'`. Blanks
+/// before the formula character do not save a cell (some importers trim them), so they are
+/// looked past.
 pub fn neutralise(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\n']) {
+    let first = cell
+        .trim_start_matches([' ', '\u{a0}', '\u{3000}'])
+        .chars()
+        .next();
+    if first.is_some_and(|c| FORMULA_STARTS.contains(&c)) {
         format!("'{cell}")
     } else {
         cell.to_owned()
@@ -698,6 +712,14 @@ mod tests {
             "\t=1",
             "\r=1",
             "\n=1",
+            "\u{ff1d}HYPERLINK(\"http://x\")",
+            "\u{ff0b}1",
+            "\u{ff0d}1",
+            "\u{ff20}SUM(A1)",
+            "\u{fe66}1",
+            "\u{2212}1",
+            " =1",
+            "\u{3000}=1",
         ] {
             assert_eq!(neutralise(cell), format!("'{cell}"));
         }

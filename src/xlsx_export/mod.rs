@@ -19,6 +19,10 @@
 //! of the last log record exported) is the caller's: this module reads no clock and opens no
 //! file; the caller hands it a writer (the file named with `-o`, or a buffer).
 //!
+//! A text longer than an Excel cell holds (32,767 UTF-16 units: a very long organisation name or
+//! server reply) is cut there, ends with a visible marker, and carries a note that says how long
+//! it was and that the CSV and JSON exports hold it whole; the workbook is never refused for it.
+//!
 //! Its errors are worded in `locales/*/export.ftl`; the sheet's name, headers and cells are the
 //! caller's and are never translated here.
 
@@ -27,7 +31,7 @@ use std::io::Write;
 
 use jiff::Timestamp;
 use jiff::tz::TimeZone;
-use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, Worksheet, XlsxError};
+use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Note, Workbook, Worksheet, XlsxError};
 
 /// The sheet's name (what the tab shows).
 pub const SHEET_NAME: &str = "Delivery log";
@@ -88,7 +92,7 @@ pub enum ExportError {
     TimeOutOfRange(Timestamp),
     /// A time's text is not RFC 3339.
     BadTime { text: String, reason: String },
-    /// rust_xlsxwriter refused something (a text over 32,767 characters, more than 1,048,575
+    /// rust_xlsxwriter refused something (more than 1,048,575
     /// rows) or the writer failed. `what` says where.
     Xlsx { what: Place, source: XlsxError },
 }
@@ -265,7 +269,16 @@ fn write_cell(
     };
     match cell {
         // `write_string` stores a shared string: Excel and LibreOffice never evaluate it.
-        Cell::Text(text) => sheet.write_string(r, c, text.as_str()).map_err(at())?,
+        Cell::Text(text) => match cut_to_excel(text) {
+            None => sheet.write_string(r, c, text.as_str()).map_err(at())?,
+            Some(cut) => {
+                sheet.write_string(r, c, cut).map_err(at())?;
+                let note = Note::new(cut_note(text))
+                    .set_author("letterpost")
+                    .add_author_prefix(false);
+                sheet.insert_note(r, c, &note).map_err(at())?
+            }
+        },
         Cell::Number(n) if !n.is_finite() => {
             return Err(ExportError::NotFinite {
                 row,
@@ -283,6 +296,41 @@ fn write_cell(
         Cell::Empty => sheet,
     };
     Ok(())
+}
+
+/// Excel keeps at most this many UTF-16 code units in a cell (rust_xlsxwriter refuses more).
+pub const EXCEL_CELL_LIMIT: usize = 32_767;
+
+/// What ends a text cut at Excel's limit, so that nobody reads the cut text as whole.
+pub const CUT_MARKER: &str = " […cut: see the CSV or JSON export]";
+
+/// A text too long for one Excel cell, cut at a character boundary so that the text plus
+/// `CUT_MARKER` fits; `None` when it fits as it is. (An organisation's name or a server's reply
+/// can be longer than Excel allows; the export must still be written, and say where the rest is.)
+fn cut_to_excel(text: &str) -> Option<String> {
+    if text.encode_utf16().count() <= EXCEL_CELL_LIMIT {
+        return None;
+    }
+    let room = EXCEL_CELL_LIMIT - CUT_MARKER.encode_utf16().count();
+    let mut units = 0;
+    let end = text
+        .char_indices()
+        .find(|(_, ch)| {
+            units += ch.len_utf16();
+            units > room
+        })
+        .map_or(text.len(), |(at, _)| at);
+    Some(format!("{}{CUT_MARKER}", &text[..end]))
+}
+
+/// The note on a cut cell: how long the text was and which exports hold all of it.
+fn cut_note(text: &str) -> String {
+    format!(
+        "This text has {} characters, more than the {EXCEL_CELL_LIMIT} an Excel cell holds, \
+         so the cell shows its beginning. `letterpost log export --csv` and `--json` have the \
+         whole text.",
+        text.chars().count()
+    )
 }
 
 /// A moment as an Excel date-time in UTC. Cell values keep the milliseconds (Excel's

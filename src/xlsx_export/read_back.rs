@@ -211,15 +211,37 @@ fn bad_rows_are_errors() {
     let old = vec![vec![Cell::time("1899-12-31T00:00:00Z").unwrap()]];
     let err = export_bytes(&["t"], &old, created()).unwrap_err();
     assert!(matches!(err, ExportError::TimeOutOfRange(_)), "{err:?}");
+}
 
-    // Excel's own limit: 32,767 characters in a cell.
-    let long = vec![vec![Cell::Text("x".repeat(32_768))]];
-    let err = export_bytes(&["t"], &long, created()).unwrap_err();
-    assert!(matches!(err, ExportError::Xlsx { .. }), "{err:?}");
+/// Excel's own limit is 32,767 characters (UTF-16 units) in a cell: a longer text is cut at a
+/// character boundary, ends with the marker, and the workbook is written all the same.
+#[test]
+fn a_text_longer_than_a_cell_is_cut_with_a_marker() {
+    use calamine::{Data, Reader, Xlsx};
+    // One character past the limit, with a two-unit character right at the cut.
+    let text = format!("{}😀{}", "x".repeat(32_730), "y".repeat(100));
+    let rows = vec![
+        vec![Cell::Text(text.clone())],
+        vec![Cell::Text("x".repeat(32_767))],
+    ];
+    let bytes = export_bytes(&["t"], &rows, created()).unwrap();
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range(SHEET_NAME).unwrap();
+    let cells: Vec<&Data> = range.rows().skip(1).map(|r| &r[0]).collect();
+    let Data::String(cut) = cells[0] else {
+        panic!("{:?}", cells[0])
+    };
+    assert!(cut.encode_utf16().count() <= super::EXCEL_CELL_LIMIT);
+    let kept = cut.strip_suffix(super::CUT_MARKER).unwrap();
     assert!(
-        err.to_string()
-            .starts_with("cannot write the workbook: row 1, column 1: "),
-        "{err}"
+        text.starts_with(kept) && kept.len() > 32_000,
+        "{}",
+        kept.len()
+    );
+    assert_eq!(
+        cells[1],
+        &Data::String("x".repeat(32_767)),
+        "a text that fits is whole"
     );
 }
 

@@ -12,6 +12,8 @@ mod commands;
 mod conventions;
 /// `send --dry-run`: the outbox, parsed by an independent mail parser.
 mod dry_run;
+/// The auditor's exports of cells a spreadsheet would misread or refuse.
+mod export_cells;
 /// A scripted server's faults: silence, drops, 421, late and negative replies.
 mod faults;
 /// The files a campaign gets: private modes, no link followed, foreign files kept, the password
