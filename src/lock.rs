@@ -2,10 +2,14 @@
 //! sure the files it keeps in `logs/` are its own: the lock and the delivery log must be regular
 //! files, never links planted to make letterpost write elsewhere (see `private_fs`).
 //!
+//! It also answers, for readers of the log, whether a campaign is held right now
+//! (`held_by_another`), without taking it.
+//!
 //! Its errors are worded in `locales/*/dispatch.ftl`; the holder it writes in the lock file
 //! (`pid … on … since …`) is data, and stays as it is.
 
 use std::fs::File;
+use std::path::Path;
 
 use anyhow::Context;
 
@@ -87,5 +91,44 @@ impl Lock {
         file.seek(std::io::SeekFrom::Start(0)).ok();
         let _ = file.write_all(holder.as_bytes());
         Ok(Ok(Lock { _file: file }))
+    }
+}
+
+/// Whether another open of `<id>.lock` beside the delivery log `log` holds the campaign now: a
+/// send appending to that log. Only looks: the lock file is opened read-only, never created and
+/// never through a link, and a lock free now is taken (shared) for an instant and let go. A send
+/// that tries to take the campaign in that instant is refused as if it were held (exit 3,
+/// nothing sent), the price of asking the kernel rather than guessing from the holder's name.
+pub fn held_by_another(log: &Path) -> bool {
+    let path = log.with_extension("lock");
+    let Ok(file) = private_fs::read_only(&path) else {
+        return false;
+    };
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            false
+        }
+        Err(std::fs::TryLockError::WouldBlock) => true,
+        Err(std::fs::TryLockError::Error(_)) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::held_by_another;
+
+    #[test]
+    fn a_campaign_is_held_only_while_its_lock_file_is_locked() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("c.jsonl");
+        assert!(!held_by_another(&log), "no lock file");
+        let lock = std::fs::File::create(dir.path().join("c.lock")).unwrap();
+        assert!(!held_by_another(&log), "a lock file nobody holds");
+        lock.lock().unwrap();
+        assert!(held_by_another(&log));
+        lock.unlock().unwrap();
+        assert!(!held_by_another(&log));
+        assert!(!dir.path().join("c.jsonl").exists(), "nothing written");
     }
 }

@@ -49,7 +49,8 @@ fn main() -> std::process::ExitCode {
     match run(cli, diagnostics) {
         Ok(code) => code.into(),
         Err(e) => {
-            eprintln!("{}", t!("main-error", error = report::described(&e)));
+            // Not `eprintln!`: an unwritable stderr must not turn exit 3 into a panic's 101.
+            tell!("{}", t!("main-error", error = report::described(&e)));
             let code = if e.downcast_ref::<Stopped>().is_some() {
                 ExitCode::Stopped
             } else {
@@ -139,12 +140,15 @@ fn man(path: &[String]) -> anyhow::Result<ExitCode> {
     print_all(&page)
 }
 
-/// Writes `bytes` to stdout; a reader that went away (`| head`) ends the process quietly.
+/// Writes `bytes` to stdout; a reader that went away (`| head`) read what it wanted, and the
+/// command, which has nothing else to do, succeeds quietly.
 fn print_all(bytes: &[u8]) -> anyhow::Result<ExitCode> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
-        report::quit_on_broken_pipe(&e);
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            return Ok(ExitCode::Success);
+        }
         return Err(anyhow::anyhow!(t!(
             "main-cannot-write-stdout",
             error = e.to_string()

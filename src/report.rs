@@ -2,6 +2,8 @@
 //!
 //! Results and summaries go to stdout; problems, progress and diagnostics go to stderr. A
 //! progress bar is drawn only on a terminal; elsewhere progress is a plain line now and then.
+//! A write to either that fails (a reader gone, a terminal closed, a full disk) loses what it
+//! printed, never the run: no panic, no early exit, so the log is closed and the exit code holds.
 //! This module decides nothing: callers hand it what happened.
 
 use std::io::IsTerminal;
@@ -48,8 +50,9 @@ impl Stopped {
     }
 }
 
-/// Prints a line on stdout. When stdout is a pipe that was closed (`letterpost log list | head`)
-/// the process ends quietly with success instead of panicking, as grep and ripgrep do.
+/// Prints a line on stdout. A reader that went away (`letterpost log list | head`, `| true`)
+/// ends the printing, never the run: what follows is still done and recorded, and the exit code
+/// still says what happened.
 #[macro_export]
 macro_rules! say {
     () => {
@@ -60,19 +63,37 @@ macro_rules! say {
     };
 }
 
+/// Prints a line on stderr (a message, a warning, progress), like `eprintln!` except that a
+/// stderr that cannot be written (`2>/dev/full`, a terminal closed under a running send) loses
+/// the line instead of panicking: a panic would end the run before its log is closed.
+#[macro_export]
+macro_rules! tell {
+    ($($arg:tt)*) => {
+        $crate::report::tell_line(format_args!($($arg)*))
+    };
+}
+
+/// Set once stdout's reader is gone: nothing more is written there.
+static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub fn say_line(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
+    use std::sync::atomic::Ordering;
+    if STDOUT_GONE.load(Ordering::Relaxed) {
+        return;
+    }
     let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{line}") {
-        quit_on_broken_pipe(&e);
+    // Any other failure loses this line only, as before.
+    if let Err(e) = writeln!(out, "{line}")
+        && e.kind() == std::io::ErrorKind::BrokenPipe
+    {
+        STDOUT_GONE.store(true, Ordering::Relaxed);
     }
 }
 
-/// Ends the process with success if `e` says the reader of stdout went away.
-pub fn quit_on_broken_pipe(e: &std::io::Error) {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        std::process::exit(0);
-    }
+pub fn tell_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
 
 /// `e` and its causes as `{e:#}` shows them, except that a cause with words of its own for
@@ -106,9 +127,9 @@ pub fn described(e: &anyhow::Error) -> String {
 /// Prints every problem, then a line saying how many and that nothing happened.
 pub fn problems(problems: &[Problem], what_happened: &str) {
     for p in problems {
-        eprintln!("{}", t!("report-problem", problem = p.to_string()));
+        tell!("{}", t!("report-problem", problem = p.to_string()));
     }
-    eprintln!(
+    tell!(
         "{}",
         t!(
             "report-problems-found",
@@ -216,7 +237,7 @@ impl Progress {
                 seconds_left = format!("{eta:.0}")
             );
             match self.waiting {
-                Some(w) => eprintln!(
+                Some(w) => tell!(
                     "{}",
                     t!(
                         "report-note-waiting",
@@ -224,7 +245,7 @@ impl Progress {
                         waiting = w.describe(now)
                     )
                 ),
-                None => eprintln!("{line}"),
+                None => tell!("{line}"),
             }
         }
     }
@@ -251,15 +272,15 @@ impl Progress {
         if self.told != Some(waiting) || now.duration_since(self.last_line) >= LINE_EVERY {
             self.told = Some(waiting);
             self.last_line = now;
-            eprintln!("{line}");
+            tell!("{line}");
         }
     }
 
     /// A line that must not be torn by the bar.
     pub fn println(&self, line: &str) {
         match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None if !self.quiet => eprintln!("{line}"),
+            Some(bar) => bar.suspend(|| tell!("{line}")),
+            None if !self.quiet => tell!("{line}"),
             None => {}
         }
     }

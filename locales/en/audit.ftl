@@ -7,6 +7,7 @@
 audit-cannot-find = cannot find { $path }
 audit-no-log = there is no delivery log for campaign { $campaign } yet ({ $log }): nothing has been sent
 audit-damaged = warning: { $log } is damaged at { $broken }; what follows covers only the records before it (run `letterpost log verify`)
+audit-being-written = note: { $log }: line { $line } is being written by the run that holds the campaign; it is left out of what follows
 
 ## What the archive holds for a record; each follows "the archived message FILE"
 

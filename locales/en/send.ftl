@@ -96,6 +96,7 @@ send-quitting = Quitting at once; the next run will sort out the letters that we
 ## Why a run stopped (the log records the same words in English, from the code).
 
 send-stop-interrupted = interrupted by the operator
+send-stop-hung-up = the terminal was closed (SIGHUP)
 send-stop-worker-failed = a delivery worker failed: { $error }
 send-stop-sender-refused = the relay refused to accept mail from us: { $failure }
 # $relay: `host:port (security)`; $failure: the stage and the server's reply or the error.

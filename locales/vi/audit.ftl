@@ -7,6 +7,7 @@
 audit-cannot-find = không tìm thấy { $path }
 audit-no-log = đợt gửi { $campaign } chưa có nhật ký gửi ({ $log }): chưa có thư nào được gửi
 audit-damaged = cảnh báo: { $log } bị hỏng tại { $broken }; nội dung dưới đây chỉ gồm các bản ghi trước chỗ hỏng (hãy chạy `letterpost log verify`)
+audit-being-written = lưu ý: { $log }: dòng { $line } đang được ghi bởi lần chạy đang giữ đợt gửi; dòng này không được tính trong nội dung dưới đây
 
 ## Tình trạng thư trong bản lưu trữ; mỗi câu đứng sau "thư trong bản lưu trữ TỆP"
 

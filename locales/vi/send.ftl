@@ -77,6 +77,7 @@ send-quitting = Thoát ngay; lần chạy sau sẽ xử lý các thư đang gử
 ## Lý do một lần chạy dừng lại (nhật ký vẫn ghi bằng tiếng Anh, từ mã nguồn).
 
 send-stop-interrupted = người gửi đã cho dừng
+send-stop-hung-up = cửa sổ dòng lệnh đã bị đóng (SIGHUP)
 send-stop-worker-failed = một luồng gửi thư bị lỗi: { $error }
 send-stop-sender-refused = máy chủ thư từ chối nhận thư của đơn vị gửi: { $failure }
 # $relay: `máy:cổng (bảo mật)`; $failure: bước SMTP và câu trả lời của máy chủ, hoặc lỗi.

@@ -73,12 +73,23 @@ impl Source {
         Ok(&self.log)
     }
 
+    /// The rule for a torn last line: with no line end yet and the campaign held by a send, it
+    /// is the record that send is writing now, left out and not called damage; otherwise it is
+    /// damage, as any other break is.
+    fn being_written(&self, broken: &Broken) -> bool {
+        broken.unterminated && crate::lock::held_by_another(&self.log)
+    }
+
     /// Reads the whole log with the chain checked; a damaged log is read up to the damage, a
     /// warning says so, and the damage is returned beside the records.
     fn read(&self) -> anyhow::Result<(Vec<Record>, Option<Broken>)> {
         let path = self.existing_log()?;
         let mut records = Vec::new();
-        let broken = delivery_log::replay(path, |_, r| records.push(r.clone()))?.err();
+        let mut broken = delivery_log::replay(path, |_, r| records.push(r.clone()))?.err();
+        if let Some(b) = broken.take_if(|b| self.being_written(b)) {
+            let note = t!("audit-being-written", log = self.show(path), line = b.line);
+            tell!("{note}");
+        }
         if let Some(b) = &broken {
             eprintln!(
                 "{}",

@@ -1,6 +1,13 @@
 //! Reading the delivery log back: line by line, each line checked against the chain rule and
 //! parsed into a typed `Record`; the damage a line can show; and setting aside a torn last line.
 //!
+//! A torn last line is one of two things, and the reader cannot tell which from the bytes: a
+//! write that never finished (damage: a send sets it aside before it appends again), or, if it
+//! has no line end yet, the record a running send is writing at this moment (the writer puts a
+//! line down with one `write`, which a reader can see half done). `Broken::unterminated` says
+//! which lines could be the second; whether one is (the campaign is held) is the caller's
+//! question to `lock::held_by_another`, since only a reader beside a live send asks it.
+//!
 //! It never writes a record (`write` does) and never interprets what records mean for a
 //! recipient (`ledger` does).
 //!
@@ -194,6 +201,9 @@ pub struct Broken {
     pub offset: u64,
     pub seq: Option<u64>,
     pub damage: Damage,
+    /// The break is a last line with no line end: while a send holds the campaign, the record
+    /// it is writing now rather than damage.
+    pub unterminated: bool,
 }
 
 impl std::fmt::Display for Broken {
@@ -271,6 +281,7 @@ pub fn replay(
                     line: line.number,
                     offset: line.offset,
                     seq,
+                    unterminated: last && !line.complete,
                     damage,
                 }));
             }
@@ -339,6 +350,7 @@ mod tests {
                     offset: 812,
                     seq,
                     damage: damage.clone(),
+                    unterminated: false,
                 };
                 assert_eq!(broken.described(), broken.to_string());
             }
@@ -417,6 +429,24 @@ mod tests {
                 Err(Damage::Unreadable(text)) => assert!(text.contains(why), "{text}"),
                 other => panic!("{other:?} for {texts:?}"),
             }
+        }
+    }
+
+    /// Only a last line with no line end can be a record being written; a complete last line
+    /// that is not a record is torn too, but no writer leaves one mid-write.
+    #[test]
+    fn a_break_says_whether_its_last_line_has_no_line_end_yet() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.jsonl");
+        let mut writer = Chain::default();
+        let whole = format!("{}\n", sealed(&mut writer));
+        let partial = r#"{"v":1,"seq":1,"time":"2026-11-2"#;
+        for (tail, unterminated) in [(partial.to_owned(), true), (format!("{partial}\n"), false)] {
+            std::fs::write(&path, format!("{whole}{tail}")).unwrap();
+            let broken = replay(&path, |_, _| {}).unwrap().unwrap_err();
+            assert_eq!(broken.damage, Damage::Torn, "{tail:?}");
+            assert_eq!(broken.line, 2);
+            assert_eq!(broken.unterminated, unterminated, "{tail:?}");
         }
     }
 }

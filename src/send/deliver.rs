@@ -663,6 +663,14 @@ impl Stop {
         }
     }
 
+    /// SIGHUP: the terminal or the SSH session the run was started from went away.
+    pub(super) fn hung_up() -> Stop {
+        Stop {
+            recorded: "the terminal was closed (SIGHUP)".to_owned(),
+            said: t!("send-stop-hung-up"),
+        }
+    }
+
     fn worker_failed(error: &str) -> Stop {
         Stop {
             recorded: format!("a delivery worker failed: {error}"),
@@ -775,28 +783,35 @@ impl StopSignal {
     }
 
     /// Ctrl-C or SIGTERM: stop taking letters and settle what is in flight. A second one ends the
-    /// process at once (what was in flight is then resolved by the next run).
+    /// process at once (what was in flight is then resolved by the next run). SIGHUP (the
+    /// terminal or the SSH session closed) stops the same way, recorded as such, but never
+    /// quits at once: a shell that hangs up passes its own SIGHUP on after the kernel's, and no
+    /// one is left at the terminal to mean "now".
     fn listen_for_signals(&self) {
         use tokio::signal::unix::{SignalKind, signal};
         let stop = self.clone();
         tokio::spawn(async move {
-            let (Ok(mut interrupt), Ok(mut terminate)) = (
+            let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = (
                 signal(SignalKind::interrupt()),
                 signal(SignalKind::terminate()),
+                signal(SignalKind::hangup()),
             ) else {
                 return;
             };
+            let why = tokio::select! {
+                _ = interrupt.recv() => Stop::interrupted(),
+                _ = terminate.recv() => Stop::interrupted(),
+                _ = hangup.recv() => Stop::hung_up(),
+            };
+            // Asked before it is said: after a hang-up the terminal is gone, and what is
+            // printed to it goes nowhere (`tell!` never panics on it).
+            stop.request(why);
+            tell!("\n{}", t!("send-stopping"));
             tokio::select! {
                 _ = interrupt.recv() => {},
                 _ = terminate.recv() => {},
             }
-            eprintln!("\n{}", t!("send-stopping"));
-            stop.request(Stop::interrupted());
-            tokio::select! {
-                _ = interrupt.recv() => {},
-                _ = terminate.recv() => {},
-            }
-            eprintln!("{}", t!("send-quitting"));
+            tell!("{}", t!("send-quitting"));
             std::process::exit(ExitCode::Stopped as i32);
         });
     }
@@ -818,6 +833,7 @@ mod tests {
         let relay = "localhost:25 (none)";
         let stops = [
             Stop::interrupted(),
+            Stop::hung_up(),
             Stop::worker_failed("panicked"),
             Stop::sender_refused(&failure(Stage::Mail, Some(530), FailureKind::Permanent)),
             Stop::relay(

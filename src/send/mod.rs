@@ -219,7 +219,7 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
         .map_err(|e| e.context(t!("send-cannot-send")))?;
     let relay = Relay::new(config.smtp.clone(), password, config.from.email.domain())?;
     if !confirm(&relay, &selection, options)? {
-        eprintln!("{}", t!("send-nothing-was-sent"));
+        tell!("{}", t!("send-nothing-was-sent"));
         return Ok(ExitCode::CouldNotStart);
     }
     unchanged_since_read(&pipeline)?;
@@ -261,11 +261,11 @@ fn choose(
 /// fixed `Date:`.
 fn tell_before_sending(pipeline: &Pipeline, ledger: &Ledger, started: SystemTime) {
     for line in summary::changed_inputs(pipeline, ledger) {
-        eprintln!("{}", t!("send-note", note = line));
+        tell!("{}", t!("send-note", note = line));
     }
     if let Some(secs) = pipeline.config.source_date_epoch {
         let date = clock::rfc3339(clock::message_date(started, Some(secs)));
-        eprintln!("{}", t!("send-note-source-date-epoch", date = date));
+        tell!("{}", t!("send-note-source-date-epoch", date = date));
     }
 }
 
@@ -311,7 +311,7 @@ fn after_run(
     let Some(why) = outcome.stopped else {
         return Ok(code);
     };
-    eprintln!("{}", t!("send-stopped-early", why = why.said));
+    tell!("{}", t!("send-stopped-early", why = why.said));
     let remaining: Vec<&str> = selection
         .jobs
         .iter()
@@ -319,8 +319,8 @@ fn after_run(
         .filter(|k| !settled_now.contains(*k))
         .collect();
     match summary::resume_command(options, &remaining) {
-        Some(command) => eprintln!("{}", t!("send-resume", command = command)),
-        None => eprintln!("{}", t!("send-nothing-to-resume")),
+        Some(command) => tell!("{}", t!("send-resume", command = command)),
+        None => tell!("{}", t!("send-nothing-to-resume")),
     }
     Ok(ExitCode::Stopped)
 }
@@ -336,7 +336,7 @@ fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
         && broken.damage == delivery_log::Damage::Torn
     {
         let aside = delivery_log::set_aside_torn_tail(&log_path, broken.offset)?;
-        eprintln!(
+        tell!(
             "{}",
             t!(
                 "send-torn-tail",

@@ -38,6 +38,8 @@ mod sheets;
 mod shown;
 /// End to end against Postfix's smtp-sink and its fault flags.
 mod sink;
+/// Every stop is recorded: SIGHUP, an unwritable stderr, a closed stdout, a line being written.
+mod stops;
 /// Proof of arrival through real Postfix and Dovecot: track, the records, the views.
 mod tracking;
 /// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
