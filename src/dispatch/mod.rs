@@ -16,12 +16,15 @@
 //!
 //! `failure`: what went wrong at a step (`Failure`), and the deadline every step runs under.
 //! `relay`: the relay and how to reach it (`Relay::connect`). `connection`: one open session
-//! (`begin`, `finish`, `reset`, `close`). `directory`: the dry-run outbox.
+//! (`begin`, `finish`, `reset`, `close`). `transport`: the two traits the senders are generic
+//! over (`Transport`, `Session`), which `Relay` and `Connection` implement. `directory`: the
+//! dry-run outbox.
 
 mod connection;
 mod directory;
 mod failure;
 mod relay;
+mod transport;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -31,6 +34,7 @@ pub use self::connection::Connection;
 pub use self::directory::Directory;
 pub use self::failure::{Failure, FailureKind};
 pub use self::relay::Relay;
+pub use self::transport::{Session, Transport};
 pub use crate::smtp::Stage;
 
 /// The `[smtp]` table, with environment overrides applied.

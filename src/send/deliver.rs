@@ -35,7 +35,7 @@ use crate::archive::Archive;
 use crate::clock;
 use crate::config::{Rate, SendOptions, operator};
 use crate::delivery_log::{self, Body, Counts, Letter, Log, Outcome, RunFinished, RunStarted};
-use crate::dispatch::{self, Failure, Relay};
+use crate::dispatch::{Failure, Relay, Session, Transport};
 use crate::ledger::{Open, State};
 use crate::report::{self, Progress, Stopped};
 use crate::smtp::Stage;
@@ -136,10 +136,10 @@ pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
 
 /// What the async phase works from: its settings, the `run_started` record but for what the
 /// relay offers, and the log's state.
-struct Phase<'a> {
+struct Phase<'a, T> {
     settings: Settings,
     started: RunStarted,
-    relay: Relay,
+    relay: T,
     run: String,
     selection: &'a Selection,
     open: Vec<Open>,
@@ -148,8 +148,8 @@ struct Phase<'a> {
 }
 
 /// The SMTP phase: run_started, close what earlier runs left open, the workers, run_finished.
-async fn deliver(
-    d: Phase<'_>,
+async fn deliver<T: Transport + 'static>(
+    d: Phase<'_, T>,
     letters: tokio::sync::mpsc::Receiver<Work>,
     stop: StopSignal,
 ) -> anyhow::Result<Delivered> {
@@ -188,7 +188,7 @@ async fn deliver(
     } else {
         None
     };
-    started.dsn = first.as_ref().map(dispatch::Connection::offers_dsn);
+    started.dsn = first.as_ref().map(Session::offers_dsn);
     log.append(Body::RunStarted(started))
         .await
         .map_err(|e| Stopped::by(&e))?;
@@ -283,9 +283,9 @@ async fn close_left_open(log: &Log, open: &[Open]) -> anyhow::Result<()> {
 }
 
 /// What every worker shares.
-struct Shared {
+struct Shared<T> {
     log: Log,
-    relay: Relay,
+    relay: T,
     stop: StopSignal,
     limiter: Mutex<Limiter>,
     settings: Settings,
@@ -303,7 +303,11 @@ const IDLE_CLOSE: Duration = Duration::from_secs(5);
 /// is asked).
 const WAITING_TICK: Duration = Duration::from_secs(1);
 
-async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispatch::Connection>) {
+async fn worker<T: Transport>(
+    shared: Arc<Shared<T>>,
+    queue: Arc<Queue>,
+    connection: Option<T::Session>,
+) {
     let mut connection = connection;
     loop {
         if shared.stop.reason().is_some() {
@@ -363,10 +367,10 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispa
 /// Only retries are left and none is due: closes an idle connection the wait would outlast,
 /// says what is waiting, and sleeps until the first retry is due, a tick passes, or a stop is
 /// asked.
-async fn wait_for_retry(
-    shared: &Shared,
+async fn wait_for_retry<T: Transport>(
+    shared: &Shared<T>,
     queue: &Queue,
-    connection: &mut Option<dispatch::Connection>,
+    connection: &mut Option<T::Session>,
     until: tokio::time::Instant,
 ) {
     let now = tokio::time::Instant::now();
@@ -390,7 +394,7 @@ async fn wait_for_retry(
 }
 
 /// Tells the progress display what waits for a retry now.
-fn show_waiting(shared: &Shared, queue: &Queue) {
+fn show_waiting<T>(shared: &Shared<T>, queue: &Queue) {
     let waiting = queue.waiting().map(report_waiting);
     shared
         .progress
@@ -434,9 +438,9 @@ enum Tried {
 /// durable record, and each awaited record also makes this worker's earlier (queued) outcomes
 /// durable, the log keeping order; any failure to write the log stops the run before the next
 /// network step.
-async fn try_once(
-    shared: &Shared,
-    connection: &mut Option<dispatch::Connection>,
+async fn try_once<T: Transport>(
+    shared: &Shared<T>,
+    connection: &mut Option<T::Session>,
     work: &Work,
     tries: u32,
 ) -> Tried {
@@ -477,12 +481,12 @@ async fn try_once(
 
 /// Everything up to MAIL FROM: a connection (the worker's, or a new one), a slot in the rate
 /// limit, and the durable `attempt` record. Without them the letter is not tried now.
-async fn open_attempt(
-    shared: &Shared,
-    connection: &mut Option<dispatch::Connection>,
+async fn open_attempt<T: Transport>(
+    shared: &Shared<T>,
+    connection: &mut Option<T::Session>,
     work: &Work,
     tries: u32,
-) -> Result<(dispatch::Connection, Letter), Option<Outcome>> {
+) -> Result<(T::Session, Letter), Option<Outcome>> {
     if shared.stop.reason().is_some() {
         return Err(policy::untried(tries));
     }
@@ -506,7 +510,7 @@ async fn open_attempt(
 
 /// A try failed (its transaction, before or after the message): records the outcome `policy`
 /// gives it and does what that says: done, a retry later, or a stop of the whole run.
-fn failed(shared: &Shared, letter: &Letter, failure: &Failure, tries: u32) -> Tried {
+fn failed<T>(shared: &Shared<T>, letter: &Letter, failure: &Failure, tries: u32) -> Tried {
     let verdict = policy::verdict(failure, tries, shared.settings.retries);
     let outcome = verdict.outcome();
     record_outcome(shared, letter, outcome, failure);
@@ -529,7 +533,7 @@ fn failed(shared: &Shared, letter: &Letter, failure: &Failure, tries: u32) -> Tr
 }
 
 /// After a failure, keeps the connection only if its state is known (RSET confirmed).
-async fn keep(conn: dispatch::Connection, failure: &Failure) -> Option<dispatch::Connection> {
+async fn keep<S: Session>(conn: S, failure: &Failure) -> Option<S> {
     if failure.connection_usable() {
         conn.reset().await
     } else {
@@ -539,7 +543,7 @@ async fn keep(conn: dispatch::Connection, failure: &Failure) -> Option<dispatch:
 
 /// Opens a connection. A failure here concerns the whole relay: authentication or TLS stop the
 /// run at once; an unreachable relay stops it after a few tries.
-async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
+async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, ()> {
     let first = !shared
         .connected_once
         .load(std::sync::atomic::Ordering::SeqCst);
@@ -583,7 +587,7 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
     Err(())
 }
 
-async fn record(shared: &Shared, body: Body) -> bool {
+async fn record<T>(shared: &Shared<T>, body: Body) -> bool {
     match shared.log.append(body).await {
         Ok(_) => true,
         Err(e) => {
@@ -596,7 +600,7 @@ async fn record(shared: &Shared, body: Body) -> bool {
 /// Records an outcome without waiting for the disk: nothing for this recipient follows it in
 /// this run except a retry, whose `attempt` is awaited and, the log keeping order, makes this
 /// record durable first. A write failure shows at that next record.
-fn record_outcome(shared: &Shared, letter: &Letter, outcome: Outcome, failure: &Failure) {
+fn record_outcome<T>(shared: &Shared<T>, letter: &Letter, outcome: Outcome, failure: &Failure) {
     tracing::info!(key = %letter.key, attempt = letter.attempt, "{outcome} {failure}");
     let body = letter.ended(
         outcome,
@@ -605,4 +609,209 @@ fn record_outcome(shared: &Shared, letter: &Letter, outcome: Outcome, failure: &
         failure.error.clone(),
     );
     shared.log.enqueue(body);
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::dispatch::FailureKind;
+    use crate::smtp::Reply;
+
+    /// What a scripted session answers, in order: to each `begin`, then to each `finish`.
+    #[derive(Default)]
+    struct Script {
+        begin: Mutex<VecDeque<Result<(), Failure>>>,
+        finish: Mutex<VecDeque<Result<Reply, Failure>>>,
+        resets: AtomicUsize,
+        closed: AtomicBool,
+    }
+
+    /// A transport that needs no server: its one session answers from the script.
+    struct Scripted(Arc<Script>);
+
+    struct Played(Arc<Script>);
+
+    impl Transport for Scripted {
+        type Session = Played;
+        async fn connect(&self) -> Result<Played, Failure> {
+            Ok(Played(self.0.clone()))
+        }
+        fn describe(&self) -> String {
+            "scripted".to_owned()
+        }
+    }
+
+    impl Session for Played {
+        fn offers_dsn(&self) -> bool {
+            false
+        }
+        async fn begin(
+            &mut self,
+            _: &Address,
+            _: &[Address],
+            _: Option<&str>,
+        ) -> Result<(), Failure> {
+            self.0.begin.lock().unwrap().pop_front().unwrap_or(Ok(()))
+        }
+        async fn finish(&mut self, _: &crate::message::Letter) -> Result<Reply, Failure> {
+            let next = self.0.finish.lock().unwrap().pop_front();
+            next.unwrap_or_else(|| Ok(Reply::parse_text(250, "2.0.0 queued")))
+        }
+        async fn reset(self) -> Option<Played> {
+            self.0.resets.fetch_add(1, Ordering::SeqCst);
+            Some(self)
+        }
+        async fn close(self) {
+            self.0.closed.store(true, Ordering::SeqCst);
+        }
+    }
+
+    fn failure(stage: Stage, code: Option<u16>, kind: FailureKind) -> Failure {
+        Failure {
+            stage,
+            reply: code.map(|c| Reply::parse_text(c, "x.y.z no")),
+            error: code.is_none().then(|| "connection lost".to_owned()),
+            kind,
+        }
+    }
+
+    fn work() -> Work {
+        Work {
+            letter: crate::message::Letter {
+                key: "so-y-te".to_owned(),
+                line: 2,
+                organisation: "Sở Y tế".to_owned(),
+                envelope: vec!["vanthu@co-quan.example".parse().unwrap()],
+                message_id: "<so-y-te@test>".to_owned(),
+                bytes: b"Subject: x\r\n\r\nx\r\n".to_vec(),
+                sha256: String::new(),
+            },
+            archive: "archive/x.eml".to_owned(),
+            attempts: 0,
+            reason: None,
+            test: false,
+        }
+    }
+
+    /// One try of a letter through the scripted session, and the records it left, by type.
+    fn one_try(script: Script, tries: u32) -> (Tried, bool, Arc<Script>, Vec<String>, bool) {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("logs/c.jsonl");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let script = Arc::new(script);
+        let (tried, kept, stopped) = runtime.block_on(async {
+            let log = Log::open(delivery_log::Opening {
+                path: path.clone(),
+                run: "r1".to_owned(),
+                chain: delivery_log::Chain::default(),
+            })
+            .unwrap();
+            let shared = Shared {
+                log: log.clone(),
+                relay: Scripted(script.clone()),
+                stop: StopSignal::new(),
+                limiter: Mutex::new(Limiter::new(Rate::Unlimited, Vec::new())),
+                settings: Settings {
+                    log_file: path.clone(),
+                    concurrency: 1,
+                    rate: Rate::Unlimited,
+                    retries: 2,
+                    retry_delay: Duration::from_secs(1),
+                    from: "thu@so.example".parse().unwrap(),
+                    ask_dsn: false,
+                    quiet: true,
+                    diagnostics: false,
+                },
+                tally: Mutex::new(Counts::default()),
+                progress: Mutex::new(Progress::new(1, true, false)),
+                connected_once: AtomicBool::new(false),
+            };
+            let mut connection = None;
+            let tried = try_once(&shared, &mut connection, &work(), tries).await;
+            // An awaited record makes the queued outcome durable before it.
+            let end = RunFinished {
+                counts: Counts::default(),
+                stopped: None,
+                mailbox: None,
+            };
+            log.append(Body::RunFinished(end)).await.unwrap();
+            (tried, connection.is_some(), shared.stop.reason().is_some())
+        });
+        let mut types = Vec::new();
+        delivery_log::replay(&path, |_, record| {
+            let json = serde_json::to_value(&record.body).unwrap();
+            types.push(json["type"].as_str().unwrap_or("?").to_owned());
+        })
+        .unwrap()
+        .unwrap();
+        (tried, kept, script, types, stopped)
+    }
+
+    fn ended(tried: &Tried) -> Option<Outcome> {
+        match tried {
+            Tried::Ended(outcome) => *outcome,
+            Tried::Again => None,
+        }
+    }
+
+    #[test]
+    fn a_letter_accepted_leaves_attempt_data_accepted_and_keeps_the_session() {
+        let (tried, kept, _, types, stopped) = one_try(Script::default(), 1);
+        assert_eq!(ended(&tried), Some(Outcome::Accepted));
+        assert!(kept && !stopped);
+        assert_eq!(types, ["attempt", "data", "accepted", "run_finished"]);
+    }
+
+    #[test]
+    fn no_reply_after_the_message_is_unknown_not_retried_and_the_session_dropped() {
+        let script = Script::default();
+        let lost = failure(Stage::Message, None, FailureKind::Network);
+        script.finish.lock().unwrap().push_back(Err(lost));
+        let (tried, kept, script, types, _) = one_try(script, 1);
+        assert_eq!(ended(&tried), Some(Outcome::Unknown));
+        assert!(!kept, "a connection that failed mid-step is never reused");
+        assert_eq!(script.resets.load(Ordering::SeqCst), 0);
+        assert_eq!(types, ["attempt", "data", "unknown", "run_finished"]);
+    }
+
+    #[test]
+    fn a_clean_refusal_before_the_message_is_followed_by_rset_and_nothing_is_sent() {
+        let script = Script::default();
+        let refused = failure(Stage::Rcpt, Some(550), FailureKind::Permanent);
+        script.begin.lock().unwrap().push_back(Err(refused));
+        let (tried, kept, script, types, stopped) = one_try(script, 1);
+        assert_eq!(ended(&tried), Some(Outcome::Rejected));
+        assert!(kept && !stopped);
+        assert_eq!(script.resets.load(Ordering::SeqCst), 1);
+        assert_eq!(types, ["attempt", "rejected", "run_finished"]);
+    }
+
+    #[test]
+    fn a_4xx_with_tries_left_waits_for_a_retry_and_after_the_last_stays_deferred() {
+        for (tries, again) in [(1, true), (3, false)] {
+            let script = Script::default();
+            let later = failure(Stage::Rcpt, Some(450), FailureKind::Transient);
+            script.begin.lock().unwrap().push_back(Err(later));
+            let (tried, _, _, types, _) = one_try(script, tries);
+            assert_eq!(matches!(tried, Tried::Again), again, "try {tries}");
+            assert_eq!(types, ["attempt", "deferred", "run_finished"]);
+        }
+    }
+
+    #[test]
+    fn a_refusal_of_our_credentials_defers_the_letter_and_stops_the_run() {
+        let script = Script::default();
+        let refused = failure(Stage::Mail, Some(530), FailureKind::Permanent);
+        script.begin.lock().unwrap().push_back(Err(refused));
+        let (tried, _, _, types, stopped) = one_try(script, 1);
+        assert_eq!(ended(&tried), Some(Outcome::Deferred));
+        assert!(stopped);
+        assert_eq!(types, ["attempt", "deferred", "run_finished"]);
+    }
 }
