@@ -1,5 +1,6 @@
 //! The SMTP phase of a real send: `run_started`, closing what earlier runs left open, one async
-//! worker per connection, retries, the rate limit, stop signals, `run_finished`.
+//! worker per connection (generic over `dispatch::Transport`), retries, waiting for the rate
+//! limit (`limit`) and watching for a stop (`stop`), `run_finished`.
 //!
 //! A worker tries a letter once at a time. A deferred letter with tries left goes back to the
 //! `queue` with a not-before time (`retry_delay` doubling, with jitter) and the worker moves on
