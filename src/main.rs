@@ -15,6 +15,7 @@ mod clock;
 mod config;
 mod delivery_log;
 mod dispatch;
+mod hash;
 mod init;
 mod ledger;
 mod lock;

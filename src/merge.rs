@@ -174,7 +174,7 @@ fn read_sources(
         let read = std::fs::read(path)
             .map_err(|e| t!("merge-cannot-read", error = e.to_string()))
             .and_then(|bytes| {
-                let sha256 = crate::message::sha256_hex(&bytes);
+                let sha256 = crate::hash::sha256_hex(&bytes);
                 String::from_utf8(bytes)
                     .map(|text| (text, sha256))
                     .map_err(|_| t!("merge-not-utf8"))

@@ -20,6 +20,9 @@ use lettre::{Address, Message};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
+// Named here too, where the stages that hash what they read have always found it; it lives in
+// the leaf `hash`, so that `merge` can fingerprint templates without using this module.
+pub use crate::hash::sha256_hex;
 use crate::merge::Rendered;
 use crate::recipients::Recipient;
 
@@ -345,11 +348,6 @@ pub fn file_stem(key: &str) -> String {
         readable.trim_end_matches('-'),
         &sha256_hex(key.as_bytes())[..16]
     )
-}
-
-/// Lowercase hex SHA-256.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
 }
 
 /// 64 hex digits that depend only on (campaign, key): the Message-ID and boundaries come from it.

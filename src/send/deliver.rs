@@ -1,5 +1,6 @@
 //! The SMTP phase of a real send: `run_started`, closing what earlier runs left open, one async
-//! worker per connection, retries, the rate limit, stop signals, `run_finished`.
+//! worker per connection (generic over `dispatch::Transport`), retries, waiting for the rate
+//! limit (`limit`) and watching for a stop (`stop`), `run_finished`.
 //!
 //! A worker tries a letter once at a time. A deferred letter with tries left goes back to the
 //! `queue` with a not-before time (`retry_delay` doubling, with jitter) and the worker moves on
@@ -9,33 +10,35 @@
 //!
 //! Every record is durable before the network step it announces (`attempt` before MAIL FROM,
 //! `data` before the first byte of the message); outcomes are queued and made durable by the
-//! next awaited record. It does not build letters (`plan` does) or speak SMTP itself
-//! (`dispatch` does).
+//! next awaited record. It does not build letters (`plan` does), speak SMTP itself (`dispatch`
+//! does) or decide what a failure means (`policy` does): it records what happened and does
+//! what `policy` says. Its workers see only the settings they need (`Settings`), not the
+//! campaign's `Config`.
 //!
-//! What the operator reads while it runs is worded in `locales/*/send.ftl`. Why a run stopped
-//! (`Stop`) is said to the operator in those words too, and written to the log's `run_finished`
-//! record in English, as evidence.
-use std::collections::VecDeque;
+//! What the operator reads while it runs is worded in `locales/*/send.ftl`; why a run stopped
+//! is a `Stop` (`stop`).
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyhow::Context;
 use lettre::Address;
-use tokio::sync::watch;
 
-use super::plan::produce;
-use super::plan::{Pipeline, Work};
+use super::job::Work;
+use super::limit::Limiter;
+use super::plan::{Pipeline, produce};
+use super::policy::{self, Verdict};
 use super::queue::{self, Next, Queue, Turn};
 use super::select::{Destination, Selection};
+use super::stop::{Stop, StopSignal};
 use super::summary::describe_options;
 use crate::archive::Archive;
 use crate::clock;
-use crate::config::Rate;
-use crate::config::{SendOptions, operator};
+use crate::config::{Rate, SendOptions, operator};
 use crate::delivery_log::{self, Body, Counts, Letter, Log, Outcome, RunFinished, RunStarted};
-use crate::dispatch::{self, Failure, FailureKind, Relay};
+use crate::dispatch::{Failure, Relay, Session, Transport};
 use crate::ledger::{Open, State};
-use crate::report::{self, ExitCode, Progress, Stopped};
+use crate::report::{self, Progress, Stopped};
 use crate::smtp::Stage;
 
 /// Everything the SMTP phase needs: what to send, where, and the log's state.
@@ -60,11 +63,38 @@ pub(super) struct Delivered {
     pub(super) counts: delivery_log::Counts,
 }
 
+/// What the async phase takes from the campaign's settings and the flags, read once before it
+/// starts: the workers never see the `Config`.
+struct Settings {
+    log_file: PathBuf,
+    concurrency: usize,
+    rate: Rate,
+    retries: u32,
+    retry_delay: Duration,
+    /// The envelope sender: the campaign's return path, where reports come back.
+    from: Address,
+    /// Whether to ask for delivery reports (where the relay offers them; never for a test).
+    ask_dsn: bool,
+    quiet: bool,
+    diagnostics: bool,
+}
+
 /// The SMTP phase of a send: the producer threads build and archive the chosen letters while
 /// the async workers deliver them.
 pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     let config = d.pipeline.config;
-    let concurrency = d.options.concurrency;
+    let settings = Settings {
+        log_file: config.log_file(),
+        concurrency: d.options.concurrency,
+        rate: d.options.rate,
+        retries: config.sending.retries,
+        retry_delay: config.sending.retry_delay,
+        from: config.tracking.return_path.clone(),
+        ask_dsn: config.tracking.dsn && d.destination.redirect().is_none(),
+        quiet: d.options.quiet,
+        diagnostics: d.options.diagnostics,
+    };
+    let concurrency = settings.concurrency;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(concurrency.clamp(1, 4))
         .enable_all()
@@ -77,6 +107,17 @@ pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
     let (pipeline, jobs) = (d.pipeline, &d.selection.jobs);
     let redirect = d.destination.redirect().cloned();
     let redirect = redirect.as_ref();
+    let started = run_started(d.pipeline, d.options, &d.destination);
+    let phase = Phase {
+        settings,
+        started,
+        relay: d.relay,
+        run: d.run,
+        selection: d.selection,
+        open: d.open,
+        chain: d.chain,
+        sent_times: d.sent_times,
+    };
     std::thread::scope(|scope| {
         let (archive, producer_stop) = (&archive, stop.clone());
         scope.spawn(move || {
@@ -90,40 +131,55 @@ pub(super) fn run(d: Delivery<'_>) -> anyhow::Result<Delivered> {
                 letters,
             )
         });
-        runtime.block_on(deliver(d, received, stop))
+        runtime.block_on(deliver(phase, received, stop))
     })
 }
 
+/// What the async phase works from: its settings, the `run_started` record but for what the
+/// relay offers, and the log's state.
+struct Phase<'a, T> {
+    settings: Settings,
+    started: RunStarted,
+    relay: T,
+    run: String,
+    selection: &'a Selection,
+    open: Vec<Open>,
+    chain: delivery_log::Chain,
+    sent_times: Vec<SystemTime>,
+}
+
 /// The SMTP phase: run_started, close what earlier runs left open, the workers, run_finished.
-async fn deliver(
-    d: Delivery<'_>,
+async fn deliver<T: Transport + 'static>(
+    d: Phase<'_, T>,
     letters: tokio::sync::mpsc::Receiver<Work>,
     stop: StopSignal,
 ) -> anyhow::Result<Delivered> {
-    let config = d.pipeline.config;
+    let Phase {
+        settings,
+        mut started,
+        ..
+    } = d;
     let log = Log::open(delivery_log::Opening {
-        path: config.log_file(),
+        path: settings.log_file.clone(),
         run: d.run.clone(),
         chain: d.chain,
     })
     .map_err(|e| Stopped::by(&e))?;
     stop.listen_for_signals();
     let jobs = d.selection.jobs.len();
+    let concurrency = settings.concurrency;
     let shared = Arc::new(Shared {
         log: log.clone(),
         relay: d.relay,
         stop: stop.clone(),
-        limiter: Mutex::new(Limiter::new(d.options.rate, d.sent_times)),
-        retries: config.sending.retries,
-        retry_delay: config.sending.retry_delay,
-        from: config.tracking.return_path.clone(),
-        ask_dsn: config.tracking.dsn && d.destination.redirect().is_none(),
+        limiter: Mutex::new(Limiter::new(settings.rate, d.sent_times)),
         tally: Mutex::new(Counts::default()),
         progress: Mutex::new(Progress::new(
             jobs as u64,
-            d.options.quiet,
-            d.options.diagnostics,
+            settings.quiet,
+            settings.diagnostics,
         )),
+        settings,
         connected_once: std::sync::atomic::AtomicBool::new(false),
     });
     // The first connection is opened before `run_started`, which records whether the relay
@@ -133,8 +189,8 @@ async fn deliver(
     } else {
         None
     };
-    let dsn = first.as_ref().map(dispatch::Connection::offers_dsn);
-    log.append(run_started(d.pipeline, d.options, &d.destination, dsn))
+    started.dsn = first.as_ref().map(Session::offers_dsn);
+    log.append(Body::RunStarted(started))
         .await
         .map_err(|e| Stopped::by(&e))?;
     close_left_open(&log, &d.open).await?;
@@ -143,7 +199,7 @@ async fn deliver(
     // and deferred letters wait in the same queue for their retry.
     let queue = Arc::new(Queue::new(letters));
     let mut workers = Vec::new();
-    for _ in 0..d.options.concurrency.min(jobs.max(1)) {
+    for _ in 0..concurrency.min(jobs.max(1)) {
         let (shared, queue, connection) = (shared.clone(), queue.clone(), first.take());
         workers.push(tokio::spawn(async move {
             worker(shared, queue, connection).await
@@ -185,15 +241,15 @@ async fn deliver(
     })
 }
 
-/// The `run_started` record: who sends, from where, with which inputs and options.
+/// The `run_started` record: who sends, from where, with which inputs and options. Whether the
+/// relay offers delivery reports (`dsn`) is filled in once the first connection says so.
 fn run_started(
     pipeline: &Pipeline<'_>,
     options: &SendOptions,
     destination: &Destination,
-    dsn: Option<bool>,
-) -> Body {
+) -> RunStarted {
     let config = pipeline.config;
-    Body::RunStarted(RunStarted {
+    RunStarted {
         mode: destination.mode(),
         campaign: config.id.clone(),
         operator: operator(),
@@ -203,9 +259,9 @@ fn run_started(
         options: describe_options(options),
         key_source: Some(pipeline.key_source.to_string()),
         source_date_epoch: config.source_date_epoch,
-        dsn,
+        dsn: None,
         mailbox: None,
-    })
+    }
 }
 
 /// Closes the attempts an earlier run left open: `unknown` if the message may have been sent
@@ -228,17 +284,12 @@ async fn close_left_open(log: &Log, open: &[Open]) -> anyhow::Result<()> {
 }
 
 /// What every worker shares.
-struct Shared {
+struct Shared<T> {
     log: Log,
-    relay: Relay,
+    relay: T,
     stop: StopSignal,
     limiter: Mutex<Limiter>,
-    retries: u32,
-    retry_delay: Duration,
-    /// The envelope sender: the campaign's return path, where reports come back.
-    from: Address,
-    /// Whether to ask for delivery reports (where the relay offers them; never for a test).
-    ask_dsn: bool,
+    settings: Settings,
     tally: Mutex<Counts>,
     progress: Mutex<Progress>,
     connected_once: std::sync::atomic::AtomicBool,
@@ -253,7 +304,11 @@ const IDLE_CLOSE: Duration = Duration::from_secs(5);
 /// is asked).
 const WAITING_TICK: Duration = Duration::from_secs(1);
 
-async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispatch::Connection>) {
+async fn worker<T: Transport>(
+    shared: Arc<Shared<T>>,
+    queue: Arc<Queue>,
+    connection: Option<T::Session>,
+) {
     let mut connection = connection;
     loop {
         if shared.stop.reason().is_some() {
@@ -275,12 +330,12 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispa
             Tried::Again => {
                 // The letter waits for its retry without this worker, which goes on with the
                 // next letter; its `deferred` record is already queued.
-                let delay = backoff(shared.retry_delay, tries);
+                let delay = policy::backoff(shared.settings.retry_delay, tries);
                 tracing::info!(
                     key = %turn.work.letter.key,
                     "retry {} of {} in {:.1} s, at {}",
                     tries,
-                    shared.retries,
+                    shared.settings.retries,
                     delay.as_secs_f64(),
                     clock::rfc3339(clock::now() + delay)
                 );
@@ -313,10 +368,10 @@ async fn worker(shared: Arc<Shared>, queue: Arc<Queue>, connection: Option<dispa
 /// Only retries are left and none is due: closes an idle connection the wait would outlast,
 /// says what is waiting, and sleeps until the first retry is due, a tick passes, or a stop is
 /// asked.
-async fn wait_for_retry(
-    shared: &Shared,
+async fn wait_for_retry<T: Transport>(
+    shared: &Shared<T>,
     queue: &Queue,
-    connection: &mut Option<dispatch::Connection>,
+    connection: &mut Option<T::Session>,
     until: tokio::time::Instant,
 ) {
     let now = tokio::time::Instant::now();
@@ -340,7 +395,7 @@ async fn wait_for_retry(
 }
 
 /// Tells the progress display what waits for a retry now.
-fn show_waiting(shared: &Shared, queue: &Queue) {
+fn show_waiting<T>(shared: &Shared<T>, queue: &Queue) {
     let waiting = queue.waiting().map(report_waiting);
     shared
         .progress
@@ -380,36 +435,31 @@ enum Tried {
     Again,
 }
 
-/// A letter this run cannot try now (stopped, or the relay is gone): not attempted if this was
-/// to be its first try, else still deferred by its last one, whose outcome is recorded.
-fn untried(tries: u32) -> Option<Outcome> {
-    (tries > 1).then_some(Outcome::Deferred)
-}
-
 /// Try number `tries` (in this run) of one letter. Every network step is preceded by its
 /// durable record, and each awaited record also makes this worker's earlier (queued) outcomes
 /// durable, the log keeping order; any failure to write the log stops the run before the next
 /// network step.
-async fn try_once(
-    shared: &Shared,
-    connection: &mut Option<dispatch::Connection>,
+async fn try_once<T: Transport>(
+    shared: &Shared<T>,
+    connection: &mut Option<T::Session>,
     work: &Work,
     tries: u32,
 ) -> Tried {
     let (mut conn, letter) = match open_attempt(shared, connection, work, tries).await {
         Ok(opened) => opened,
-        Err(untried) => return Tried::Ended(untried),
+        Err(not_tried) => return Tried::Ended(not_tried),
     };
     // The envelope id names the letter in every report: its Message-ID, without the brackets.
     let envelope_id = shared
+        .settings
         .ask_dsn
         .then(|| work.letter.message_id.trim_matches(['<', '>']));
     if let Err(failure) = conn
-        .begin(&shared.from, &work.letter.envelope, envelope_id)
+        .begin(&shared.settings.from, &work.letter.envelope, envelope_id)
         .await
     {
         *connection = keep(conn, &failure).await;
-        return refused_before_data(shared, &letter, &failure, tries);
+        return failed(shared, &letter, &failure, tries);
     }
     if !record(shared, Body::Data(letter.clone())).await {
         // Nothing was sent; the server drops the transaction at its own timeout.
@@ -424,44 +474,30 @@ async fn try_once(
             Tried::Ended(Some(Outcome::Accepted))
         }
         Err(failure) => {
-            let outcome = match failure.kind {
-                FailureKind::Permanent => Outcome::Rejected,
-                FailureKind::Transient => Outcome::Deferred,
-                _ => Outcome::Unknown,
-            };
             *connection = keep(conn, &failure).await;
-            record_outcome(shared, &letter, outcome, &failure);
-            if outcome == Outcome::Unknown {
-                let warning = t!(
-                    "send-lost-after-sending",
-                    key = &work.letter.key,
-                    failure = failure.to_string()
-                );
-                shared.progress.lock().expect("progress").println(&warning);
-            }
-            again_or(shared, outcome, tries)
+            failed(shared, &letter, &failure, tries)
         }
     }
 }
 
 /// Everything up to MAIL FROM: a connection (the worker's, or a new one), a slot in the rate
 /// limit, and the durable `attempt` record. Without them the letter is not tried now.
-async fn open_attempt(
-    shared: &Shared,
-    connection: &mut Option<dispatch::Connection>,
+async fn open_attempt<T: Transport>(
+    shared: &Shared<T>,
+    connection: &mut Option<T::Session>,
     work: &Work,
     tries: u32,
-) -> Result<(dispatch::Connection, Letter), Option<Outcome>> {
+) -> Result<(T::Session, Letter), Option<Outcome>> {
     if shared.stop.reason().is_some() {
-        return Err(untried(tries));
+        return Err(policy::untried(tries));
     }
     let conn = match connection.take() {
         Some(conn) => conn,
-        None => connect(shared).await.map_err(|()| untried(tries))?,
+        None => connect(shared).await.map_err(|()| policy::untried(tries))?,
     };
     if !Limiter::acquire(&shared.limiter, &shared.stop).await {
         *connection = Some(conn);
-        return Err(untried(tries));
+        return Err(policy::untried(tries));
     }
     let letter = letter_of(work, tries);
     // The reason the operator gave is for the first try; a retry in the same run is routine.
@@ -473,34 +509,32 @@ async fn open_attempt(
     Ok((conn, letter))
 }
 
-/// MAIL FROM, an RCPT or DATA was refused (or failed): nothing was sent.
-fn refused_before_data(shared: &Shared, letter: &Letter, failure: &Failure, tries: u32) -> Tried {
-    // A relay that demands or refuses our credentials says nothing about the recipient: the
-    // letter stays deferred (sent by the next run) and the run stops.
-    let fatal = failure.is_authentication();
-    let outcome = match failure.kind {
-        FailureKind::Permanent if !fatal => Outcome::Rejected,
-        _ => Outcome::Deferred,
-    };
+/// A try failed (its transaction, before or after the message): records the outcome `policy`
+/// gives it and does what that says: done, a retry later, or a stop of the whole run.
+fn failed<T>(shared: &Shared<T>, letter: &Letter, failure: &Failure, tries: u32) -> Tried {
+    let verdict = policy::verdict(failure, tries, shared.settings.retries);
+    let outcome = verdict.outcome();
     record_outcome(shared, letter, outcome, failure);
-    if fatal {
-        shared.stop.request(Stop::sender_refused(failure));
-        return Tried::Ended(Some(outcome));
+    if outcome == Outcome::Unknown {
+        let warning = t!(
+            "send-lost-after-sending",
+            key = &letter.key,
+            failure = failure.to_string()
+        );
+        shared.progress.lock().expect("progress").println(&warning);
     }
-    again_or(shared, outcome, tries)
-}
-
-/// A deferred letter with tries left in this run waits for a retry; anything else is done.
-fn again_or(shared: &Shared, outcome: Outcome, tries: u32) -> Tried {
-    if outcome == Outcome::Deferred && tries <= shared.retries {
-        Tried::Again
-    } else {
-        Tried::Ended(Some(outcome))
+    match verdict {
+        Verdict::Retry => Tried::Again,
+        Verdict::Ended(outcome) => Tried::Ended(Some(outcome)),
+        Verdict::StopRun(outcome) => {
+            shared.stop.request(Stop::sender_refused(failure));
+            Tried::Ended(Some(outcome))
+        }
     }
 }
 
 /// After a failure, keeps the connection only if its state is known (RSET confirmed).
-async fn keep(conn: dispatch::Connection, failure: &Failure) -> Option<dispatch::Connection> {
+async fn keep<S: Session>(conn: S, failure: &Failure) -> Option<S> {
     if failure.connection_usable() {
         conn.reset().await
     } else {
@@ -510,14 +544,19 @@ async fn keep(conn: dispatch::Connection, failure: &Failure) -> Option<dispatch:
 
 /// Opens a connection. A failure here concerns the whole relay: authentication or TLS stop the
 /// run at once; an unreachable relay stops it after a few tries.
-async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
+async fn connect<T: Transport>(shared: &Shared<T>) -> Result<T::Session, ()> {
     let first = !shared
         .connected_once
         .load(std::sync::atomic::Ordering::SeqCst);
     let tries = if first { 1 } else { 3 };
     let mut last = None;
     for i in 0..tries {
-        if i > 0 && !shared.stop.sleep(backoff(shared.retry_delay, i)).await {
+        if i > 0
+            && !shared
+                .stop
+                .sleep(policy::backoff(shared.settings.retry_delay, i))
+                .await
+        {
             return Err(());
         }
         match shared.relay.connect().await {
@@ -534,16 +573,11 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
                         shared.relay.describe()
                     );
                 }
-                let fatal = failure.is_authentication()
-                    || matches!(
-                        failure.kind,
-                        FailureKind::Tls | FailureKind::Client | FailureKind::Permanent
-                    );
-                if fatal {
-                    last = Some(failure);
+                let refused = policy::relay_refused(&failure);
+                last = Some(failure);
+                if refused {
                     break;
                 }
-                last = Some(failure);
             }
         }
     }
@@ -554,7 +588,7 @@ async fn connect(shared: &Shared) -> Result<dispatch::Connection, ()> {
     Err(())
 }
 
-async fn record(shared: &Shared, body: Body) -> bool {
+async fn record<T>(shared: &Shared<T>, body: Body) -> bool {
     match shared.log.append(body).await {
         Ok(_) => true,
         Err(e) => {
@@ -567,7 +601,7 @@ async fn record(shared: &Shared, body: Body) -> bool {
 /// Records an outcome without waiting for the disk: nothing for this recipient follows it in
 /// this run except a retry, whose `attempt` is awaited and, the log keeping order, makes this
 /// record durable first. A write failure shows at that next record.
-fn record_outcome(shared: &Shared, letter: &Letter, outcome: Outcome, failure: &Failure) {
+fn record_outcome<T>(shared: &Shared<T>, letter: &Letter, outcome: Outcome, failure: &Failure) {
     tracing::info!(key = %letter.key, attempt = letter.attempt, "{outcome} {failure}");
     let body = letter.ended(
         outcome,
@@ -578,320 +612,204 @@ fn record_outcome(shared: &Shared, letter: &Letter, outcome: Outcome, failure: &
     shared.log.enqueue(body);
 }
 
-/// The delay before try `n + 1`: `base * 2^(n-1)`, with ±25 % jitter, at most 15 minutes.
-fn backoff(base: Duration, n: u32) -> Duration {
-    let factor = 2f64.powi(n.saturating_sub(1).min(16) as i32);
-    let jitter = 0.75 + fastrand::f64() * 0.5;
-    Duration::from_secs_f64((base.as_secs_f64() * factor * jitter).min(900.0))
-}
-
-/// The rate limit, counted over the log's sends and this run's.
-struct Limiter {
-    rate: Rate,
-    times: VecDeque<SystemTime>,
-}
-
-impl Limiter {
-    fn new(rate: Rate, sent: Vec<SystemTime>) -> Limiter {
-        let mut times: VecDeque<SystemTime> = sent.into();
-        if let Rate::Limited { count, .. } = rate {
-            while times.len() > count as usize {
-                times.pop_front();
-            }
-        }
-        Limiter { rate, times }
-    }
-
-    /// Takes a slot if one more message fits in the window now; else says how long to wait.
-    fn take(&mut self, now: SystemTime) -> Result<(), Duration> {
-        let Rate::Limited { count, per } = self.rate else {
-            return Ok(());
-        };
-        while self
-            .times
-            .front()
-            .is_some_and(|t| now.duration_since(*t).unwrap_or_default() >= per)
-        {
-            self.times.pop_front();
-        }
-        if self.times.len() < count as usize {
-            self.times.push_back(now);
-            return Ok(());
-        }
-        let oldest = *self.times.front().expect("full window");
-        Err((oldest + per).duration_since(now).unwrap_or_default())
-    }
-
-    /// Waits until one more message fits in the window and takes its slot. False if stopped.
-    async fn acquire(limiter: &Mutex<Limiter>, stop: &StopSignal) -> bool {
-        loop {
-            let taken = limiter.lock().expect("limiter").take(clock::now());
-            match taken {
-                Ok(()) => return true,
-                Err(wait) => {
-                    if !stop.sleep(wait.max(Duration::from_millis(10))).await {
-                        return false;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Why a run stopped: in English as the log's `run_finished` records it, and as the operator
-/// reads it, in the chosen language.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Stop {
-    pub(super) recorded: String,
-    pub(super) said: String,
-}
-
-impl Stop {
-    /// An error from storing or syncing the archive: recorded as `{e:#}` (English: the archive's
-    /// and the file system's words), said with a refused path's reason in the chosen language.
-    pub(super) fn error(e: &anyhow::Error) -> Stop {
-        Stop {
-            recorded: format!("{e:#}"),
-            said: crate::report::described(e),
-        }
-    }
-
-    pub(super) fn interrupted() -> Stop {
-        Stop {
-            recorded: "interrupted by the operator".to_owned(),
-            said: t!("send-stop-interrupted"),
-        }
-    }
-
-    /// SIGHUP: the terminal or the SSH session the run was started from went away.
-    pub(super) fn hung_up() -> Stop {
-        Stop {
-            recorded: "the terminal was closed (SIGHUP)".to_owned(),
-            said: t!("send-stop-hung-up"),
-        }
-    }
-
-    fn worker_failed(error: &str) -> Stop {
-        Stop {
-            recorded: format!("a delivery worker failed: {error}"),
-            said: t!("send-stop-worker-failed", error = error),
-        }
-    }
-
-    fn sender_refused(failure: &Failure) -> Stop {
-        let failure = failure.to_string();
-        Stop {
-            recorded: format!("the relay refused to accept mail from us: {failure}"),
-            said: t!("send-stop-sender-refused", failure = &failure),
-        }
-    }
-
-    /// The relay could not be used: authentication, TLS, or not reachable.
-    fn relay(relay: &str, failure: &Failure) -> Stop {
-        let shown = failure.to_string();
-        let (what, said) = if failure.is_authentication() {
-            let said = t!("send-stop-authentication", relay = relay, failure = &shown);
-            ("authentication failed", said)
-        } else if failure.kind == FailureKind::Tls || failure.stage == dispatch::Stage::Starttls {
-            let said = t!("send-stop-tls", relay = relay, failure = &shown);
-            ("TLS could not be set up", said)
-        } else {
-            let said = t!("send-stop-unreachable", relay = relay, failure = &shown);
-            ("the relay cannot be reached", said)
-        };
-        Stop {
-            recorded: format!("{what}: {relay} {shown}"),
-            said,
-        }
-    }
-
-    fn log_not_written(e: &anyhow::Error) -> Stop {
-        Stop {
-            recorded: format!("{e:#}; no further letter is sent without its record"),
-            said: t!(
-                "send-stop-log-not-written",
-                error = crate::report::described(e)
-            ),
-        }
-    }
-
-    /// The producer could not build again a letter the plan had built. A problem's words follow
-    /// the language, so the record names only its place.
-    pub(super) fn not_built_again(problem: &crate::problem::Problem) -> Stop {
-        Stop {
-            recorded: format!(
-                "a letter that was checked could not be built again: {}",
-                problem.place()
-            ),
-            said: t!("send-stop-not-built-again", what = problem.to_string()),
-        }
-    }
-
-    /// Selected rows the producer did not find when it read the list again.
-    pub(super) fn rows_missing(missing: usize) -> Stop {
-        Stop {
-            recorded: format!(
-                "a letter that was checked could not be built again: {missing} selected \
-                 recipients are missing from the list"
-            ),
-            said: t!("send-stop-rows-missing", count = missing),
-        }
-    }
-}
-
-/// Why the run should stop taking letters, shared by every task.
-#[derive(Clone)]
-pub(super) struct StopSignal {
-    pub(super) tx: Arc<watch::Sender<Option<Stop>>>,
-}
-
-impl StopSignal {
-    pub(super) fn new() -> StopSignal {
-        StopSignal {
-            tx: Arc::new(watch::channel(None).0),
-        }
-    }
-
-    pub(super) fn request(&self, why: Stop) {
-        self.tx.send_if_modified(|current| {
-            if current.is_none() {
-                *current = Some(why);
-                true
-            } else {
-                false
-            }
-        });
-    }
-
-    pub(super) fn reason(&self) -> Option<Stop> {
-        self.tx.borrow().clone()
-    }
-
-    /// Sleeps for `d` unless asked to stop first; true if the whole delay passed.
-    async fn sleep(&self, d: Duration) -> bool {
-        tokio::select! {
-            () = tokio::time::sleep(d) => self.reason().is_none(),
-            () = self.requested() => false,
-        }
-    }
-
-    /// Completes once the run is asked to stop (at once if it already was).
-    pub(super) async fn requested(&self) {
-        let mut rx = self.tx.subscribe();
-        // `wait_for` sees the current value first, so a stop asked before this call counts.
-        let _ = rx.wait_for(Option::is_some).await;
-    }
-
-    /// Ctrl-C or SIGTERM: stop taking letters and settle what is in flight. A second one ends the
-    /// process at once (what was in flight is then resolved by the next run). SIGHUP (the
-    /// terminal or the SSH session closed) stops the same way, recorded as such, but never
-    /// quits at once: a shell that hangs up passes its own SIGHUP on after the kernel's, and no
-    /// one is left at the terminal to mean "now".
-    fn listen_for_signals(&self) {
-        use tokio::signal::unix::{SignalKind, signal};
-        let stop = self.clone();
-        tokio::spawn(async move {
-            let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = (
-                signal(SignalKind::interrupt()),
-                signal(SignalKind::terminate()),
-                signal(SignalKind::hangup()),
-            ) else {
-                return;
-            };
-            let why = tokio::select! {
-                _ = interrupt.recv() => Stop::interrupted(),
-                _ = terminate.recv() => Stop::interrupted(),
-                _ = hangup.recv() => Stop::hung_up(),
-            };
-            // Asked before it is said: after a hang-up the terminal is gone, and what is
-            // printed to it goes nowhere (`tell!` never panics on it).
-            stop.request(why);
-            tell!("\n{}", t!("send-stopping"));
-            tokio::select! {
-                _ = interrupt.recv() => {},
-                _ = terminate.recv() => {},
-            }
-            tell!("{}", t!("send-quitting"));
-            std::process::exit(ExitCode::Stopped as i32);
-        });
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::collections::VecDeque;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
     use super::*;
+    use crate::dispatch::FailureKind;
+    use crate::smtp::Reply;
 
-    /// In English, why a run stopped reads as the log records it.
-    #[test]
-    fn in_english_a_stop_is_said_as_it_is_recorded() {
-        let failure = |stage, code: Option<u16>, kind| Failure {
+    /// What a scripted session answers, in order: to each `begin`, then to each `finish`.
+    #[derive(Default)]
+    struct Script {
+        begin: Mutex<VecDeque<Result<(), Failure>>>,
+        finish: Mutex<VecDeque<Result<Reply, Failure>>>,
+        resets: AtomicUsize,
+    }
+
+    /// A transport that needs no server: its one session answers from the script.
+    struct Scripted(Arc<Script>);
+
+    struct Played(Arc<Script>);
+
+    impl Transport for Scripted {
+        type Session = Played;
+        async fn connect(&self) -> Result<Played, Failure> {
+            Ok(Played(self.0.clone()))
+        }
+        fn describe(&self) -> String {
+            "scripted".to_owned()
+        }
+    }
+
+    impl Session for Played {
+        fn offers_dsn(&self) -> bool {
+            false
+        }
+        async fn begin(
+            &mut self,
+            _: &Address,
+            _: &[Address],
+            _: Option<&str>,
+        ) -> Result<(), Failure> {
+            self.0.begin.lock().unwrap().pop_front().unwrap_or(Ok(()))
+        }
+        async fn finish(&mut self, _: &crate::message::Letter) -> Result<Reply, Failure> {
+            let next = self.0.finish.lock().unwrap().pop_front();
+            next.unwrap_or_else(|| Ok(Reply::parse_text(250, "2.0.0 queued")))
+        }
+        async fn reset(self) -> Option<Played> {
+            self.0.resets.fetch_add(1, Ordering::SeqCst);
+            Some(self)
+        }
+        async fn close(self) {}
+    }
+
+    fn failure(stage: Stage, code: Option<u16>, kind: FailureKind) -> Failure {
+        Failure {
             stage,
-            reply: code.map(|c| crate::smtp::Reply::parse_text(c, "5.7.8 no")),
-            error: code.is_none().then(|| "connection refused".to_owned()),
+            reply: code.map(|c| Reply::parse_text(c, "x.y.z no")),
+            error: code.is_none().then(|| "connection lost".to_owned()),
             kind,
-        };
-        let relay = "localhost:25 (none)";
-        let stops = [
-            Stop::interrupted(),
-            Stop::hung_up(),
-            Stop::worker_failed("panicked"),
-            Stop::sender_refused(&failure(Stage::Mail, Some(530), FailureKind::Permanent)),
-            Stop::relay(
-                relay,
-                &failure(Stage::Auth, Some(535), FailureKind::Permanent),
-            ),
-            Stop::relay(relay, &failure(Stage::Starttls, None, FailureKind::Tls)),
-            Stop::relay(relay, &failure(Stage::Connect, None, FailureKind::Network)),
-            Stop::log_not_written(&anyhow::anyhow!("disk full")),
-            Stop::rows_missing(2),
-            Stop::error(&anyhow::anyhow!("cannot archive")),
-        ];
-        for stop in stops {
-            assert_eq!(stop.said, stop.recorded);
         }
-        // A problem is worded in the chosen language: the record keeps only its place.
-        let problem = crate::problem::Problem::new("a.csv", "bad").at_line(3);
-        let stop = Stop::not_built_again(&problem);
-        let recorded = "a letter that was checked could not be built again: a.csv:3";
-        assert_eq!(stop.recorded, recorded);
-        assert_eq!(stop.said, format!("{recorded}: bad"));
-        assert_eq!(
-            Stop::rows_missing(2).recorded,
-            "a letter that was checked could not be built again: 2 selected recipients are \
-             missing from the list"
-        );
+    }
+
+    fn work() -> Work {
+        Work {
+            letter: crate::message::Letter {
+                key: "so-y-te".to_owned(),
+                line: 2,
+                organisation: "Sở Y tế".to_owned(),
+                envelope: vec!["vanthu@co-quan.example".parse().unwrap()],
+                message_id: "<so-y-te@test>".to_owned(),
+                bytes: b"Subject: x\r\n\r\nx\r\n".to_vec(),
+                sha256: String::new(),
+            },
+            archive: "archive/x.eml".to_owned(),
+            attempts: 0,
+            reason: None,
+            test: false,
+        }
+    }
+
+    /// One try of a letter through the scripted session, and the records it left, by type.
+    fn one_try(script: Script, tries: u32) -> (Tried, bool, Arc<Script>, Vec<String>, bool) {
+        let folder = tempfile::tempdir().unwrap();
+        let path = folder.path().join("logs/c.jsonl");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let script = Arc::new(script);
+        let (tried, kept, stopped) = runtime.block_on(async {
+            let log = Log::open(delivery_log::Opening {
+                path: path.clone(),
+                run: "r1".to_owned(),
+                chain: delivery_log::Chain::default(),
+            })
+            .unwrap();
+            let shared = Shared {
+                log: log.clone(),
+                relay: Scripted(script.clone()),
+                stop: StopSignal::new(),
+                limiter: Mutex::new(Limiter::new(Rate::Unlimited, Vec::new())),
+                settings: Settings {
+                    log_file: path.clone(),
+                    concurrency: 1,
+                    rate: Rate::Unlimited,
+                    retries: 2,
+                    retry_delay: Duration::from_secs(1),
+                    from: "thu@so.example".parse().unwrap(),
+                    ask_dsn: false,
+                    quiet: true,
+                    diagnostics: false,
+                },
+                tally: Mutex::new(Counts::default()),
+                progress: Mutex::new(Progress::new(1, true, false)),
+                connected_once: AtomicBool::new(false),
+            };
+            let mut connection = None;
+            let tried = try_once(&shared, &mut connection, &work(), tries).await;
+            // An awaited record makes the queued outcome durable before it.
+            let end = RunFinished {
+                counts: Counts::default(),
+                stopped: None,
+                mailbox: None,
+            };
+            log.append(Body::RunFinished(end)).await.unwrap();
+            (tried, connection.is_some(), shared.stop.reason().is_some())
+        });
+        let mut types = Vec::new();
+        delivery_log::replay(&path, |_, record| {
+            let json = serde_json::to_value(&record.body).unwrap();
+            types.push(json["type"].as_str().unwrap_or("?").to_owned());
+        })
+        .unwrap()
+        .unwrap();
+        (tried, kept, script, types, stopped)
+    }
+
+    fn ended(tried: &Tried) -> Option<Outcome> {
+        match tried {
+            Tried::Ended(outcome) => *outcome,
+            Tried::Again => None,
+        }
     }
 
     #[test]
-    fn the_rate_limit_counts_the_log_and_this_run_over_a_sliding_window() {
-        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
-        let at = |secs: f64| {
-            let d = Duration::from_secs_f64(secs.abs());
-            if secs < 0.0 { t0 - d } else { t0 + d }
-        };
-        let per = Duration::from_secs(60);
-        // Two sends in the log, 50 s and 10 s before now; at most 3 a minute.
-        let mut limiter = Limiter::new(Rate::Limited { count: 3, per }, vec![at(-50.0), at(-10.0)]);
-        for (now, expected) in [
-            (0.0, Ok(())),
-            (1.0, Err(Duration::from_secs(9))),
-            (10.0, Ok(())),
-            (10.5, Err(Duration::from_secs_f64(39.5))),
-            (50.0, Ok(())),
-        ] {
-            assert_eq!(limiter.take(at(now)), expected, "at {now} s");
-        }
-        let mut unlimited = Limiter::new(Rate::Unlimited, vec![at(0.0); 5]);
-        assert_eq!(unlimited.take(at(0.0)), Ok(()));
+    fn a_letter_accepted_leaves_attempt_data_accepted_and_keeps_the_session() {
+        let (tried, kept, _, types, stopped) = one_try(Script::default(), 1);
+        assert_eq!(ended(&tried), Some(Outcome::Accepted));
+        assert!(kept && !stopped);
+        assert_eq!(types, ["attempt", "data", "accepted", "run_finished"]);
     }
 
     #[test]
-    fn retries_back_off_doubling_with_jitter_and_a_cap() {
-        let base = Duration::from_secs(30);
-        for (n, middle) in [(1, 30.0), (2, 60.0), (3, 120.0)] {
-            let d = backoff(base, n).as_secs_f64();
-            assert!((middle * 0.75..=middle * 1.25).contains(&d), "try {n}: {d}");
+    fn no_reply_after_the_message_is_unknown_not_retried_and_the_session_dropped() {
+        let script = Script::default();
+        let lost = failure(Stage::Message, None, FailureKind::Network);
+        script.finish.lock().unwrap().push_back(Err(lost));
+        let (tried, kept, script, types, _) = one_try(script, 1);
+        assert_eq!(ended(&tried), Some(Outcome::Unknown));
+        assert!(!kept, "a connection that failed mid-step is never reused");
+        assert_eq!(script.resets.load(Ordering::SeqCst), 0);
+        assert_eq!(types, ["attempt", "data", "unknown", "run_finished"]);
+    }
+
+    #[test]
+    fn a_clean_refusal_before_the_message_is_followed_by_rset_and_nothing_is_sent() {
+        let script = Script::default();
+        let refused = failure(Stage::Rcpt, Some(550), FailureKind::Permanent);
+        script.begin.lock().unwrap().push_back(Err(refused));
+        let (tried, kept, script, types, stopped) = one_try(script, 1);
+        assert_eq!(ended(&tried), Some(Outcome::Rejected));
+        assert!(kept && !stopped);
+        assert_eq!(script.resets.load(Ordering::SeqCst), 1);
+        assert_eq!(types, ["attempt", "rejected", "run_finished"]);
+    }
+
+    #[test]
+    fn a_4xx_with_tries_left_waits_for_a_retry_and_after_the_last_stays_deferred() {
+        for (tries, again) in [(1, true), (3, false)] {
+            let script = Script::default();
+            let later = failure(Stage::Rcpt, Some(450), FailureKind::Transient);
+            script.begin.lock().unwrap().push_back(Err(later));
+            let (tried, _, _, types, _) = one_try(script, tries);
+            assert_eq!(matches!(tried, Tried::Again), again, "try {tries}");
+            assert_eq!(types, ["attempt", "deferred", "run_finished"]);
         }
-        assert!(backoff(base, 30) <= Duration::from_secs(900));
+    }
+
+    #[test]
+    fn a_refusal_of_our_credentials_defers_the_letter_and_stops_the_run() {
+        let script = Script::default();
+        let refused = failure(Stage::Mail, Some(530), FailureKind::Permanent);
+        script.begin.lock().unwrap().push_back(Err(refused));
+        let (tried, _, _, types, stopped) = one_try(script, 1);
+        assert_eq!(ended(&tried), Some(Outcome::Deferred));
+        assert!(stopped);
+        assert_eq!(types, ["attempt", "deferred", "run_finished"]);
     }
 }

@@ -15,9 +15,13 @@
 //! operator is worded in `locales/*/send.ftl`.
 
 mod deliver;
+mod job;
+mod limit;
 mod plan;
+mod policy;
 mod queue;
 mod select;
+mod stop;
 mod summary;
 
 use std::collections::HashSet;
@@ -27,7 +31,8 @@ use std::time::SystemTime;
 use anyhow::{Context, bail};
 
 use self::deliver::Delivery;
-use self::plan::{Outbox, Pipeline, Planned, cores};
+use self::job::Planned;
+use self::plan::{Outbox, Pipeline, cores};
 use self::select::{Choice, Destination, Selection};
 use crate::clock;
 use crate::config::{Config, SendOptions};

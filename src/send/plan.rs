@@ -12,12 +12,13 @@ use std::time::SystemTime;
 
 use anyhow::{anyhow, bail};
 
-use super::deliver::{Stop, StopSignal};
+use super::job::{Planned, Work};
 use super::select::Job;
+use super::stop::{Stop, StopSignal};
 use crate::archive::Archive;
 use crate::clock;
 use crate::config::Config;
-use crate::delivery_log::{self, Reason};
+use crate::delivery_log;
 use crate::merge::{self, Templates};
 use crate::message::{self, Letter, Redirect, Sender};
 use crate::order::InOrder;
@@ -35,15 +36,6 @@ pub(super) struct Pipeline<'c> {
     pub(super) sender: Sender,
     /// Which column the list's keys come from.
     pub(super) key_source: KeySource,
-}
-
-/// What the plan learned about every row that the delivery needs.
-pub(super) struct Planned {
-    pub(super) key: String,
-    pub(super) line: u64,
-    pub(super) organisation: String,
-    /// Every envelope address, normalised (`recipients::normalised`).
-    pub(super) addresses: Vec<String>,
 }
 
 impl<'c> Pipeline<'c> {
@@ -204,29 +196,6 @@ impl<'c> Pipeline<'c> {
                 Ok(checked.map(drop))
             },
         )
-    }
-}
-
-impl From<Recipient> for Planned {
-    fn from(recipient: Recipient) -> Planned {
-        let addresses = recipient
-            .to
-            .iter()
-            .chain(&recipient.cc)
-            .map(recipients::normalised)
-            .collect();
-        let Recipient {
-            key,
-            line,
-            organisation,
-            ..
-        } = recipient;
-        Planned {
-            key,
-            line,
-            organisation,
-            addresses,
-        }
     }
 }
 
@@ -507,13 +476,4 @@ fn archiver(
             }
         }
     }
-}
-
-pub(super) struct Work {
-    pub(super) letter: Letter,
-    /// Where the producer stored the letter's bytes (relative to the campaign folder).
-    pub(super) archive: String,
-    pub(super) attempts: u32,
-    pub(super) reason: Option<Reason>,
-    pub(super) test: bool,
 }

@@ -15,8 +15,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::mpsc::Receiver;
 use tokio::time::Instant;
 
-use super::deliver::StopSignal;
-use super::plan::Work;
+use super::job::Work;
+use super::stop::StopSignal;
 
 /// A letter and the tries it has had in this run.
 pub(super) struct Turn {
@@ -140,7 +140,7 @@ mod tests {
 
     use tokio::sync::mpsc;
 
-    use super::super::deliver::Stop;
+    use super::super::stop::Stop;
     use super::*;
     use crate::message::Letter;
 

@@ -10,7 +10,7 @@ use std::collections::{HashMap, HashSet};
 
 use anyhow::bail;
 
-use super::plan::Planned;
+use super::job::Planned;
 use crate::config::SendOptions;
 use crate::delivery_log::{Mode, Reason};
 use crate::ledger::{Ledger, State};

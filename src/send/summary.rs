@@ -8,7 +8,8 @@
 
 use std::collections::HashSet;
 
-use super::plan::{Pipeline, Planned};
+use super::job::Planned;
+use super::plan::Pipeline;
 use super::select::Choice;
 use crate::config::{Config, SendOptions};
 use crate::delivery_log::{Body, Counts};
