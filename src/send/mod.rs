@@ -94,7 +94,9 @@ pub fn preview(
                 .into());
             }
             None => {
-                return Err(anyhow::anyhow!(t!("send-preview-empty", list = &pipeline.list)).into());
+                return Err(
+                    anyhow::anyhow!(t!("send-preview-empty", list = &pipeline.list)).into(),
+                );
             }
         },
     };

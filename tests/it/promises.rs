@@ -306,7 +306,11 @@ fn a_stopped_test_send_resumes_exactly_its_own_selection() {
         .filter(|r| r.kind == "run_started")
         .filter_map(|r| r.options)
         .collect();
-    assert_eq!(recorded.last().map(String::as_str), Some(flags), "{recorded:?}");
+    assert_eq!(
+        recorded.last().map(String::as_str),
+        Some(flags),
+        "{recorded:?}"
+    );
 }
 
 #[test]

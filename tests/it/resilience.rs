@@ -237,7 +237,11 @@ fn ctrl_c_in_a_limited_selection_reports_the_campaign_and_resumes_only_what_is_l
         .filter(|r| r.kind == "run_started")
         .filter_map(|r| r.options.clone())
         .collect();
-    assert_eq!(recorded.last().map(String::as_str), Some(flags), "{recorded:?}");
+    assert_eq!(
+        recorded.last().map(String::as_str),
+        Some(flags),
+        "{recorded:?}"
+    );
 }
 
 /// README: "A second Ctrl-C (or SIGTERM) quits at once." The relay holds its reply to the first
