@@ -33,7 +33,13 @@ impl Config {
         let read = file::read(campaign, &cwd)?;
         let recipients_file = recipients_override.map(|p| cwd.join(p));
         let config = resolve(read, recipients_file, Env::process())?;
-        tracing::info!("campaign {}: {}", config.id, config.config_file.display());
+        // The target that `-v` and RUST_LOG name (`letterpost::config`), whichever file says it.
+        tracing::info!(
+            target: "letterpost::config",
+            "campaign {}: {}",
+            config.id,
+            config.config_file.display()
+        );
         Ok(config)
     }
 }
