@@ -15,8 +15,8 @@ use anyhow::Context;
 
 use crate::clock;
 use crate::config::Config;
+use crate::error::Stop;
 use crate::private_fs;
-use crate::report::Stopped;
 
 /// `logs/<campaign>.lock`, held (an OS file lock) for the whole run; the kernel frees it if the
 /// process dies, so a crash never leaves the campaign locked.
@@ -29,7 +29,7 @@ impl Lock {
     pub fn acquire(config: &Config) -> anyhow::Result<Lock> {
         match Lock::take(config)? {
             Ok(lock) => Ok(lock),
-            Err(holder) => Err(Stopped(t!(
+            Err(holder) => Err(Stop::new(t!(
                 "dispatch-campaign-locked",
                 campaign = &config.id,
                 holder = holder

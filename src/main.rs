@@ -16,6 +16,7 @@ mod config;
 mod delivery_log;
 mod dispatch;
 mod hash;
+mod error;
 mod init;
 mod ledger;
 mod lock;
@@ -33,8 +34,9 @@ mod tracking;
 mod xlsx_export;
 
 use crate::cli::{Cli, Command};
-use crate::config::Config;
-use crate::report::{ExitCode, Stopped};
+use crate::config::{Config, SendOptions};
+use crate::error::Error;
+use crate::report::ExitCode;
 
 fn main() -> std::process::ExitCode {
     // The language first: `--help` and clap's own messages are built in it.
@@ -50,19 +52,13 @@ fn main() -> std::process::ExitCode {
     match run(cli, diagnostics) {
         Ok(code) => code.into(),
         Err(e) => {
-            // Not `eprintln!`: an unwritable stderr must not turn exit 3 into a panic's 101.
-            tell!("{}", t!("main-error", error = report::described(&e)));
-            let code = if e.downcast_ref::<Stopped>().is_some() {
-                ExitCode::Stopped
-            } else {
-                ExitCode::CouldNotStart
-            };
-            code.into()
+            report::error(&e);
+            e.code().into()
         }
     }
 }
 
-fn run(cli: Cli, diagnostics: bool) -> anyhow::Result<ExitCode> {
+fn run(cli: Cli, diagnostics: bool) -> Result<ExitCode, Error> {
     let Cli {
         campaign,
         recipients,
@@ -79,7 +75,7 @@ fn run(cli: Cli, diagnostics: bool) -> anyhow::Result<ExitCode> {
         Ok::<_, anyhow::Error>(config)
     };
     match command {
-        Command::Init { dir, xlsx } => init::init(&dir, xlsx),
+        Command::Init { dir, xlsx } => Ok(init::init(&dir, xlsx)?),
         Command::Check => send::check(&load()?),
         Command::Preview(args) => send::preview(
             &load()?,
@@ -89,20 +85,19 @@ fn run(cli: Cli, diagnostics: bool) -> anyhow::Result<ExitCode> {
         ),
         Command::Send(args) => {
             let config = load()?;
-            let mut options = config::send_options(
-                &config,
-                args,
-                campaign.as_deref(),
-                recipients.as_deref(),
+            let global = config::Global {
+                campaign,
+                recipients,
                 quiet,
-            )?;
-            options.diagnostics = diagnostics;
+                diagnostics,
+            };
+            let options = SendOptions::resolve(args, &config, global)?;
             send::send(&config, &options)
         }
-        Command::Log(args) => log(args, load),
+        Command::Log(args) => Ok(log(args, load)?),
         Command::Track { watch } => tracking::track(&load()?, watch),
-        Command::Completions { shell } => completions(shell),
-        Command::Man { command } => man(&command),
+        Command::Completions { shell } => Ok(completions(shell)?),
+        Command::Man { command } => Ok(man(&command)?),
     }
 }
 

@@ -31,22 +31,28 @@ impl From<ExitCode> for std::process::ExitCode {
     }
 }
 
-/// An error that means "stopped early" (exit 3) rather than "could not start" (exit 2).
-#[derive(Debug)]
-pub struct Stopped(pub String);
+/// A stop, under the name the stages that return `anyhow` use for it (`send::deliver` has a
+/// `Stop` of its own: the reason it records).
+pub use crate::error::Stop as Stopped;
 
-impl std::fmt::Display for Stopped {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Stopped {}
-
-impl Stopped {
-    /// Stopped by `e`, said as a person reads it (`described`).
-    pub fn by(e: &anyhow::Error) -> Stopped {
-        Stopped(described(e))
+/// Says how a command ended when it did not finish: its input problems, why it stopped (and
+/// how to resume), or the error and its causes.
+pub fn error(e: &crate::error::Error) {
+    use crate::error::{Error, Stop};
+    match e {
+        Error::Input {
+            problems: list,
+            untouched,
+        } => problems(list, untouched),
+        Error::Stopped(Stop::Early { why, resume }) => {
+            crate::tell!("{}", t!("send-stopped-early", why = why));
+            match resume {
+                Some(command) => crate::tell!("{}", t!("send-resume", command = command)),
+                None => crate::tell!("{}", t!("send-nothing-to-resume")),
+            }
+        }
+        Error::Stopped(Stop::Said(said)) => crate::tell!("{}", t!("main-error", error = said)),
+        Error::Setup(e) => crate::tell!("{}", t!("main-error", error = described(e))),
     }
 }
 
@@ -318,22 +324,9 @@ pub fn ask_secret(prompt: &str) -> std::io::Result<String> {
     read
 }
 
-/// Quotes a word for a POSIX shell, when it needs it.
-pub fn shell_quote(word: &str) -> String {
-    if !word.is_empty()
-        && word
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-_./=:@%+,".contains(&b))
-    {
-        word.to_owned()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::{Waiting, shell_quote};
+    use super::Waiting;
     use std::time::{Duration, Instant};
 
     #[test]
@@ -386,12 +379,5 @@ mod tests {
         for e in errors {
             assert_eq!(super::described(&e), format!("{e:#}"));
         }
-    }
-
-    #[test]
-    fn quotes_only_what_needs_it() {
-        assert_eq!(shell_quote("--campaign"), "--campaign");
-        assert_eq!(shell_quote("/tmp/a b"), "'/tmp/a b'");
-        assert_eq!(shell_quote("it's"), "'it'\\''s'");
     }
 }

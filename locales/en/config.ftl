@@ -20,16 +20,17 @@ config-var-not-usable = `{ $name }` cannot be used in a template
 
 # The flags of `send`, and the environment.
 config-bad-concurrency = --concurrency must be between 1 and 256
+config-bad-concurrency-file = { $file }: [sending] concurrency `{ $value }` must be between 1 and 256
 config-bad-redirect-to = --redirect-to `{ $address }` is not one email address
 config-bad-source-date-epoch = SOURCE_DATE_EPOCH `{ $value }` is not a date letterpost can put on a letter: give whole seconds since 1970-01-01 (at most { $latest }, the end of the year 9999), or unset it
 config-env-not-port = { $variable } `{ $value }` is not a port number
 config-env-not-seconds = { $variable } `{ $value }` is not a number of seconds
+config-bad-seconds = { $place } `{ $value }` is not a number of seconds from 0 to { $most }
+config-bad-seconds-positive = { $place } `{ $value }` is not a number of seconds above 0 and at most { $most }
 
 # [smtp] and [tracking].
-config-bad-timeout = timeout must be a positive number of seconds
 config-host-empty = host is empty
 config-bad-return-path = return_path `{ $address }` is not one email address
-config-bad-poll = poll must be a positive number of seconds
 config-bad-security = `{ $value }` is not starttls, tls or none
 
 # Passwords. $what is SMTP or IMAP.

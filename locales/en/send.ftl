@@ -65,7 +65,6 @@ send-test-report = Test send: { $accepted } of { $jobs } test letters accepted b
 
 send-selection = { $accepted } of { $total } recipients already accepted, { $waiting } left for an operator's decision
 send-only-unknown-keys = { $flag }: no recipient has the key { $keys }
-send-resend-unknown-no-key = --resend-unknown: no recipient has the key `{ $key }`
 send-resend-unknown-not-unknown = --resend-unknown `{ $key }`: its delivery is not unknown (it is { $state }); nothing was sent
 send-not-attempted-yet = not attempted yet
 send-key-column-gone = the delivery log knows each organisation by the column `{ $old }`, but { $list } has no such column, so each row's key would be its first address. The keys would not match the letters already sent, so organisations could get the letter twice; nothing was sent. To go on, put the column `{ $old }` back in { $list } (any letter case will do), or name the column that holds those keys in campaign.toml: [recipients.columns] id = "…".

@@ -20,16 +20,17 @@ config-var-not-usable = không dùng được `{ $name }` trong mẫu thư
 
 # Các tùy chọn của `send`, và biến môi trường.
 config-bad-concurrency = --concurrency phải từ 1 đến 256
+config-bad-concurrency-file = { $file }: [sending] concurrency `{ $value }` phải từ 1 đến 256
 config-bad-redirect-to = --redirect-to `{ $address }` không phải một địa chỉ thư điện tử duy nhất
 config-bad-source-date-epoch = SOURCE_DATE_EPOCH `{ $value }` không phải ngày letterpost ghi được lên thư: hãy ghi số giây tròn tính từ 1970-01-01 (tối đa { $latest }, cuối năm 9999), hoặc bỏ biến này đi
 config-env-not-port = { $variable } `{ $value }` không phải số cổng
 config-env-not-seconds = { $variable } `{ $value }` không phải số giây
+config-bad-seconds = { $place } `{ $value }` không phải số giây từ 0 đến { $most }
+config-bad-seconds-positive = { $place } `{ $value }` không phải số giây lớn hơn 0 và không quá { $most }
 
 # [smtp] và [tracking].
-config-bad-timeout = timeout phải là số giây dương
 config-host-empty = host đang để trống
 config-bad-return-path = return_path `{ $address }` không phải một địa chỉ thư điện tử duy nhất
-config-bad-poll = poll phải là số giây dương
 config-bad-security = `{ $value }` phải là starttls, tls hoặc none
 
 # Mật khẩu. $what là SMTP hoặc IMAP.

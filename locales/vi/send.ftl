@@ -49,7 +49,6 @@ send-test-report = Gửi thử: máy chủ thư đã nhận { $accepted }/{ $job
 
 send-selection = { $accepted }/{ $total } nơi nhận đã nhận thư, { $waiting } nơi chờ người gửi quyết định
 send-only-unknown-keys = { $flag }: không có nơi nhận nào mang mã { $keys }
-send-resend-unknown-no-key = --resend-unknown: không có nơi nhận nào mang mã `{ $key }`
 send-resend-unknown-not-unknown = --resend-unknown `{ $key }`: thư này không ở trạng thái chưa rõ (hiện là: { $state }); chưa gửi thư nào
 send-not-attempted-yet = chưa gửi lần nào
 send-key-column-gone = nhật ký gửi nhận biết mỗi cơ quan theo cột `{ $old }`, nhưng { $list } không còn cột đó, nên mã của mỗi dòng sẽ là địa chỉ đầu tiên của dòng. Mã sẽ không khớp với các thư đã gửi, nên có cơ quan có thể nhận thư hai lần; chưa gửi thư nào. Để tiếp tục, hãy thêm lại cột `{ $old }` vào { $list } (chữ hoa hay chữ thường đều được), hoặc khai báo cột chứa các mã đó trong campaign.toml: [recipients.columns] id = "…".

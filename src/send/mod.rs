@@ -38,22 +38,23 @@ use crate::clock;
 use crate::config::{Config, SendOptions};
 use crate::delivery_log::{self, Body};
 use crate::dispatch::{Directory, Relay};
+use crate::error::{Error, Stop};
 use crate::ledger::Ledger;
 use crate::lock::Lock;
 use crate::merge;
 use crate::message;
 use crate::problem::Problem;
 use crate::recipients::{self, Recipient, Table};
-use crate::report::{self, ExitCode, Stopped};
+use crate::report::ExitCode;
 
 /// `letterpost check`.
-pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
+pub fn check(config: &Config) -> Result<ExitCode, Error> {
     let (pipeline, mut table) = match Pipeline::load(config, clock::now()) {
         Ok(loaded) => loaded,
-        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
+        Err(problems) => return Err(refuse(problems, t!("send-nothing-sent-or-written"))),
     };
     match pipeline.plan(&mut table, false, None)? {
-        Err(problems) => Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
+        Err(problems) => Err(refuse(problems, t!("send-nothing-sent-or-written"))),
         Ok(rows) => {
             say!(
                 "{}",
@@ -68,9 +69,9 @@ pub fn check(config: &Config) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn refuse(problems: &[Problem], what: &str) -> ExitCode {
-    report::problems(problems, what);
-    ExitCode::CouldNotStart
+/// The input problems that refuse a run, and what did not happen because of them.
+fn refuse(problems: Vec<Problem>, untouched: String) -> Error {
+    Error::input(problems, untouched)
 }
 
 /// `letterpost preview [ROW] [--html FILE] [--eml FILE]`.
@@ -79,27 +80,34 @@ pub fn preview(
     row: Option<&str>,
     html: Option<&Path>,
     eml: Option<&Path>,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     let (pipeline, mut table) = match Pipeline::load(config, clock::now()) {
         Ok(loaded) => loaded,
-        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-written"))),
+        Err(problems) => return Err(refuse(problems, t!("send-nothing-written"))),
     };
     let recipient = match find_row(&mut table, row) {
         Some(Ok(recipient)) => recipient,
-        Some(Err(problems)) => return Ok(refuse(&problems, &t!("send-nothing-written"))),
+        Some(Err(problems)) => return Err(refuse(problems, t!("send-nothing-written"))),
         None => match row {
-            Some(row) => bail!(t!(
-                "send-preview-no-such-row",
-                list = &pipeline.list,
-                unit = pipeline.source.row_kind(),
-                row = row
-            )),
-            None => bail!(t!("send-preview-empty", list = &pipeline.list)),
+            Some(row) => {
+                return Err(anyhow::anyhow!(t!(
+                    "send-preview-no-such-row",
+                    list = &pipeline.list,
+                    unit = pipeline.source.row_kind(),
+                    row = row
+                ))
+                .into());
+            }
+            None => {
+                return Err(
+                    anyhow::anyhow!(t!("send-preview-empty", list = &pipeline.list)).into(),
+                );
+            }
         },
     };
     let rendered = match pipeline.templates.render(&recipient, &pipeline.source) {
         Ok(rendered) => rendered,
-        Err(problem) => return Ok(refuse(&[problem], &t!("send-nothing-written"))),
+        Err(problem) => return Err(refuse(vec![problem], t!("send-nothing-written"))),
     };
     let letter = message::build(&pipeline.sender, &recipient, &rendered, None, None)?;
     if let Some(path) = html {
@@ -185,11 +193,11 @@ fn show_letter(
 }
 
 /// `letterpost send` and `letterpost send --dry-run`, as a list of phases.
-pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> {
+pub fn send(config: &Config, options: &SendOptions) -> Result<ExitCode, Error> {
     let started = clock::now();
     let (pipeline, mut table) = match Pipeline::load(config, started) {
         Ok(loaded) => loaded,
-        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
+        Err(problems) => return Err(refuse(problems, t!("send-nothing-sent-or-written"))),
     };
     if options.dry_run {
         let _lock = Lock::acquire(config)?;
@@ -199,7 +207,7 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
     let destination = Destination::of(options, &run);
     let planned = match pipeline.plan(&mut table, true, destination.redirect())? {
         Ok(rows) => rows.planned,
-        Err(problems) => return Ok(refuse(&problems, &t!("send-nothing-sent-or-written"))),
+        Err(problems) => return Err(refuse(problems, t!("send-nothing-sent-or-written"))),
     };
     drop(table);
     // Only now, with every row checked: nothing is written, not even the lock file, while any
@@ -220,7 +228,8 @@ pub fn send(config: &Config, options: &SendOptions) -> anyhow::Result<ExitCode> 
     if !options.quiet {
         tell_before_sending(&pipeline, &ledger, started);
     }
-    let password = crate::config::smtp_password(&config.smtp)
+    let password = config
+        .smtp_password()
         .map_err(|e| e.context(t!("send-cannot-send")))?;
     let relay = Relay::new(config.smtp.clone(), password, config.from.email.domain())?;
     if !confirm(&relay, &selection, options)? {
@@ -282,7 +291,7 @@ fn after_run(
     selection: &Selection,
     options: &SendOptions,
     outcome: deliver::Delivered,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     // Letters went out: from here on a failure means "stopped early", not "could not start".
     let mut ledger = Ledger::for_sending();
     let mut settled_now = HashSet::new();
@@ -300,10 +309,10 @@ fn after_run(
             }
         }
     })
-    .map_err(|e| Stopped::by(&e))?;
+    .map_err(|e| Stop::by(&e))?;
     if let Err(broken) = replayed {
         let damaged = t!("send-log-damaged-after-run", place = broken.described());
-        return Err(Stopped(damaged).into());
+        return Err(Stop::new(damaged).into());
     }
     let stopped = outcome.stopped.is_some();
     let code = if options.redirect_to.is_some() {
@@ -316,18 +325,18 @@ fn after_run(
     let Some(why) = outcome.stopped else {
         return Ok(code);
     };
-    tell!("{}", t!("send-stopped-early", why = why.said));
     let remaining: Vec<&str> = selection
         .jobs
         .iter()
         .map(|j| j.key.as_str())
         .filter(|k| !settled_now.contains(*k))
         .collect();
-    match summary::resume_command(options, &remaining) {
-        Some(command) => tell!("{}", t!("send-resume", command = command)),
-        None => tell!("{}", t!("send-nothing-to-resume")),
+    let resume = options.resumed(&remaining).map(|o| o.command());
+    Err(Stop::Early {
+        why: why.said,
+        resume,
     }
-    Ok(ExitCode::Stopped)
+    .into())
 }
 
 /// The delivery log's state and chain. A torn last line (the machine stopped while writing it)
@@ -354,7 +363,7 @@ fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
     }
     match replayed {
         Ok(chain) => Ok((ledger, chain)),
-        Err(broken) => Err(Stopped(t!(
+        Err(broken) => Err(Stop::new(t!(
             "send-log-damaged",
             log = config.show(&log_path),
             place = broken.described()
@@ -394,7 +403,7 @@ fn unchanged_since_read(pipeline: &Pipeline) -> anyhow::Result<()> {
         .or(new_template);
     match changed {
         None => Ok(()),
-        Some(path) => Err(Stopped(t!("send-input-changed", file = config.show(path))).into()),
+        Some(path) => Err(Stop::new(t!("send-input-changed", file = config.show(path))).into()),
     }
 }
 
@@ -412,12 +421,12 @@ fn dry_run(
     pipeline: &Pipeline,
     table: &mut Table,
     options: &SendOptions,
-) -> anyhow::Result<ExitCode> {
+) -> Result<ExitCode, Error> {
     let config = pipeline.config;
     let target = config.outbox_dir();
     let outbox = Directory::create(&target)?;
     let mut choice = Choice::new(options);
-    let asked: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let asked: HashSet<&str> = options.pick.named().collect();
     let mut found: HashSet<String> = HashSet::new();
     let choose = |r: &Recipient| {
         if asked.contains(r.key.as_str()) {
@@ -430,16 +439,16 @@ fn dry_run(
         Ok(Ok(rows)) => rows,
         Ok(Err(problems)) => {
             outbox.discard();
-            return Ok(refuse(&problems, &t!("send-nothing-sent-or-written")));
+            return Err(refuse(problems, t!("send-nothing-sent-or-written")));
         }
         Err(e) => {
             outbox.discard();
-            return Err(e);
+            return Err(e.into());
         }
     };
     if let Err(e) = Choice::new(options).unknown_keys(&found.iter().map(String::as_str).collect()) {
         outbox.discard();
-        return Err(e);
+        return Err(e.into());
     }
     let written = outbox.commit()?;
     say!(

@@ -10,8 +10,6 @@ use std::path::Path;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use anyhow::{anyhow, bail};
-
 use super::job::{Planned, Work};
 use super::select::Job;
 use super::stop::{Stop, StopSignal};
@@ -375,12 +373,16 @@ impl Outbox for ToRelay<'_> {
     }
 
     fn put(&self, index: usize, letter: Option<Letter>) -> anyhow::Result<()> {
-        let queue = |work: Work| self.stored.send(work).map_err(|_| anyhow!("stopped"));
+        let queue = |work: Work| {
+            self.stored
+                .send(work)
+                .map_err(|_| anyhow::Error::from(Halted))
+        };
         let Some(letter) = letter else {
             return self.order.settle(index, None, queue);
         };
         if self.stop.reason().is_some() {
-            bail!("stopped");
+            return Err(Halted.into());
         }
         let job = self.jobs[letter.key.as_str()];
         self.remaining
@@ -400,6 +402,19 @@ impl Outbox for ToRelay<'_> {
         self.order.settle(index, Some(work), queue)
     }
 }
+
+/// The run is stopping (its stop was requested, or the archiver is gone): the producer stops
+/// handing letters on. The stop's own reason is what is said and recorded, not this.
+#[derive(Debug)]
+struct Halted;
+
+impl std::fmt::Display for Halted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stopped")
+    }
+}
+
+impl std::error::Error for Halted {}
 
 /// Reads the rows again (the same bytes the plan checked) and builds the selected letters on
 /// every core, handing them to the workers. The plan built every one of them already, so

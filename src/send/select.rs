@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use anyhow::bail;
 
 use super::job::Planned;
-use crate::config::SendOptions;
+use crate::config::{Pick, SendOptions};
 use crate::delivery_log::{Mode, Reason};
 use crate::ledger::{Ledger, State};
 use crate::message::Redirect;
@@ -57,9 +57,9 @@ impl Destination {
 /// at most `--limit` of them. The dry run asks it row by row; `select` asks it after the log's
 /// own decisions.
 pub(super) struct Choice<'o> {
+    /// Every key the operator named, by `--only` or `--resend-unknown`.
     only: HashSet<&'o str>,
-    /// The flag that named them, for a typing mistake: `--only`, or `--resend-unknown`.
-    flag: &'static str,
+    pick: &'o Pick,
     limit: Option<usize>,
     taken: usize,
 }
@@ -67,13 +67,8 @@ pub(super) struct Choice<'o> {
 impl<'o> Choice<'o> {
     pub(super) fn new(options: &'o SendOptions) -> Choice<'o> {
         Choice {
-            only: options.only.iter().map(String::as_str).collect(),
-            // `config` makes --resend-unknown's keys the ones to send when --only is not given.
-            flag: if options.resend_unknown.is_empty() || options.only != options.resend_unknown {
-                "--only"
-            } else {
-                "--resend-unknown"
-            },
+            only: options.pick.named().collect(),
+            pick: &options.pick,
             limit: options.limit,
             taken: 0,
         }
@@ -96,24 +91,31 @@ impl<'o> Choice<'o> {
         room
     }
 
-    /// The `--only` keys that are not in the list: a typing mistake to report, not to ignore.
+    /// The named keys that are not in the list: a typing mistake to report, not to ignore,
+    /// said with the flag that named them.
     pub(super) fn unknown_keys(&self, keys: &HashSet<&str>) -> anyhow::Result<()> {
-        let mut missing: Vec<&str> = self
-            .only
-            .iter()
-            .copied()
-            .filter(|k| !keys.contains(k))
-            .collect();
-        if missing.is_empty() {
-            return Ok(());
+        let named = [
+            ("--only", self.pick.only()),
+            ("--resend-unknown", self.pick.unknown()),
+        ];
+        for (flag, named) in named {
+            let mut missing: Vec<&str> = named
+                .iter()
+                .map(String::as_str)
+                .filter(|k| !keys.contains(k))
+                .collect();
+            if missing.is_empty() {
+                continue;
+            }
+            missing.sort_unstable();
+            let keys: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
+            bail!(t!(
+                "send-only-unknown-keys",
+                flag = flag,
+                keys = keys.join(", ")
+            ))
         }
-        missing.sort_unstable();
-        let keys: Vec<String> = missing.iter().map(|k| format!("`{k}`")).collect();
-        bail!(t!(
-            "send-only-unknown-keys",
-            flag = self.flag,
-            keys = keys.join(", ")
-        ))
+        Ok(())
     }
 }
 
@@ -161,12 +163,9 @@ pub(super) fn select(
 ) -> anyhow::Result<Selection> {
     let mut choice = Choice::new(options);
     choice.unknown_keys(&planned.iter().map(|p| p.key.as_str()).collect())?;
-    let resend: HashSet<&str> = options.resend_unknown.iter().map(String::as_str).collect();
+    let resend: HashSet<&str> = options.pick.unknown().iter().map(String::as_str).collect();
     for key in &resend {
         let state = ledger.recipients.get(*key).map(|r| r.state);
-        if !planned.iter().any(|p| p.key == *key) {
-            bail!(t!("send-resend-unknown-no-key", key = *key));
-        }
         if state != Some(State::Unknown) {
             bail!(t!(
                 "send-resend-unknown-not-unknown",
@@ -183,7 +182,7 @@ pub(super) fn select(
         total: planned.len(),
     };
     for p in planned {
-        if !choice.named(&p.key) && !resend.contains(p.key.as_str()) {
+        if !choice.named(&p.key) {
             continue;
         }
         let history = match destination {
@@ -320,7 +319,7 @@ fn second_letters(
         *uses.entry(address).or_default() += 1;
     }
     let by_key: HashMap<&str, &Planned> = planned.iter().map(|p| (p.key.as_str(), p)).collect();
-    let named: HashSet<&str> = options.only.iter().map(String::as_str).collect();
+    let named: HashSet<&str> = options.pick.named().collect();
     let mut conflicts = Vec::new();
     for job in &selection.jobs {
         let p = by_key[job.key.as_str()];
@@ -416,8 +415,13 @@ mod tests {
     }
 
     fn options(only: &[&str], limit: Option<usize>, retry_failed: bool) -> SendOptions {
+        let only: Vec<String> = only.iter().map(|k| (*k).to_owned()).collect();
         SendOptions {
-            only: only.iter().map(|k| (*k).to_owned()).collect(),
+            pick: if only.is_empty() {
+                Pick::All
+            } else {
+                Pick::Only(only)
+            },
             limit,
             retry_failed,
             ..SendOptions::default()

@@ -1,12 +1,10 @@
 //! What a send tells the operator: the notes before it starts (inputs changed since the last
 //! run), the end-of-run summary of the whole campaign from the log, a test send's own summary,
-//! and the exact command that resumes a stopped run.
+//! and the options a run records (`SendOptions::to_args`, which also writes the command that
+//! resumes a stopped run).
 //!
 //! It decides nothing about what is sent; it reads the plan, the ledger and this run's counts.
-//! Its words are in `locales/*/send.ftl`; the resume command and the options it records stay
-//! as typed.
-
-use std::collections::HashSet;
+//! Its words are in `locales/*/send.ftl`; the options it records stay as typed.
 
 use super::job::Planned;
 use super::plan::Pipeline;
@@ -14,7 +12,7 @@ use super::select::Choice;
 use crate::config::{Config, SendOptions};
 use crate::delivery_log::{Body, Counts};
 use crate::ledger::{Ledger, State};
-use crate::report::{self, ExitCode};
+use crate::report::ExitCode;
 
 /// Names what changed since the last run, from the fingerprints in its `run_started`.
 pub(super) fn changed_inputs(pipeline: &Pipeline, ledger: &Ledger) -> Vec<String> {
@@ -141,74 +139,8 @@ pub(super) fn test_report(counts: &Counts, jobs: usize, stopped: bool) -> ExitCo
     }
 }
 
-/// The command that finishes what a stopped run was asked to do, and nothing more. A plain
-/// selection is recomputed from the log by the next run, so its flags are enough; a run cut by
-/// `--limit`, a test send (which the log never counts) or a resend names exactly the letters it
-/// did not settle. `None` when nothing is left.
-pub(super) fn resume_command(options: &SendOptions, remaining: &[&str]) -> Option<String> {
-    let exact = options.limit.is_some()
-        || options.redirect_to.is_some()
-        || !options.resend_unknown.is_empty();
-    if exact && remaining.is_empty() {
-        return None;
-    }
-    let mut words = vec!["letterpost".to_owned()];
-    words.extend(options.resume_args.iter().cloned());
-    words.push("send".to_owned());
-    if let Some(to) = &options.redirect_to {
-        words.extend(["--redirect-to".to_owned(), to.to_string()]);
-    }
-    if exact {
-        let resend: HashSet<&str> = options.resend_unknown.iter().map(String::as_str).collect();
-        let (again, only): (Vec<&str>, Vec<&str>) =
-            remaining.iter().partition(|k| resend.contains(**k));
-        if !only.is_empty() {
-            words.push("--only".to_owned());
-            words.extend(only.iter().map(|k| (*k).to_owned()));
-        }
-        if !again.is_empty() {
-            words.push("--resend-unknown".to_owned());
-            words.extend(again.iter().map(|k| (*k).to_owned()));
-        }
-    } else if !options.only.is_empty() {
-        words.push("--only".to_owned());
-        words.extend(options.only.iter().cloned());
-    }
-    if options.retry_failed {
-        words.push("--retry-failed".to_owned());
-    }
-    words.extend(["--concurrency".to_owned(), options.concurrency.to_string()]);
-    words.extend(["--rate".to_owned(), options.rate.to_string()]);
-    Some(
-        words
-            .iter()
-            .map(|w| report::shell_quote(w))
-            .collect::<Vec<_>>()
-            .join(" "),
-    )
-}
-
+/// The options a run records in its `run_started`: the flags `SendOptions::to_args` writes, the
+/// same words the resume command is made of.
 pub(super) fn describe_options(options: &SendOptions) -> String {
-    let mut parts = Vec::new();
-    if let Some(n) = options.limit {
-        parts.push(format!("--limit {n}"));
-    }
-    if !options.only.is_empty() {
-        parts.push(format!("--only {}", options.only.join(" ")));
-    }
-    if let Some(to) = &options.redirect_to {
-        parts.push(format!("--redirect-to {to}"));
-    }
-    if options.retry_failed {
-        parts.push("--retry-failed".to_owned());
-    }
-    if !options.resend_unknown.is_empty() {
-        parts.push(format!(
-            "--resend-unknown {}",
-            options.resend_unknown.join(" ")
-        ));
-    }
-    parts.push(format!("--concurrency {}", options.concurrency));
-    parts.push(format!("--rate {}", options.rate));
-    parts.join(" ")
+    options.to_args().join(" ")
 }

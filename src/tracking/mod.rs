@@ -18,7 +18,7 @@ pub mod report;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 
 use crate::archive::Archive;
 use crate::clock;
@@ -27,33 +27,21 @@ use crate::delivery_log::{
     self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, ReportKind, RunFinished,
     RunStarted, Tracked,
 };
+use crate::error::{Error, Stop};
 use crate::ledger::Ledger;
 use crate::lock::Lock;
-use crate::report::{ExitCode, Stopped};
-
-/// The mailbox could not be reached or stopped answering: exit 3 for one look, a warning and
-/// another try for `--watch`.
-#[derive(Debug)]
-struct Unreachable(String);
-
-impl std::fmt::Display for Unreachable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Unreachable {}
+use crate::report::ExitCode;
 
 /// How long a poll waits for a send to let go of the campaign before it leaves its reports for
 /// the next poll.
 const PATIENCE: Duration = Duration::from_secs(5);
 
 /// `letterpost track [--watch]`.
-pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
+pub fn track(config: &Config, watch: bool) -> Result<ExitCode, Error> {
     let Some(settings) = &config.tracking.imap else {
-        bail!(t!("track-no-mailbox"));
+        return Err(anyhow::anyhow!(t!("track-no-mailbox")).into());
     };
-    let password = crate::config::imap_password(settings)?;
+    let password = config.imap_password(settings)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -61,24 +49,26 @@ pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         let mut bounced = false;
         loop {
-            match poll(config, settings, &password, watch).await {
+            match poll(config, settings, &password, watch).await? {
                 Ok(recorded_bounce) => bounced |= recorded_bounce,
                 // A watch outlives a server that is down for a while: it says so and looks
-                // again at the next poll. A single look reports it (exit 3).
-                Err(e) if watch && e.downcast_ref::<Unreachable>().is_some() => {
+                // again at the next poll. A single look reports it (exit 3), as it does a
+                // refused login, a missing folder or a certificate problem, which will not
+                // mend by themselves.
+                Err(e) if watch && may_come_back(&e) => {
                     eprintln!(
                         "{}",
                         t!(
                             "track-looking-again",
-                            error = format!("{e:#}"),
+                            error = t!("track-cannot-read", error = e.to_string()),
                             seconds = config.tracking.poll.as_secs()
                         )
                     );
                 }
-                Err(e) if e.downcast_ref::<Unreachable>().is_some() => {
-                    return Err(Stopped::by(&e).into());
+                Err(e) => {
+                    let said = t!("track-cannot-read", error = e.to_string());
+                    return Err(Stop::new(said).into());
                 }
-                Err(e) => return Err(e),
             }
             if !watch {
                 break;
@@ -96,14 +86,26 @@ pub fn track(config: &Config, watch: bool) -> anyhow::Result<ExitCode> {
     })
 }
 
+/// Whether a mailbox that could not be read may be back at the next look: a server that cannot
+/// be reached or stops answering.
+fn may_come_back(e: &imap::Error) -> bool {
+    matches!(
+        e,
+        imap::Error::Connect { .. }
+            | imap::Error::Timeout { .. }
+            | imap::Error::Protocol { .. }
+            | imap::Error::Closed { .. }
+    )
+}
+
 /// One look at the mailbox: reads what is new, records what it proves. True if it recorded a
-/// bounce.
+/// bounce; the mailbox's own error, as it is, when it could not be read.
 async fn poll(
     config: &Config,
     settings: &ImapSettings,
     password: &secrecy::SecretString,
     watch: bool,
-) -> anyhow::Result<bool> {
+) -> anyhow::Result<Result<bool, imap::Error>> {
     let (ledger, _) = read_log(config)?;
     let cursor = ledger
         .mailbox
@@ -113,20 +115,10 @@ async fn poll(
             uidvalidity: m.uidvalidity,
             last_uid: m.last_uid,
         });
-    let mailbox = imap::read(settings, password, cursor, imap::Limits::default())
-        .await
-        .map_err(|e| {
-            let message = t!("track-cannot-read", error = e.to_string());
-            // A server that cannot be reached or stops answering may be back at the next look;
-            // a refused login, a missing folder or a certificate problem will not.
-            match e {
-                imap::Error::Connect { .. }
-                | imap::Error::Timeout { .. }
-                | imap::Error::Protocol { .. }
-                | imap::Error::Closed { .. } => anyhow::Error::new(Unreachable(message)),
-                _ => Stopped(message).into(),
-            }
-        })?;
+    let mailbox = match imap::read(settings, password, cursor, imap::Limits::default()).await {
+        Ok(mailbox) => mailbox,
+        Err(e) => return Ok(Err(e)),
+    };
     if let Some(e) = &mailbox.logout_error {
         eprintln!("{}", t!("track-logout-unclean", error = e.to_string()));
     }
@@ -135,7 +127,7 @@ async fn poll(
     }
     if mailbox.messages.is_empty() && mailbox.last_uid == cursor.map_or(0, |c| c.last_uid) {
         say!("{}", t!("track-nothing-new", folder = &settings.folder));
-        return Ok(false);
+        return Ok(Ok(false));
     }
     let read = Read::of(&mailbox, &ledger);
     read.list_unmatched();
@@ -151,12 +143,12 @@ async fn poll(
                 t!("track-locked", campaign = campaign, holder = holder)
             };
             say!("{text}");
-            return Ok(false);
+            return Ok(Ok(false));
         }
     };
     let bounced = append(config, settings, &mailbox, read, watch).await?;
     drop(lock);
-    Ok(bounced)
+    Ok(Ok(bounced))
 }
 
 /// The delivery log read for tracking: its ledger and its chain. Any damage stops the run.
@@ -165,7 +157,7 @@ fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
     let mut ledger = Ledger::for_sending();
     match delivery_log::replay(&path, |_, r| ledger.add(r))? {
         Ok(chain) => Ok((ledger, chain)),
-        Err(broken) => Err(Stopped(t!(
+        Err(broken) => Err(Stop::new(t!(
             "track-log-damaged",
             log = config.show(&path),
             broken = broken.to_string()
@@ -351,7 +343,7 @@ async fn append(
         })
         .collect();
     let dir = config.archive_dir().join("reports");
-    let archive = Archive::open(dir.clone(), config.show(&dir)).map_err(|e| Stopped::by(&e))?;
+    let archive = Archive::open(dir.clone(), config.show(&dir)).map_err(|e| Stop::by(&e))?;
     for found in &mut new {
         let bytes = &mailbox
             .messages
@@ -366,20 +358,16 @@ async fn append(
             found.uid,
             &report.sha256[..16]
         );
-        report.archive = archive
-            .store_as(&name, bytes)
-            .map_err(|e| Stopped(crate::report::described(&e)))?;
+        report.archive = archive.store_as(&name, bytes).map_err(|e| Stop::by(&e))?;
     }
-    archive
-        .sync()
-        .map_err(|e| Stopped(crate::report::described(&e)))?;
+    archive.sync().map_err(|e| Stop::by(&e))?;
     let run = delivery_log::run_id(clock::now());
     let log = Log::open(delivery_log::Opening {
         path: config.log_file(),
         run,
         chain,
     })
-    .map_err(|e| Stopped::by(&e))?;
+    .map_err(|e| Stop::by(&e))?;
     let mark = |last_uid| MailboxMark {
         folder: settings.folder.clone(),
         uidvalidity: mailbox.uidvalidity,
@@ -391,7 +379,7 @@ async fn append(
         .filter(|m| m.folder == settings.folder && m.uidvalidity == mailbox.uidvalidity)
         .map_or(0, |m| m.last_uid);
     let started = started(config, watch, mark(before));
-    let write = |e: anyhow::Error| Stopped::by(&e);
+    let write = |e: anyhow::Error| Stop::by(&e);
     log.append(started).await.map_err(write)?;
     let mut bounced = false;
     // Queued, not awaited one by one: the writer commits whatever waits together, and the

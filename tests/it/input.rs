@@ -268,6 +268,39 @@ fn bad_config_is_reported_with_its_file() {
         .stderr_has("unknown field `speed`");
 }
 
+/// A float of seconds that no wait can be (infinite, or longer than any clock) is a mistake in
+/// campaign.toml, named by its file and key: `check` used to panic on it (exit 101).
+#[test]
+fn an_infinite_or_absurd_wait_is_refused_with_its_key() {
+    for (table, key, value, shown) in [
+        ("sending", "retry_delay", "inf", "inf"),
+        ("smtp", "timeout", "1e30", "1e30"),
+        ("sending", "retry_delay", "-1", "-1.0"),
+    ] {
+        let mut c = Campaign::bundled();
+        c.set_toml(table, key, value);
+        let run = c.run(&["check"]);
+        run.code(2).stderr_has(&format!(
+            "campaign.toml: [{table}] {key} `{shown}` is not a number of seconds"
+        ));
+        assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    }
+}
+
+/// `concurrency = 0` in campaign.toml is refused as `--concurrency 0` is, not made 1.
+#[test]
+fn concurrency_zero_in_the_file_is_refused_like_the_flag() {
+    let c = Campaign::bundled();
+    c.run(&["send", "--dry-run", "--concurrency", "0"])
+        .code(2)
+        .stderr_has("--concurrency must be between 1 and 256");
+    let mut c = Campaign::bundled();
+    c.set_toml("sending", "concurrency", "0");
+    c.run(&["check"])
+        .code(2)
+        .stderr_has("campaign.toml: [sending] concurrency `0` must be between 1 and 256");
+}
+
 #[test]
 fn blank_rows_are_skipped_and_a_named_delimiter_is_used() {
     let mut c = Campaign::with_csv(

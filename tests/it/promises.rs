@@ -291,6 +291,26 @@ fn a_stopped_test_send_resumes_exactly_its_own_selection() {
         "To resume, run: letterpost send --redirect-to me@example.org --only mttq-tinh tinh-doan \
              --concurrency 1 --rate unlimited",
     );
+    // Run as printed, the command is read back into the same options: the run records exactly
+    // those flags, and stopping again it prints the same command.
+    let flags = "--redirect-to me@example.org --only mttq-tinh tinh-doan --concurrency 1 \
+                 --rate unlimited";
+    let mut again: Vec<&str> = flags.split(' ').collect();
+    again.splice(0..0, ["send", "--yes"]);
+    c.run(&again)
+        .code(3)
+        .stderr_has(&format!("To resume, run: letterpost send {flags}"));
+    let recorded: Vec<String> = c
+        .log()
+        .into_iter()
+        .filter(|r| r.kind == "run_started")
+        .filter_map(|r| r.options)
+        .collect();
+    assert_eq!(
+        recorded.last().map(String::as_str),
+        Some(flags),
+        "{recorded:?}"
+    );
 }
 
 #[test]

@@ -214,6 +214,34 @@ fn ctrl_c_in_a_limited_selection_reports_the_campaign_and_resumes_only_what_is_l
         rest.join(" ")
     );
     assert!(stderr.contains(&resume), "{resume}\n{stderr}");
+    // The command round-trips: run as printed (confirmed with --yes, which it leaves to the
+    // operator), it sends exactly those letters, and the run records the same flags.
+    let line = stderr
+        .lines()
+        .find_map(|l| l.strip_prefix("To resume, run: "))
+        .unwrap();
+    let words = shlex::split(line).unwrap();
+    assert_eq!(words[0], "letterpost");
+    let mut again: Vec<&str> = words[1..].iter().map(String::as_str).collect();
+    again.push("--yes");
+    c.run(&again).code(0);
+    let now: Vec<String> = outcomes(&c.log()).into_iter().map(|(k, _)| k).collect();
+    assert_eq!(&now[..n], &done[..]);
+    let mut resent = now[n..].to_vec();
+    resent.sort();
+    assert_eq!(resent, rest);
+    let flags = line.strip_prefix("letterpost send ").unwrap();
+    let recorded: Vec<String> = c
+        .log()
+        .iter()
+        .filter(|r| r.kind == "run_started")
+        .filter_map(|r| r.options.clone())
+        .collect();
+    assert_eq!(
+        recorded.last().map(String::as_str),
+        Some(flags),
+        "{recorded:?}"
+    );
 }
 
 /// README: "A second Ctrl-C (or SIGTERM) quits at once." The relay holds its reply to the first
