@@ -26,16 +26,11 @@ pub fn rfc3339(t: SystemTime) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// Parses what `rfc3339` writes (and any RFC 3339 time) back.
+/// Parses what `rfc3339` writes (and any RFC 3339 time) back, at the millisecond as it writes.
 pub fn parse_rfc3339(text: &str) -> Option<SystemTime> {
     let ts = text.parse::<jiff::Timestamp>().ok()?;
-    let ms = ts.as_millisecond();
-    let base = SystemTime::UNIX_EPOCH;
-    if ms >= 0 {
-        Some(base + Duration::from_millis(ms as u64))
-    } else {
-        base.checked_sub(Duration::from_millis(ms.unsigned_abs()))
-    }
+    let ms = jiff::Timestamp::from_millisecond(ts.as_millisecond()).ok()?;
+    SystemTime::try_from(ms).ok()
 }
 
 #[cfg(test)]
@@ -48,5 +43,9 @@ mod tests {
         let text = rfc3339(t);
         assert_eq!(text, "2025-11-26T14:15:31.042Z");
         assert_eq!(parse_rfc3339(&text), Some(t));
+        assert_eq!(parse_rfc3339("2025-11-26T14:15:31.042999Z"), Some(t));
+        let before = SystemTime::UNIX_EPOCH - Duration::from_millis(1_500);
+        assert_eq!(parse_rfc3339("1969-12-31T23:59:58.5Z"), Some(before));
+        assert_eq!(parse_rfc3339("not a time"), None);
     }
 }

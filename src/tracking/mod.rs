@@ -205,12 +205,12 @@ impl Read {
                 from, subject, why, ..
             } => {
                 let (from, subject) = (from.unwrap_or_default(), subject.unwrap_or_default());
-                self.unmatched.push((uid, from, subject, why));
+                self.unmatched.push((uid, from, subject, why.described()));
                 return;
             }
             report::Parsed::Unreadable(why) => {
                 self.unmatched
-                    .push((uid, String::new(), String::new(), why));
+                    .push((uid, String::new(), String::new(), why.described()));
                 return;
             }
         };
