@@ -36,6 +36,8 @@ mod sheets;
 mod shown;
 /// End to end against Postfix's smtp-sink and its fault flags.
 mod sink;
+/// A letter's state after its reports, as every decision a send takes reads it.
+mod state;
 /// Proof of arrival through real Postfix and Dovecot: track, the records, the views.
 mod tracking;
 /// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
