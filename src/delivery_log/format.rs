@@ -668,6 +668,69 @@ mod tests {
         assert_eq!(chain_hash(GENESIS, body.as_bytes()), hash);
     }
 
+    /// Each outcome and each report is its own `type` on the wire, with the same members.
+    #[test]
+    fn every_outcome_and_report_is_written_under_its_own_type() {
+        use strum::VariantArray;
+        let mut names = Vec::new();
+        for outcome in Outcome::VARIANTS {
+            let body = letter().ended(*outcome, Stage::Message, None, Some("x".into()));
+            let (line, _) = seal(1, "t", "r", GENESIS, &body);
+            assert!(
+                line.contains(&format!(r#""type":"{outcome}","prev":"#)),
+                "{line}"
+            );
+            assert_eq!(
+                parse(serde_json::from_str(&line).unwrap()).unwrap().body,
+                body
+            );
+            names.push(body.name());
+        }
+        for arrival in Arrival::VARIANTS {
+            let tracked = Tracked {
+                key: "k".into(),
+                message_id: "<x@y>".into(),
+                recipient: "a@x".into(),
+                report: Evidence {
+                    kind: ReportKind::AutoReply,
+                    status: None,
+                    action: None,
+                    diagnostic: None,
+                    reporting_mta: None,
+                    arrival: None,
+                    uid: 1,
+                    sha256: "ab".into(),
+                    archive: "r.eml".into(),
+                },
+            };
+            let body = Body::Report {
+                arrival: *arrival,
+                tracked,
+            };
+            let (line, _) = seal(1, "t", "r", GENESIS, &body);
+            assert!(line.contains(r#","key":"k","message_id":"#), "{line}");
+            assert_eq!(
+                parse(serde_json::from_str(&line).unwrap()).unwrap().body,
+                body
+            );
+            names.push(body.name());
+        }
+        assert_eq!(
+            names,
+            [
+                "accepted",
+                "rejected",
+                "deferred",
+                "unknown",
+                "delayed",
+                "bounced",
+                "auto_reply",
+                "delivered",
+                "read"
+            ]
+        );
+    }
+
     #[test]
     fn a_record_reads_back_as_written_and_strangers_are_refused() {
         let body = letter().ended(
