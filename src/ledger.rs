@@ -19,10 +19,34 @@ use crate::delivery_log::{
     Arrival, Attempt, Body, Letter, MailboxMark, Mode, Outcome, Record, Tracked,
 };
 
-/// Where one recipient's letter stands, from the log: how its last attempt ended, or
-/// `Interrupted` when a run stopped before that attempt reached the server.
+/// Where one recipient's letter stands, on two axes: what the relay said of its last attempt,
+/// and the strongest report about that attempt since. Made only by the fold, so a report is
+/// there only for a letter the relay took or may have taken (`accepted`, `unknown`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum State {
+pub struct State {
+    /// How the last attempt ended: `None` while it has not reached the server (a run stopped
+    /// after its `attempt`, before `data`); `Unknown` too while it has `data` and no outcome.
+    relay: Option<Outcome>,
+    /// The strongest report since the last attempt.
+    report: Option<Arrival>,
+}
+
+/// A state as its readers name it: `log list --status`, the exports' `state`, the summaries.
+/// A report's name wins over the relay's; `auto_replied` is the state's spelling of the
+/// `auto_reply` record.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
+pub enum Status {
     Accepted,
     Rejected,
     Deferred,
@@ -44,61 +68,111 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 10] = [
-        State::Accepted,
-        State::Rejected,
-        State::Deferred,
-        State::Unknown,
-        State::Interrupted,
-        State::Delayed,
-        State::Bounced,
-        State::AutoReplied,
-        State::Delivered,
-        State::Read,
-    ];
+    /// A try the run stopped before the message was sent.
+    pub const INTERRUPTED: State = State {
+        relay: None,
+        report: None,
+    };
 
-    pub fn as_str(self) -> &'static str {
-        match self {
-            State::Accepted => "accepted",
-            State::Rejected => "rejected",
-            State::Deferred => "deferred",
-            State::Unknown => "unknown",
-            State::Interrupted => "interrupted",
-            State::Delayed => "delayed",
-            State::Bounced => "bounced",
-            State::AutoReplied => "auto_replied",
-            State::Delivered => "delivered",
-            State::Read => "read",
+    /// A try that ended so, before any report.
+    pub fn ended(outcome: Outcome) -> State {
+        State {
+            relay: Some(outcome),
+            report: None,
         }
     }
 
-    /// Whether the relay took the letter (whatever came after).
-    pub fn accepted(self) -> bool {
-        matches!(
-            self,
-            State::Accepted
-                | State::Delayed
-                | State::Bounced
-                | State::AutoReplied
-                | State::Delivered
-                | State::Read
+    /// A report about the last attempt: kept if it says more than the ones before, and only
+    /// for a letter the relay took or may have taken.
+    pub fn reported(self, arrival: Arrival) -> State {
+        match self.relay {
+            Some(Outcome::Accepted | Outcome::Unknown) => State {
+                report: self.report.max(Some(arrival)),
+                ..self
+            },
+            _ => self,
+        }
+    }
+
+    /// The strongest report about the last attempt.
+    pub fn report(self) -> Option<Arrival> {
+        self.report
+    }
+
+    /// Whether the relay took the letter: it said so, or a report proves it had it (a report
+    /// about a letter left `unknown` settles it). A bounce after does not undo this.
+    pub fn handed_over(self) -> bool {
+        self.relay == Some(Outcome::Accepted) || self.report.is_some()
+    }
+
+    /// Whether the organisation may have the letter: handed over, and no report says it
+    /// failed. What the summaries count as accepted, and what the guard against a second letter
+    /// under another key protects. (`unknown` is the operator's question, not counted here.)
+    pub fn may_have_arrived(self) -> bool {
+        self.handed_over() && self.report != Some(Arrival::Bounced)
+    }
+
+    /// Whether a plain `send` leaves it alone: only a flag sends it again. Deferred and
+    /// interrupted letters are not settled (nor are letters never attempted, which have no
+    /// state).
+    pub fn settled(self) -> bool {
+        !matches!(
+            (self.relay, self.report),
+            (None | Some(Outcome::Deferred), None)
         )
     }
 
-    /// The state's name in a sentence a person reads, in the chosen language (`as_str` is the
-    /// name as data: the log, exports, `--status`).
+    /// Whether it failed, so that `--retry-failed` sends it again: rejected, or bounced.
+    pub fn failed(self) -> bool {
+        matches!(self.status(), Status::Rejected | Status::Bounced)
+    }
+
+    /// Whether nothing says if it arrived: what `--resend-unknown` may send again.
+    pub fn in_doubt(self) -> bool {
+        self.status() == Status::Unknown
+    }
+
+    /// Its name.
+    pub fn status(self) -> Status {
+        match (self.report, self.relay) {
+            (Some(Arrival::Delayed), _) => Status::Delayed,
+            (Some(Arrival::Bounced), _) => Status::Bounced,
+            (Some(Arrival::AutoReply), _) => Status::AutoReplied,
+            (Some(Arrival::Delivered), _) => Status::Delivered,
+            (Some(Arrival::Read), _) => Status::Read,
+            (None, None) => Status::Interrupted,
+            (None, Some(Outcome::Accepted)) => Status::Accepted,
+            (None, Some(Outcome::Rejected)) => Status::Rejected,
+            (None, Some(Outcome::Deferred)) => Status::Deferred,
+            (None, Some(Outcome::Unknown)) => Status::Unknown,
+        }
+    }
+
+    /// Its name in a sentence a person reads, in the chosen language.
+    pub fn described(self) -> String {
+        self.status().described()
+    }
+}
+
+impl Status {
+    /// The name as data: the log, exports, `--status`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// The name in a sentence a person reads, in the chosen language.
     pub fn described(self) -> String {
         match self {
-            State::Accepted => t!("log-state-accepted"),
-            State::Rejected => t!("log-state-rejected"),
-            State::Deferred => t!("log-state-deferred"),
-            State::Unknown => t!("log-state-unknown"),
-            State::Interrupted => t!("log-state-interrupted"),
-            State::Delayed => t!("log-state-delayed"),
-            State::Bounced => t!("log-state-bounced"),
-            State::AutoReplied => t!("log-state-auto-replied"),
-            State::Delivered => t!("log-state-delivered"),
-            State::Read => t!("log-state-read"),
+            Status::Accepted => t!("log-state-accepted"),
+            Status::Rejected => t!("log-state-rejected"),
+            Status::Deferred => t!("log-state-deferred"),
+            Status::Unknown => t!("log-state-unknown"),
+            Status::Interrupted => t!("log-state-interrupted"),
+            Status::Delayed => t!("log-state-delayed"),
+            Status::Bounced => t!("log-state-bounced"),
+            Status::AutoReplied => t!("log-state-auto-replied"),
+            Status::Delivered => t!("log-state-delivered"),
+            Status::Read => t!("log-state-read"),
         }
     }
 
@@ -106,13 +180,13 @@ impl State {
     /// chosen language (`next_action` is the same advice in English, for exports).
     pub fn next_step(self, key: &str) -> String {
         match self {
-            State::Accepted | State::Delivered | State::Read => t!("log-next-nothing"),
-            State::Rejected => t!("log-next-rejected", key = key),
-            State::Deferred | State::Interrupted => t!("log-next-retry"),
-            State::Unknown => t!("log-next-unknown", key = key),
-            State::Delayed => t!("log-next-delayed"),
-            State::Bounced => t!("log-next-bounced", key = key),
-            State::AutoReplied => t!("log-next-auto-replied", key = key),
+            Status::Accepted | Status::Delivered | Status::Read => t!("log-next-nothing"),
+            Status::Rejected => t!("log-next-rejected", key = key),
+            Status::Deferred | Status::Interrupted => t!("log-next-retry"),
+            Status::Unknown => t!("log-next-unknown", key = key),
+            Status::Delayed => t!("log-next-delayed"),
+            Status::Bounced => t!("log-next-bounced", key = key),
+            Status::AutoReplied => t!("log-next-auto-replied", key = key),
         }
     }
 
@@ -120,60 +194,55 @@ impl State {
     /// column of exports.
     pub fn next_action(self, key: &str) -> String {
         match self {
-            State::Accepted => "Nothing to do".to_owned(),
-            State::Rejected => format!(
+            Status::Accepted => "Nothing to do".to_owned(),
+            Status::Rejected => format!(
                 "Fix the address in the list (or ask the organisation), then `letterpost send --retry-failed --only {key}`"
             ),
-            State::Deferred | State::Interrupted => {
+            Status::Deferred | Status::Interrupted => {
                 "The next `letterpost send` tries it again".to_owned()
             }
-            State::Unknown => format!(
+            Status::Unknown => format!(
                 "Ask the organisation whether it arrived; if not, `letterpost send --resend-unknown {key}` (same Message-ID)"
             ),
-            State::Delayed => {
+            Status::Delayed => {
                 "Wait: the recipient's server is still trying; run `letterpost track` again later"
                     .to_owned()
             }
-            State::Bounced => format!(
+            Status::Bounced => format!(
                 "Check the address with the organisation, then `letterpost send --retry-failed --only {key}`"
             ),
-            State::AutoReplied => {
+            Status::AutoReplied => {
                 format!("Nothing to do; read the automatic reply: `letterpost log show {key}`")
             }
-            State::Delivered | State::Read => "Nothing to do".to_owned(),
+            Status::Delivered | Status::Read => "Nothing to do".to_owned(),
         }
+    }
+
+    /// A name as `--status` takes it, or why not, naming the ones there are.
+    pub fn named(s: &str) -> Result<Status, String> {
+        s.parse().map_err(|_| {
+            use strum::VariantArray;
+            let names: Vec<&str> = Status::VARIANTS.iter().map(|s| s.as_str()).collect();
+            t!("log-not-a-state", value = s, states = names.join(", "))
+        })
     }
 }
 
-impl From<Arrival> for State {
-    fn from(arrival: Arrival) -> State {
-        match arrival {
-            Arrival::Delayed => State::Delayed,
-            Arrival::Bounced => State::Bounced,
-            Arrival::AutoReplied => State::AutoReplied,
-            Arrival::Delivered => State::Delivered,
-            Arrival::Read => State::Read,
-        }
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
-/// How much a report says: a letter's state follows its strongest report, so a delay after a
-/// delivery, or a bounce of one address after another delivered, does not undo the delivery.
-fn strength(arrival: Arrival) -> u8 {
-    match arrival {
-        Arrival::Delayed => 1,
-        Arrival::Bounced => 2,
-        Arrival::AutoReplied => 3,
-        Arrival::Delivered => 4,
-        Arrival::Read => 5,
+impl serde::Serialize for Status {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
     }
 }
 
 /// What the reports said about one letter, for the auditor's views.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Reports {
-    /// The strongest report since the last attempt.
-    pub arrival: Option<Arrival>,
     pub delivered_at: Option<String>,
     pub delayed_at: Option<String>,
     pub read_at: Option<String>,
@@ -200,43 +269,6 @@ impl Bounce {
         self.status
             .as_deref()
             .is_some_and(|s| s.starts_with("5.1."))
-    }
-}
-
-impl From<Outcome> for State {
-    fn from(outcome: Outcome) -> State {
-        match outcome {
-            Outcome::Accepted => State::Accepted,
-            Outcome::Rejected => State::Rejected,
-            Outcome::Deferred => State::Deferred,
-            Outcome::Unknown => State::Unknown,
-        }
-    }
-}
-
-impl std::fmt::Display for State {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl serde::Serialize for State {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl std::str::FromStr for State {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<State, String> {
-        State::ALL
-            .into_iter()
-            .find(|state| state.as_str() == s)
-            .ok_or_else(|| {
-                let names: Vec<&str> = State::ALL.iter().map(|s| s.as_str()).collect();
-                t!("log-not-a-state", value = s, states = names.join(", "))
-            })
     }
 }
 
@@ -278,7 +310,7 @@ impl Recipient {
     /// to the last attempt, or what went wrong where there was none. Empty when the records
     /// that say it were dropped (a ledger for sending, an accepted letter).
     pub fn what_happened(&self) -> String {
-        if let (State::Bounced, Some(b)) = (self.state, &self.reports.bounce) {
+        if let (Status::Bounced, Some(b)) = (self.state.status(), &self.reports.bounce) {
             let parts = [b.status.as_deref(), b.diagnostic.as_deref()];
             let said: Vec<&str> = parts.into_iter().flatten().collect();
             return t!(
@@ -298,13 +330,15 @@ impl Recipient {
     /// chosen language.
     pub fn next_step(&self, key: &str) -> String {
         match &self.reports.bounce {
-            Some(bounce) if self.state == State::Bounced && bounce.no_such_address() => t!(
-                "log-next-no-such-address",
-                address = &bounce.recipient,
-                status = bounce.status.as_deref().unwrap_or("5.1.x"),
-                key = key
-            ),
-            _ => self.state.next_step(key),
+            Some(bounce) if self.state.status() == Status::Bounced && bounce.no_such_address() => {
+                t!(
+                    "log-next-no-such-address",
+                    address = &bounce.recipient,
+                    status = bounce.status.as_deref().unwrap_or("5.1.x"),
+                    key = key
+                )
+            }
+            _ => self.state.status().next_step(key),
         }
     }
 
@@ -312,12 +346,14 @@ impl Recipient {
     /// English: the `next_action` column of exports.
     pub fn next_action(&self, key: &str) -> String {
         match &self.reports.bounce {
-            Some(bounce) if self.state == State::Bounced && bounce.no_such_address() => format!(
-                "The address {} does not exist ({}): correct it in the list, then `letterpost send --retry-failed --only {key}`",
-                bounce.recipient,
-                bounce.status.as_deref().unwrap_or("5.1.x")
-            ),
-            _ => self.state.next_action(key),
+            Some(bounce) if self.state.status() == Status::Bounced && bounce.no_such_address() => {
+                format!(
+                    "The address {} does not exist ({}): correct it in the list, then `letterpost send --retry-failed --only {key}`",
+                    bounce.recipient,
+                    bounce.status.as_deref().unwrap_or("5.1.x")
+                )
+            }
+            _ => self.state.status().next_action(key),
         }
     }
 }
@@ -385,14 +421,7 @@ impl Ledger {
                     self.mailbox.clone_from(&finished.mailbox);
                 }
             }
-            Body::Delivered(t)
-            | Body::Delayed(t)
-            | Body::Bounced(t)
-            | Body::Read(t)
-            | Body::AutoReply(t) => {
-                let (arrival, _) = record.body.tracked().expect("a report record");
-                self.report(record, arrival, t);
-            }
+            Body::Report { arrival, tracked } => self.report(record, *arrival, tracked),
             Body::Attempt(attempt) if attempt.test => self.open_test(record, attempt.letter()),
             Body::Data(letter) if letter.test => self.open_test(record, letter.clone()),
             Body::Attempt(attempt) => self.attempt(record, attempt),
@@ -401,7 +430,7 @@ impl Ledger {
                     self.sent_times.push(t);
                 }
                 if let Some(r) = self.recipients.get_mut(&letter.key) {
-                    r.state = State::Unknown;
+                    r.state = State::ended(Outcome::Unknown);
                     r.open = Some(Open {
                         letter: letter.clone(),
                         run: record.run.clone(),
@@ -410,9 +439,7 @@ impl Ledger {
                     r.last = Some(Box::new(record.clone()));
                 }
             }
-            Body::Accepted(e) | Body::Rejected(e) | Body::Deferred(e) | Body::Unknown(e)
-                if e.test =>
-            {
+            Body::Ended { ending: e, .. } if e.test => {
                 self.open_tests.shift_remove(&e.key);
             }
             body => {
@@ -421,7 +448,7 @@ impl Ledger {
                 };
                 let light = self.light;
                 if let Some(r) = self.recipients.get_mut(&ending.key) {
-                    r.state = outcome.into();
+                    r.state = State::ended(outcome);
                     r.open = None;
                     if outcome == Outcome::Accepted {
                         r.accepted += 1;
@@ -442,7 +469,7 @@ impl Ledger {
             .recipients
             .entry(attempt.key.clone())
             .or_insert_with(|| Recipient {
-                state: State::Interrupted,
+                state: State::INTERRUPTED,
                 open: None,
                 last: None,
                 last_attempt: None,
@@ -452,9 +479,8 @@ impl Ledger {
                 addresses: Vec::new(),
                 reports: Reports::default(),
             });
-        r.state = State::Interrupted;
         // A new try: its fate is told by its own reports, not by the last one's.
-        r.reports.arrival = None;
+        r.state = State::INTERRUPTED;
         r.open = Some(Open {
             letter: attempt.letter(),
             run: record.run.clone(),
@@ -483,7 +509,7 @@ impl Ledger {
             Arrival::Delivered => reports.delivered_at = at,
             Arrival::Delayed => reports.delayed_at = at,
             Arrival::Read => reports.read_at = at,
-            Arrival::AutoReplied => reports.auto_replied_at = at,
+            Arrival::AutoReply => reports.auto_replied_at = at,
             Arrival::Bounced => {
                 reports.bounce = Some(Bounce {
                     at: record.time.clone(),
@@ -493,21 +519,11 @@ impl Ledger {
                 });
             }
         }
-        if reports
-            .arrival
-            .is_none_or(|a| strength(arrival) > strength(a))
-        {
-            reports.arrival = Some(arrival);
-        }
-        if r.state == State::Unknown {
+        if r.state.in_doubt() {
             reports.settled_unknown = true;
             r.open = None;
         }
-        if let Some(best) = reports.arrival
-            && (r.state.accepted() || r.state == State::Unknown)
-        {
-            r.state = best.into();
-        }
+        r.state = r.state.reported(arrival);
     }
 
     fn open_test(&mut self, record: &Record, letter: Letter) {
@@ -559,7 +575,7 @@ mod tests {
     }
 
     /// Folds a history of (key, what happened) steps and returns each key's state.
-    fn fold(ledger: &mut Ledger, steps: &[(&str, &str)]) -> Vec<(String, State)> {
+    fn fold(ledger: &mut Ledger, steps: &[(&str, &str)]) -> Vec<(String, Status)> {
         let mut attempts: IndexMap<String, u32> = IndexMap::new();
         for (seq, (key, step)) in steps.iter().enumerate() {
             let test = key.starts_with("test-");
@@ -603,13 +619,13 @@ mod tests {
         ledger
             .recipients
             .iter()
-            .map(|(k, r)| (k.clone(), r.state))
+            .map(|(k, r)| (k.clone(), r.state.status()))
             .collect()
     }
 
     #[test]
     fn each_history_folds_to_its_state() {
-        use State::*;
+        use Status::*;
         for (steps, expected) in [
             (vec![("a", "attempt")], Interrupted),
             (vec![("a", "attempt"), ("a", "data")], Unknown),
@@ -689,21 +705,99 @@ mod tests {
 
     #[test]
     fn states_read_back_from_their_names() {
-        for state in State::ALL {
-            assert_eq!(state.to_string().parse::<State>(), Ok(state));
+        use strum::VariantArray;
+        for status in Status::VARIANTS {
+            assert_eq!(Status::named(&status.to_string()), Ok(*status));
         }
-        assert!("open".parse::<State>().unwrap_err().contains("interrupted"));
+        assert!(Status::named("open").unwrap_err().contains("interrupted"));
+        let names: Vec<&str> = Status::VARIANTS.iter().map(|s| s.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "accepted",
+                "rejected",
+                "deferred",
+                "unknown",
+                "interrupted",
+                "delayed",
+                "bounced",
+                "auto_replied",
+                "delivered",
+                "read"
+            ],
+            "the names `--status`, exports and summaries use, in the summaries' order"
+        );
+    }
+
+    /// Every state the fold can make: each relay verdict, and each report after the two that
+    /// take one. What the predicates say of each, and its name.
+    #[test]
+    fn the_predicates_of_every_state() {
+        use Arrival::*;
+        use Outcome::*;
+        let state = |relay: Option<Outcome>, report: Option<Arrival>| {
+            let s = relay.map_or(State::INTERRUPTED, State::ended);
+            report.map_or(s, |a| s.reported(a))
+        };
+        // (relay, report, name, handed over, may have arrived, settled, failed, in doubt)
+        #[rustfmt::skip]
+        let table = [
+            (None,           None,            "interrupted",  false, false, false, false, false),
+            (Some(Accepted), None,            "accepted",     true,  true,  true,  false, false),
+            (Some(Rejected), None,            "rejected",     false, false, true,  true,  false),
+            (Some(Deferred), None,            "deferred",     false, false, false, false, false),
+            (Some(Unknown),  None,            "unknown",      false, false, true,  false, true),
+            (Some(Accepted), Some(Delayed),   "delayed",      true,  true,  true,  false, false),
+            (Some(Accepted), Some(Bounced),   "bounced",      true,  false, true,  true,  false),
+            (Some(Accepted), Some(AutoReply), "auto_replied", true,  true,  true,  false, false),
+            (Some(Accepted), Some(Delivered), "delivered",    true,  true,  true,  false, false),
+            (Some(Accepted), Some(Read),      "read",         true,  true,  true,  false, false),
+            // A report about a letter left unknown settles it: the relay had it.
+            (Some(Unknown),  Some(Delivered), "delivered",    true,  true,  true,  false, false),
+            (Some(Unknown),  Some(Bounced),   "bounced",      true,  false, true,  true,  false),
+            // A report says nothing of a try the relay refused or never got.
+            (Some(Rejected), Some(Delivered), "rejected",     false, false, true,  true,  false),
+            (Some(Deferred), Some(Delivered), "deferred",     false, false, false, false, false),
+            (None,           Some(Delivered), "interrupted",  false, false, false, false, false),
+        ];
+        for (relay, report, name, handed, arrived, settled, failed, doubt) in table {
+            let s = state(relay, report);
+            let said = (
+                s.status().as_str(),
+                s.handed_over(),
+                s.may_have_arrived(),
+                s.settled(),
+                s.failed(),
+                s.in_doubt(),
+            );
+            assert_eq!(
+                said,
+                (name, handed, arrived, settled, failed, doubt),
+                "{relay:?} then {report:?}"
+            );
+        }
+        // The strongest report stays, whatever order reports come in.
+        let delivered = State::ended(Accepted).reported(Delivered);
+        assert_eq!(delivered.reported(Delayed).reported(Bounced), delivered);
+        assert_eq!(
+            State::ended(Accepted)
+                .reported(Bounced)
+                .reported(Read)
+                .status(),
+            Status::Read
+        );
     }
 
     /// In English, the words a person reads are the words exports write.
     #[test]
     fn in_english_the_next_step_is_the_exported_next_action() {
-        for state in State::ALL {
-            assert_eq!(state.described(), state.as_str());
-            assert_eq!(state.next_step("k"), state.next_action("k"));
+        use strum::VariantArray;
+        for status in Status::VARIANTS {
+            assert_eq!(status.described(), status.as_str());
+            assert_eq!(status.next_step("k"), status.next_action("k"));
         }
         let mut r = Recipient {
-            state: State::Bounced,
+            state: State::ended(Outcome::Accepted).reported(Arrival::Bounced),
             open: None,
             last: None,
             last_attempt: None,

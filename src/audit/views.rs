@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::{Source, archived_sha256, damaged_code};
 use crate::delivery_log::{Body, Counts, Input, Record};
-use crate::ledger::{Ledger, Recipient, State};
+use crate::ledger::{Ledger, Recipient, Status};
 use crate::report::ExitCode;
 use crate::xlsx_export::{self, Cell};
 
@@ -40,7 +40,13 @@ struct RecipientRow {
     key: String,
     organisation: String,
     to: Vec<String>,
-    state: State,
+    state: Status,
+    /// Whether the organisation may have its letter (the relay took it, no bounce since).
+    #[serde(skip)]
+    may_have_arrived: bool,
+    /// Whether a report about it was recorded.
+    #[serde(skip)]
+    reported: bool,
     time: String,
     message_id: String,
     smtp_code: Option<u16>,
@@ -121,7 +127,9 @@ fn row(key: &str, r: &Recipient) -> RecipientRow {
         key: key.to_owned(),
         organisation: attempt.organisation.clone(),
         to: attempt.to.clone(),
-        state: r.state,
+        state: r.state.status(),
+        may_have_arrived: r.state.may_have_arrived(),
+        reported: r.state.report().is_some(),
         time: last.time.clone(),
         message_id: attempt.message_id.clone(),
         smtp_code: smtp.map(|s| s.code),
@@ -152,15 +160,15 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
     let runs = runs(&records);
     let ledger_view = ledger(&records);
     let rows = rows(&ledger_view);
-    let mut totals: IndexMap<State, u64> = State::ALL.into_iter().map(|s| (s, 0)).collect();
+    let mut totals: IndexMap<Status, u64> = {
+        use strum::VariantArray;
+        Status::VARIANTS.iter().map(|s| (*s, 0)).collect()
+    };
     for row in &rows {
         *totals.entry(row.state).or_insert(0) += 1;
     }
     // Every organisation without proof of its letter: not accepted, or bounced after.
-    let not_accepted: Vec<&RecipientRow> = rows
-        .iter()
-        .filter(|r| !r.state.accepted() || r.state == State::Bounced)
-        .collect();
+    let not_accepted: Vec<&RecipientRow> = rows.iter().filter(|r| !r.may_have_arrived).collect();
     if json {
         #[derive(Serialize)]
         struct Summary<'a> {
@@ -210,7 +218,8 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
             states = states.join(", ")
         )
     );
-    say_tracking(&ledger_view, &totals);
+    let reported = rows.iter().filter(|r| r.reported).count();
+    say_tracking(&ledger_view, &totals, reported);
     if !not_accepted.is_empty() {
         say!();
         say!("{}", t!("audit-summary-not-accepted"));
@@ -234,17 +243,7 @@ pub fn summary(source: &Source, json: bool) -> anyhow::Result<ExitCode> {
 
 /// What the reports say, next to the send outcomes: how many letters have no report yet, how
 /// many unknown ones a report settled, and whether reports could come at all.
-fn say_tracking(ledger: &Ledger, totals: &IndexMap<State, u64>) {
-    let reported: u64 = [
-        State::Delivered,
-        State::Read,
-        State::AutoReplied,
-        State::Delayed,
-        State::Bounced,
-    ]
-    .iter()
-    .map(|s| totals.get(s).copied().unwrap_or(0))
-    .sum();
+fn say_tracking(ledger: &Ledger, totals: &IndexMap<Status, u64>, reported: usize) {
     let settled = ledger
         .recipients
         .values()
@@ -256,7 +255,7 @@ fn say_tracking(ledger: &Ledger, totals: &IndexMap<State, u64>) {
             t!(
                 "audit-summary-reports",
                 reported = reported,
-                waiting = totals.get(&State::Accepted).copied().unwrap_or(0),
+                waiting = totals.get(&Status::Accepted).copied().unwrap_or(0),
                 settled = settled
             )
         );
@@ -318,10 +317,7 @@ pub fn list(
     since: Option<&str>,
 ) -> anyhow::Result<ExitCode> {
     let status = status
-        .map(|s| {
-            s.parse::<State>()
-                .map_err(|e| anyhow::anyhow!(t!("audit-bad-status", error = e)))
-        })
+        .map(|s| Status::named(s).map_err(|e| anyhow::anyhow!(t!("audit-bad-status", error = e))))
         .transpose()?;
     let since = since
         .map(|s| {

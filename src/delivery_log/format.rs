@@ -5,7 +5,8 @@
 //! No I/O here: `write` appends what `seal` makes, `read` checks lines with `parse`.
 
 use indexmap::IndexMap;
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sha2::{Digest, Sha256};
 
 use crate::smtp::{Reply, Stage};
@@ -28,34 +29,43 @@ pub struct Record {
 }
 
 /// What a record says, by its `type`. Each variant's members are written in the order of its
-/// struct's fields, after `type` and `prev`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// struct's fields, after `type` and `prev`. The four outcome types share one shape, and so do
+/// the five report types: the `type` of an `Ended` is its outcome's name, that of a `Report`
+/// what the report says, so a record's kind is told once, by a value, not by a variant per name.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Body {
     RunStarted(RunStarted),
     /// Before the first SMTP command for a message (MAIL FROM).
     Attempt(Attempt),
     /// After the server's 354, before the first byte of the message.
     Data(Letter),
-    Accepted(Ending),
-    Rejected(Ending),
-    Deferred(Ending),
-    Unknown(Ending),
+    /// How one try ended: `accepted`, `rejected`, `deferred` or `unknown`.
+    Ended {
+        outcome: Outcome,
+        ending: Ending,
+    },
     RunFinished(RunFinished),
-    /// A delivery report says the letter was delivered (or relayed or expanded onward).
-    Delivered(Tracked),
-    /// A delivery report says delivery is delayed; the relay keeps trying.
-    Delayed(Tracked),
-    /// A delivery report, or an older MTA's bounce, says delivery failed.
-    Bounced(Tracked),
-    /// A read receipt (MDN) says the letter was displayed.
-    Read(Tracked),
-    /// An automatic reply (RFC 3834) came from the recipient's mailbox.
-    AutoReply(Tracked),
+    /// A report read back by `track`: `delivered`, `delayed`, `bounced`, `read`, `auto_reply`.
+    Report {
+        arrival: Arrival,
+        tracked: Tracked,
+    },
 }
 
-/// How one attempt at a letter ended: the outcome records.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How one attempt at a letter ended: the outcome records. The only type that says it; the
+/// ledger's state holds one of these for the last attempt.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// The server answered 2xx to the message.
     Accepted,
@@ -68,13 +78,9 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// Its record's `type`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Accepted => "accepted",
-            Outcome::Rejected => "rejected",
-            Outcome::Deferred => "deferred",
-            Outcome::Unknown => "unknown",
-        }
+        self.into()
     }
 }
 
@@ -84,26 +90,40 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// What a report says happened to a letter after the relay took it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// What a report says happened to a letter after the relay took it, weakest first: a letter
+/// follows its strongest report (`Ord`), so a delay after a delivery, or a bounce of one address
+/// after another delivered, does not undo the delivery. Its name is its record's `type`.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[strum(serialize_all = "snake_case")]
 pub enum Arrival {
+    /// A delivery report says delivery is delayed; the relay keeps trying.
     Delayed,
+    /// A delivery report, or an older MTA's bounce, says delivery failed.
     Bounced,
-    AutoReplied,
+    /// An automatic reply (RFC 3834) came from the recipient's mailbox.
+    AutoReply,
+    /// A delivery report says the letter was delivered (or relayed or expanded onward).
     Delivered,
+    /// A read receipt (MDN) says the letter was displayed.
     Read,
 }
 
 impl Arrival {
-    /// The record type that says it.
-    pub fn record(self, tracked: Tracked) -> Body {
-        match self {
-            Arrival::Delivered => Body::Delivered(tracked),
-            Arrival::Delayed => Body::Delayed(tracked),
-            Arrival::Bounced => Body::Bounced(tracked),
-            Arrival::Read => Body::Read(tracked),
-            Arrival::AutoReplied => Body::AutoReply(tracked),
-        }
+    /// Its record's `type`.
+    pub fn as_str(self) -> &'static str {
+        self.into()
     }
 }
 
@@ -204,17 +224,21 @@ pub struct Evidence {
     pub archive: String,
 }
 
-/// The form a report came in.
+/// The form a report came in: what `tracking::report` recognised, recorded as `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReportKind {
-    /// RFC 3464 delivery status notification.
+    /// A delivery status notification in the standard format (RFC 3464): a failure, a delay or a
+    /// success, from the relay or a server further on.
     Dsn,
-    /// An older MTA's bounce in free text.
+    /// A non-delivery report in the plain format of an older server (qmail, Exim, Sendmail,
+    /// Exchange), read from its wording.
     Bounce,
-    /// RFC 8098 message disposition notification.
+    /// A message disposition notification (RFC 8098): what the recipient's program did with the
+    /// letter.
     Mdn,
-    /// RFC 3834 automatic reply.
+    /// An automatic answer from the recipient's side (RFC 3834): out of office, vacation,
+    /// "received".
     AutoReply,
 }
 
@@ -363,12 +387,7 @@ impl Letter {
             smtp: reply,
             error,
         };
-        match outcome {
-            Outcome::Accepted => Body::Accepted(ending),
-            Outcome::Rejected => Body::Rejected(ending),
-            Outcome::Deferred => Body::Deferred(ending),
-            Outcome::Unknown => Body::Unknown(ending),
-        }
+        Body::Ended { outcome, ending }
     }
 }
 
@@ -412,34 +431,28 @@ impl Ending {
     }
 }
 
+const RUN_STARTED: &str = "run_started";
+const ATTEMPT: &str = "attempt";
+const DATA: &str = "data";
+const RUN_FINISHED: &str = "run_finished";
+
 impl Body {
     /// The `type` member.
     pub fn name(&self) -> &'static str {
         match self {
-            Body::RunStarted(_) => "run_started",
-            Body::Attempt(_) => "attempt",
-            Body::Data(_) => "data",
-            Body::Accepted(_) => "accepted",
-            Body::Rejected(_) => "rejected",
-            Body::Deferred(_) => "deferred",
-            Body::Unknown(_) => "unknown",
-            Body::RunFinished(_) => "run_finished",
-            Body::Delivered(_) => "delivered",
-            Body::Delayed(_) => "delayed",
-            Body::Bounced(_) => "bounced",
-            Body::Read(_) => "read",
-            Body::AutoReply(_) => "auto_reply",
+            Body::RunStarted(_) => RUN_STARTED,
+            Body::Attempt(_) => ATTEMPT,
+            Body::Data(_) => DATA,
+            Body::Ended { outcome, .. } => outcome.as_str(),
+            Body::RunFinished(_) => RUN_FINISHED,
+            Body::Report { arrival, .. } => arrival.as_str(),
         }
     }
 
     /// What a report record says, and its members, for the five report types.
     pub fn tracked(&self) -> Option<(Arrival, &Tracked)> {
         match self {
-            Body::Delivered(t) => Some((Arrival::Delivered, t)),
-            Body::Delayed(t) => Some((Arrival::Delayed, t)),
-            Body::Bounced(t) => Some((Arrival::Bounced, t)),
-            Body::Read(t) => Some((Arrival::Read, t)),
-            Body::AutoReply(t) => Some((Arrival::AutoReplied, t)),
+            Body::Report { arrival, tracked } => Some((*arrival, tracked)),
             _ => None,
         }
     }
@@ -447,10 +460,7 @@ impl Body {
     /// The outcome and its record, for the four outcome types.
     pub fn outcome(&self) -> Option<(Outcome, &Ending)> {
         match self {
-            Body::Accepted(e) => Some((Outcome::Accepted, e)),
-            Body::Rejected(e) => Some((Outcome::Rejected, e)),
-            Body::Deferred(e) => Some((Outcome::Deferred, e)),
-            Body::Unknown(e) => Some((Outcome::Unknown, e)),
+            Body::Ended { outcome, ending } => Some((*outcome, ending)),
             _ => None,
         }
     }
@@ -474,6 +484,71 @@ impl Body {
                 .map(|(_, e)| e.key.as_str())
                 .or_else(|| other.tracked().map(|(_, t)| t.key.as_str())),
         }
+    }
+}
+
+/// A record's members as serde writes them: `type`, then the type's own, in order.
+#[derive(Serialize)]
+struct Tagged<'a, T> {
+    #[serde(rename = "type")]
+    name: &'static str,
+    #[serde(flatten)]
+    members: &'a T,
+}
+
+impl Serialize for Body {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let name = self.name();
+        match self {
+            Body::RunStarted(members) => Tagged { name, members }.serialize(s),
+            Body::Attempt(members) => Tagged { name, members }.serialize(s),
+            Body::Data(members) => Tagged { name, members }.serialize(s),
+            Body::Ended { ending, .. } => Tagged {
+                name,
+                members: ending,
+            }
+            .serialize(s),
+            Body::RunFinished(members) => Tagged { name, members }.serialize(s),
+            Body::Report { tracked, .. } => Tagged {
+                name,
+                members: tracked,
+            }
+            .serialize(s),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Body, D::Error> {
+        fn own<T: DeserializeOwned, E: serde::de::Error>(
+            members: serde_json::Value,
+        ) -> Result<T, E> {
+            serde_json::from_value(members).map_err(E::custom)
+        }
+        let mut members = serde_json::Map::deserialize(d)?;
+        let name = match members.remove("type") {
+            Some(serde_json::Value::String(name)) => name,
+            Some(_) => return Err(D::Error::custom("`type` is not text")),
+            None => return Err(D::Error::missing_field("type")),
+        };
+        let members = serde_json::Value::Object(members);
+        Ok(match name.as_str() {
+            RUN_STARTED => Body::RunStarted(own(members)?),
+            ATTEMPT => Body::Attempt(own(members)?),
+            DATA => Body::Data(own(members)?),
+            RUN_FINISHED => Body::RunFinished(own(members)?),
+            other => match (other.parse::<Outcome>(), other.parse::<Arrival>()) {
+                (Ok(outcome), _) => Body::Ended {
+                    outcome,
+                    ending: own(members)?,
+                },
+                (_, Ok(arrival)) => Body::Report {
+                    arrival,
+                    tracked: own(members)?,
+                },
+                _ => return Err(D::Error::custom(format!("unknown record type `{other}`"))),
+            },
+        })
     }
 }
 
@@ -591,6 +666,69 @@ mod tests {
         let (body, split) = split_hash(&line).unwrap();
         assert_eq!(split, hash);
         assert_eq!(chain_hash(GENESIS, body.as_bytes()), hash);
+    }
+
+    /// Each outcome and each report is its own `type` on the wire, with the same members.
+    #[test]
+    fn every_outcome_and_report_is_written_under_its_own_type() {
+        use strum::VariantArray;
+        let mut names = Vec::new();
+        for outcome in Outcome::VARIANTS {
+            let body = letter().ended(*outcome, Stage::Message, None, Some("x".into()));
+            let (line, _) = seal(1, "t", "r", GENESIS, &body);
+            assert!(
+                line.contains(&format!(r#""type":"{outcome}","prev":"#)),
+                "{line}"
+            );
+            assert_eq!(
+                parse(serde_json::from_str(&line).unwrap()).unwrap().body,
+                body
+            );
+            names.push(body.name());
+        }
+        for arrival in Arrival::VARIANTS {
+            let tracked = Tracked {
+                key: "k".into(),
+                message_id: "<x@y>".into(),
+                recipient: "a@x".into(),
+                report: Evidence {
+                    kind: ReportKind::AutoReply,
+                    status: None,
+                    action: None,
+                    diagnostic: None,
+                    reporting_mta: None,
+                    arrival: None,
+                    uid: 1,
+                    sha256: "ab".into(),
+                    archive: "r.eml".into(),
+                },
+            };
+            let body = Body::Report {
+                arrival: *arrival,
+                tracked,
+            };
+            let (line, _) = seal(1, "t", "r", GENESIS, &body);
+            assert!(line.contains(r#","key":"k","message_id":"#), "{line}");
+            assert_eq!(
+                parse(serde_json::from_str(&line).unwrap()).unwrap().body,
+                body
+            );
+            names.push(body.name());
+        }
+        assert_eq!(
+            names,
+            [
+                "accepted",
+                "rejected",
+                "deferred",
+                "unknown",
+                "delayed",
+                "bounced",
+                "auto_reply",
+                "delivered",
+                "read"
+            ]
+        );
     }
 
     #[test]

@@ -64,6 +64,9 @@
 //! "sha256": "…", "archive": "archive/<id>/reports/…"}` (members the report lacks are left out;
 //! `sha256` is of the report's exact bytes as IMAP returned them, kept in `archive`).
 //!
+//! The four outcome types have the same members, and so do the five report types: in code each
+//! group is one `Body` variant whose value (`Outcome`, `Arrival`) is the `type`.
+//!
 //! Members of `run_finished`: `counts` (`{"accepted": n, "rejected": n, "deferred": n,
 //! "unknown": n, "skipped": n, "pending": n}` for this run: `skipped` were already accepted or
 //! otherwise settled before it, `pending` were not attempted, e.g. because of `--limit`; all

@@ -354,7 +354,7 @@ async fn worker<T: Transport>(
                 shared.tally.lock().expect("tally").add(outcome);
                 let key = &turn.work.letter.key;
                 shared.progress.lock().expect("progress").advance(|| {
-                    let state = State::from(outcome).described();
+                    let state = State::ended(outcome).described();
                     t!("send-progress-note", key = key, state = state)
                 });
             }

@@ -36,7 +36,7 @@ use self::plan::{Outbox, Pipeline, cores};
 use self::select::{Choice, Destination, Selection};
 use crate::clock;
 use crate::config::{Config, SendOptions};
-use crate::delivery_log::{self, Body};
+use crate::delivery_log::{self, Body, Outcome};
 use crate::dispatch::{Directory, Relay};
 use crate::error::{Error, Stop};
 use crate::ledger::Ledger;
@@ -299,11 +299,14 @@ fn after_run(
         ledger.add(record);
         if record.run == outcome.run {
             match &record.body {
-                Body::Accepted(e) | Body::Rejected(e) | Body::Unknown(e) => {
-                    settled_now.insert(e.key.clone());
+                Body::Ended {
+                    outcome: Outcome::Deferred,
+                    ending,
+                } => {
+                    settled_now.remove(&ending.key);
                 }
-                Body::Deferred(e) => {
-                    settled_now.remove(&e.key);
+                Body::Ended { ending, .. } => {
+                    settled_now.insert(ending.key.clone());
                 }
                 _ => {}
             }

@@ -12,7 +12,9 @@ use anyhow::bail;
 
 use super::job::Planned;
 use crate::config::{Pick, SendOptions};
-use crate::delivery_log::{Mode, Reason};
+use crate::delivery_log::{Arrival, Mode, Reason};
+#[cfg(test)]
+use crate::ledger::Status;
 use crate::ledger::{Ledger, State};
 use crate::message::Redirect;
 use crate::recipients::KeySource;
@@ -166,7 +168,7 @@ pub(super) fn select(
     let resend: HashSet<&str> = options.pick.unknown().iter().map(String::as_str).collect();
     for key in &resend {
         let state = ledger.recipients.get(*key).map(|r| r.state);
-        if state != Some(State::Unknown) {
+        if !state.is_some_and(State::in_doubt) {
             bail!(t!(
                 "send-resend-unknown-not-unknown",
                 key = *key,
@@ -192,17 +194,22 @@ pub(super) fn select(
         // A bounce that says the address does not exist is not sent again by `--retry-failed`
         // alone: the same address would bounce again. Naming the key says it was corrected.
         let hopeless = history
+            .filter(|r| r.state.report() == Some(Arrival::Bounced))
             .and_then(|r| r.reports.bounce.as_ref())
             .is_some_and(|b| b.no_such_address())
             && !choice.named_explicitly(&p.key);
         let reason = match history.map(|r| r.state) {
-            None | Some(State::Deferred | State::Interrupted) => None,
-            Some(State::Rejected) if options.retry_failed => Some(Reason::RetryFailed),
-            Some(State::Bounced) if options.retry_failed && !hopeless => Some(Reason::RetryFailed),
-            Some(State::Unknown) if resend.contains(p.key.as_str()) => Some(Reason::ResendUnknown),
+            None => None,
+            Some(state) if !state.settled() => None,
+            Some(state) if state.failed() && options.retry_failed && !hopeless => {
+                Some(Reason::RetryFailed)
+            }
+            Some(state) if state.in_doubt() && resend.contains(p.key.as_str()) => {
+                Some(Reason::ResendUnknown)
+            }
             Some(state) => {
                 selection.skipped += 1;
-                selection.accepted_before += u64::from(state.accepted() && state != State::Bounced);
+                selection.accepted_before += u64::from(state.may_have_arrived());
                 continue;
             }
         };
@@ -308,7 +315,8 @@ fn second_letters(
 ) -> Vec<Conflict> {
     let mut accepted_by: HashMap<String, &str> = HashMap::new();
     for (key, r) in &ledger.recipients {
-        if r.state == State::Accepted {
+        // Delivered, read, auto-replied or delayed after: the relay took it all the same.
+        if r.state.may_have_arrived() {
             for address in &r.addresses {
                 accepted_by.insert(address.to_lowercase(), key);
             }
@@ -544,7 +552,8 @@ mod tests {
 
     /// Adds a bounce report about `key`'s accepted letter.
     fn bounce(ledger: &mut Ledger, key: &str, status: &str) {
-        use crate::delivery_log::{Arrival, Evidence, ReportKind, Tracked};
+        use crate::delivery_log::{Evidence, ReportKind, Tracked};
+        let arrival = Arrival::Bounced;
         let tracked = Tracked {
             key: key.into(),
             message_id: format!("<{key}@x>"),
@@ -567,7 +576,7 @@ mod tests {
             run: "t".into(),
             prev: String::new(),
             hash: String::new(),
-            body: Arrival::Bounced.record(tracked),
+            body: Body::Report { arrival, tracked },
         });
     }
 
@@ -580,7 +589,7 @@ mod tests {
         ]);
         bounce(&mut log, "a", "5.1.1"); // no such mailbox
         bounce(&mut log, "b", "4.4.7"); // expired in the queue
-        assert_eq!(log.recipients["a"].state, State::Bounced);
+        assert_eq!(log.recipients["a"].state.status(), Status::Bounced);
         let plain = select(
             &plan,
             &log,

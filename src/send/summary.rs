@@ -11,7 +11,7 @@ use super::plan::Pipeline;
 use super::select::Choice;
 use crate::config::{Config, SendOptions};
 use crate::delivery_log::{Body, Counts};
-use crate::ledger::{Ledger, State};
+use crate::ledger::Ledger;
 use crate::report::ExitCode;
 
 /// Names what changed since the last run, from the fingerprints in its `run_started`.
@@ -58,7 +58,7 @@ pub(super) fn final_report(
     let mut asked_ok = true;
     for p in planned {
         match ledger.recipients.get(&p.key) {
-            Some(r) if r.state.accepted() && r.state != State::Bounced => accepted += 1,
+            Some(r) if r.state.may_have_arrived() => accepted += 1,
             None => {
                 not_yet += 1;
                 asked_ok &= !asked(p);

@@ -24,8 +24,7 @@ use crate::archive::Archive;
 use crate::clock;
 use crate::config::{Config, ImapSettings, operator};
 use crate::delivery_log::{
-    self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, ReportKind, RunFinished,
-    RunStarted, Tracked,
+    self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, RunFinished, RunStarted, Tracked,
 };
 use crate::error::{Error, Stop};
 use crate::ledger::Ledger;
@@ -245,12 +244,7 @@ impl Read {
                 .or_else(|| per.original_recipient.clone())
                 .unwrap_or_default();
             let evidence = Evidence {
-                kind: match report.kind {
-                    report::Kind::Dsn => ReportKind::Dsn,
-                    report::Kind::Bounce => ReportKind::Bounce,
-                    report::Kind::Mdn => ReportKind::Mdn,
-                    report::Kind::AutoReply => ReportKind::AutoReply,
-                },
+                kind: report.kind,
                 status: per.status.clone(),
                 action: action_name(&per.action),
                 diagnostic: per.diagnostic.clone(),
@@ -298,7 +292,7 @@ fn arrival(action: &report::Action) -> Option<Arrival> {
         Action::Delayed => Some(Arrival::Delayed),
         Action::Delivered | Action::Relayed | Action::Expanded => Some(Arrival::Delivered),
         Action::Displayed => Some(Arrival::Read),
-        Action::AutoReplied => Some(Arrival::AutoReplied),
+        Action::AutoReplied => Some(Arrival::AutoReply),
         Action::OtherDisposition(_) | Action::Unrecognised(_) => None,
     }
 }
@@ -388,7 +382,10 @@ async fn append(
     for found in new {
         bounced |= found.arrival == Arrival::Bounced;
         say_found(&found);
-        log.enqueue(found.arrival.record(found.tracked));
+        log.enqueue(Body::Report {
+            arrival: found.arrival,
+            tracked: found.tracked,
+        });
     }
     let finished = Body::RunFinished(RunFinished {
         counts: Counts::default(),
@@ -458,7 +455,7 @@ impl Found {
             Arrival::Delayed,
             Arrival::Bounced,
             Arrival::Read,
-            Arrival::AutoReplied,
+            Arrival::AutoReply,
         ]
         .map(|arrival| Found::name(arrival).chars().count())
         .into_iter()
@@ -471,7 +468,7 @@ impl Found {
             Arrival::Delayed => t!("track-arrival-delayed"),
             Arrival::Bounced => t!("track-arrival-bounced"),
             Arrival::Read => t!("track-arrival-read"),
-            Arrival::AutoReplied => t!("track-arrival-auto-reply"),
+            Arrival::AutoReply => t!("track-arrival-auto-reply"),
         }
     }
 }

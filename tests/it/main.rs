@@ -38,6 +38,8 @@ mod sheets;
 mod shown;
 /// End to end against Postfix's smtp-sink and its fault flags.
 mod sink;
+/// A letter's state after its reports, as every decision a send takes reads it.
+mod state;
 /// Every stop is recorded: SIGHUP, an unwritable stderr, a closed stdout, a line being written.
 mod stops;
 /// Proof of arrival through real Postfix and Dovecot: track, the records, the views.

@@ -40,21 +40,8 @@ use dsn::dsn;
 use head::Head;
 use mdn::mdn;
 
-/// What a report is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A delivery status notification in the standard format (RFC 3464): a failure, a delay or a
-    /// success, from the relay or a server further on.
-    Dsn,
-    /// A non-delivery report in the plain format of an older server (qmail, Exim, Sendmail,
-    /// Exchange), read from its wording.
-    Bounce,
-    /// A message disposition notification (RFC 8098): what the recipient's program did with the
-    /// letter.
-    Mdn,
-    /// An automatic answer from the recipient's side: out of office, vacation, "received".
-    AutoReply,
-}
+/// What a report is: the form it came in, as the delivery log records it.
+pub use crate::delivery_log::ReportKind as Kind;
 
 /// What happened to the letter for one recipient.
 #[derive(Debug, Clone, PartialEq, Eq)]
