@@ -6,11 +6,33 @@
 //! anything else that kept a command from starting (exit 2), an `anyhow` chain with the context
 //! of every I/O call kept for `main` to print once.
 //!
+//! It owns the exit codes (`ExitCode`, README's table) and how an error's chain of causes is
+//! worded for a person (`described`), so `report`, which prints, sits above it.
+//!
 //! It prints nothing and decides nothing about what a stage does; `report::error` says it,
 //! `main` turns `code()` into the process's status.
 
 use crate::problem::Problem;
-use crate::report::ExitCode;
+
+/// The process exit status; README's table of exit codes says what each means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitCode {
+    /// Every recipient accepted (or, for commands that do not send, all is well).
+    Success = 0,
+    /// The run finished but some recipients were rejected, deferred or unknown; or a check found
+    /// the log damaged.
+    Partial = 1,
+    /// It could not start; nothing was sent.
+    CouldNotStart = 2,
+    /// It stopped early: interrupted, locked, log not writable, relay unreachable, TLS or AUTH.
+    Stopped = 3,
+}
+
+impl From<ExitCode> for std::process::ExitCode {
+    fn from(code: ExitCode) -> std::process::ExitCode {
+        std::process::ExitCode::from(code as u8)
+    }
+}
 
 /// Why a command did not finish as asked.
 #[derive(Debug)]
@@ -62,7 +84,7 @@ impl Stop {
 
     /// Stopped by `e`, said as a person reads it (`report::described`).
     pub fn by(e: &anyhow::Error) -> Stop {
-        Stop::Said(crate::report::described(e))
+        Stop::Said(described(e))
     }
 }
 
@@ -95,6 +117,34 @@ impl From<anyhow::Error> for Error {
             Error::Setup(e)
         }
     }
+}
+
+/// `e` and its causes as `{e:#}` shows them, except that a cause with words of its own for
+/// people (a refused path, the archive's and the log writer's failures) is said in those, in the
+/// chosen language.
+/// For what a person reads; what is recorded keeps `{e:#}`.
+pub fn described(e: &anyhow::Error) -> String {
+    use crate::private_fs::Refused;
+    let causes: Vec<String> = e
+        .chain()
+        .map(|cause| {
+            if let Some(failed) = cause.downcast_ref::<crate::archive::Failed>() {
+                return failed.described();
+            }
+            if let Some(failed) = cause.downcast_ref::<crate::delivery_log::NotWritten>() {
+                return failed.described();
+            }
+            let refused = cause
+                .downcast_ref::<Refused>()
+                .copied()
+                .or_else(|| cause.downcast_ref::<std::io::Error>().and_then(Refused::of));
+            match refused {
+                Some(refused) => refused.described(),
+                None => cause.to_string(),
+            }
+        })
+        .collect();
+    causes.join(": ")
 }
 
 #[cfg(test)]

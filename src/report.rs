@@ -11,25 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::problem::Problem;
 
-/// The process exit status; README's table of exit codes says what each means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ExitCode {
-    /// Every recipient accepted (or, for commands that do not send, all is well).
-    Success = 0,
-    /// The run finished but some recipients were rejected, deferred or unknown; or a check found
-    /// the log damaged.
-    Partial = 1,
-    /// It could not start; nothing was sent.
-    CouldNotStart = 2,
-    /// It stopped early: interrupted, locked, log not writable, relay unreachable, TLS or AUTH.
-    Stopped = 3,
-}
-
-impl From<ExitCode> for std::process::ExitCode {
-    fn from(code: ExitCode) -> std::process::ExitCode {
-        std::process::ExitCode::from(code as u8)
-    }
-}
+pub use crate::error::{ExitCode, described};
 
 /// A stop, under the name the stages that return `anyhow` use for it (`send::deliver` has a
 /// `Stop` of its own: the reason it records).
@@ -100,34 +82,6 @@ pub fn say_line(line: std::fmt::Arguments<'_>) {
 pub fn tell_line(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr().lock(), "{line}");
-}
-
-/// `e` and its causes as `{e:#}` shows them, except that a cause with words of its own for
-/// people (a refused path, the archive's and the log writer's failures) is said in those, in the
-/// chosen language.
-/// For what a person reads; what is recorded keeps `{e:#}`.
-pub fn described(e: &anyhow::Error) -> String {
-    use crate::private_fs::Refused;
-    let causes: Vec<String> = e
-        .chain()
-        .map(|cause| {
-            if let Some(failed) = cause.downcast_ref::<crate::archive::Failed>() {
-                return failed.described();
-            }
-            if let Some(failed) = cause.downcast_ref::<crate::delivery_log::NotWritten>() {
-                return failed.described();
-            }
-            let refused = cause
-                .downcast_ref::<Refused>()
-                .copied()
-                .or_else(|| cause.downcast_ref::<std::io::Error>().and_then(Refused::of));
-            match refused {
-                Some(refused) => refused.described(),
-                None => cause.to_string(),
-            }
-        })
-        .collect();
-    causes.join(": ")
 }
 
 /// Prints every problem, then a line saying how many and that nothing happened.
