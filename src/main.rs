@@ -31,6 +31,7 @@ mod sheet;
 mod smtp;
 mod suggest;
 mod tracking;
+mod visible;
 mod xlsx_export;
 
 use crate::cli::{Cli, Command};

@@ -10,6 +10,7 @@ use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 use crate::problem::Problem;
+use crate::visible::visible_lines;
 
 pub use crate::error::{ExitCode, described};
 
@@ -64,15 +65,20 @@ macro_rules! tell {
 /// Set once stdout's reader is gone: nothing more is written there.
 static STDOUT_GONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Every line goes through `visible_lines` here, the one door to the terminal: a report's
+/// diagnostic, a server's reply, a subject or a cell can hold escape sequences that would clear
+/// the screen or paint a lie over it, and letterpost's own words hold none, so nothing printed
+/// by `say!` or `tell!` can command the terminal. (Records and exports keep the exact text.)
 pub fn say_line(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
     use std::sync::atomic::Ordering;
     if STDOUT_GONE.load(Ordering::Relaxed) {
         return;
     }
+    let line = line.to_string();
     let mut out = std::io::stdout().lock();
     // Any other failure loses this line only, as before.
-    if let Err(e) = writeln!(out, "{line}")
+    if let Err(e) = writeln!(out, "{}", visible_lines(&line))
         && e.kind() == std::io::ErrorKind::BrokenPipe
     {
         STDOUT_GONE.store(true, Ordering::Relaxed);
@@ -81,7 +87,8 @@ pub fn say_line(line: std::fmt::Arguments<'_>) {
 
 pub fn tell_line(line: std::fmt::Arguments<'_>) {
     use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{line}");
+    let line = line.to_string();
+    let _ = writeln!(std::io::stderr().lock(), "{}", visible_lines(&line));
 }
 
 /// Prints every problem, then a line saying how many and that nothing happened.

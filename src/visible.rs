@@ -10,14 +10,9 @@ use std::borrow::Cow;
 use std::fmt::Write;
 
 /// `text` with C0 and C1 controls, ESC, DEL and the bidirectional controls written as escapes
-/// (`\x1b`, `\u{202e}`); a tab stays a tab, and a line break stays one only where `lines` is true
-/// (a multi-line reply shown as lines). A backslash is left alone: it cannot command a terminal,
-/// and doubling it would misquote the many replies that contain one.
-pub fn visible(text: &str) -> Cow<'_, str> {
-    escaped(text, false)
-}
-
-/// As `visible`, keeping line breaks (`\n`, and `\r\n` as one), for a text shown as lines.
+/// (`\x1b`, `\u{202e}`); a tab stays a tab, and a line break (`\n`, and `\r\n` as one) stays a
+/// line break. A backslash is left alone: it cannot command a terminal, and doubling it would
+/// misquote the many replies that contain one.
 pub fn visible_lines(text: &str) -> Cow<'_, str> {
     escaped(text, true)
 }
@@ -50,9 +45,11 @@ fn needs_escape(c: char, lines: bool) -> bool {
         // C0, DEL, C1 (a lone U+009B is a CSI on some terminals).
         '\0'..='\x1f' | '\x7f'..='\u{9f}' => true,
         // Bidirectional embeddings, overrides and isolates, and the marks that reorder text.
-        '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' => {
-            true
-        }
+        '\u{200e}'
+        | '\u{200f}'
+        | '\u{061c}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' => true,
         // Line and paragraph separators break a line on some terminals.
         '\u{2028}' | '\u{2029}' => true,
         _ => false,
@@ -63,9 +60,15 @@ fn needs_escape(c: char, lines: bool) -> bool {
 mod tests {
     use super::*;
 
+    /// One line: a line break inside it is shown as an escape too.
+    fn visible(text: &str) -> Cow<'_, str> {
+        escaped(text, false)
+    }
+
     #[test]
     fn terminal_commands_become_visible_escapes() {
-        let attack = "smtp; 550 \x1b]0;TITLE\x07\x1b[2J\x1b[H\x1b[32mALL 5 LETTERS DELIVERED\x1b[0m";
+        let attack =
+            "smtp; 550 \x1b]0;TITLE\x07\x1b[2J\x1b[H\x1b[32mALL 5 LETTERS DELIVERED\x1b[0m";
         assert_eq!(
             visible(attack),
             "smtp; 550 \\x1b]0;TITLE\\x07\\x1b[2J\\x1b[H\\x1b[32mALL 5 LETTERS DELIVERED\\x1b[0m"
@@ -86,14 +89,22 @@ mod tests {
 
     #[test]
     fn ordinary_text_is_borrowed_unchanged() {
-        for text in ["Sở Y tế tỉnh Bình Dương", "550 5.1.1 <a@b> User unknown", "a\tb", r"C:\x"] {
+        for text in [
+            "Sở Y tế tỉnh Bình Dương",
+            "550 5.1.1 <a@b> User unknown",
+            "a\tb",
+            r"C:\x",
+        ] {
             assert!(matches!(visible(text), Cow::Borrowed(t) if t == text));
         }
     }
 
     #[test]
     fn lines_keep_their_breaks_and_nothing_else() {
-        assert_eq!(visible_lines("550-a\r\n550 b\x1b[2J"), "550-a\n550 b\\x1b[2J");
+        assert_eq!(
+            visible_lines("550-a\r\n550 b\x1b[2J"),
+            "550-a\n550 b\\x1b[2J"
+        );
         assert_eq!(visible_lines("a\rb"), "a\\x0db");
     }
 }

@@ -189,7 +189,11 @@ fn show_letter(
         )
     );
     say!("{}", "-".repeat(72));
-    print!("{}", String::from_utf8_lossy(&rendered.text));
+    // The letter as the terminal shows it: a cell's escape sequence is written out, not obeyed.
+    print!(
+        "{}",
+        crate::visible::visible_lines(&String::from_utf8_lossy(&rendered.text))
+    );
 }
 
 /// `letterpost send` and `letterpost send --dry-run`, as a list of phases.
@@ -485,7 +489,7 @@ fn confirm(relay: &Relay, selection: &Selection, options: &SendOptions) -> anyho
         None => t!("send-confirm", count = count, relay = relay),
     };
     // `yes` is the answer in every language; `có` is the same answer in Vietnamese.
-    eprint!("{question} ");
+    eprint!("{} ", crate::visible::visible_lines(&question));
     std::io::stderr().flush().ok();
     let mut answer = String::new();
     std::io::stdin()
