@@ -20,15 +20,26 @@ use crate::delivery_log::{
 };
 
 /// Where one recipient's letter stands, on two axes: what the relay said of its last attempt,
-/// and the strongest report about that attempt since. Made only by the fold, so a report is
+/// and the strongest report about the letter since. Made only by the fold, so a report is
 /// there only for a letter the relay took or may have taken (`accepted`, `unknown`).
+///
+/// "May have arrived" is sticky. Once a try of a letter reached the server's hands with no
+/// verdict (`unknown`), every later try that never handed it over again keeps the letter
+/// `unknown`: a resend deferred, rejected or stopped (before its `data`, or in any way the
+/// next run closes as `deferred`) proves nothing about the first copy, so a plain `send` or
+/// `--retry-failed` leaves the letter alone and only another `--resend-unknown` naming it sends
+/// it. Only a later try the relay accepted, or a report about the letter (same Message-ID on
+/// every try), settles it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct State {
     /// How the last attempt ended: `None` while it has not reached the server (a run stopped
     /// after its `attempt`, before `data`); `Unknown` too while it has `data` and no outcome.
     relay: Option<Outcome>,
-    /// The strongest report since the last attempt.
+    /// The strongest report since the last attempt (or since the unknown try it settles).
     report: Option<Arrival>,
+    /// An earlier try may have reached the organisation and nothing has said since whether it
+    /// did: the letter stays `unknown` whatever a later try without a verdict said.
+    earlier_unknown: bool,
 }
 
 /// A state as its readers name it: `log list --status`, the exports' `state`, the summaries.
@@ -72,21 +83,52 @@ impl State {
     pub const INTERRUPTED: State = State {
         relay: None,
         report: None,
+        earlier_unknown: false,
     };
 
     /// A try that ended so, before any report.
     pub fn ended(outcome: Outcome) -> State {
+        State::INTERRUPTED.closed(outcome)
+    }
+
+    /// A new try of the letter, before it reaches the server: its fate is told by its own
+    /// verdict and reports, except that a letter in doubt stays in doubt until something
+    /// settles it.
+    pub fn tried_again(self) -> State {
         State {
-            relay: Some(outcome),
-            report: None,
+            earlier_unknown: self.in_doubt(),
+            ..State::INTERRUPTED
         }
     }
 
-    /// A report about the last attempt: kept if it says more than the ones before, and only
-    /// for a letter the relay took or may have taken.
+    /// The message of the current try was handed to the server (`data`): it may have arrived.
+    pub fn handed(self) -> State {
+        State {
+            relay: Some(Outcome::Unknown),
+            ..self
+        }
+    }
+
+    /// The current try ended so. The reports already recorded about the letter stay (a report
+    /// may come before the next run closes a try left open as `unknown`); an acceptance settles
+    /// an earlier try left in doubt.
+    pub fn closed(self, outcome: Outcome) -> State {
+        State {
+            relay: Some(outcome),
+            earlier_unknown: self.earlier_unknown && outcome != Outcome::Accepted,
+            ..self
+        }
+    }
+
+    /// A report about the letter: kept if it says more than the ones before, and only for a
+    /// letter the relay took or may have taken (this try, or an earlier one left in doubt).
     pub fn reported(self, arrival: Arrival) -> State {
         match self.relay {
             Some(Outcome::Accepted | Outcome::Unknown) => State {
+                report: self.report.max(Some(arrival)),
+                ..self
+            },
+            _ if self.earlier_unknown => State {
                 report: self.report.max(Some(arrival)),
                 ..self
             },
@@ -116,10 +158,11 @@ impl State {
     /// interrupted letters are not settled (nor are letters never attempted, which have no
     /// state).
     pub fn settled(self) -> bool {
-        !matches!(
-            (self.relay, self.report),
-            (None | Some(Outcome::Deferred), None)
-        )
+        self.earlier_unknown
+            || !matches!(
+                (self.relay, self.report),
+                (None | Some(Outcome::Deferred), None)
+            )
     }
 
     /// Whether it failed, so that `--retry-failed` sends it again: rejected, or bounced.
@@ -140,6 +183,10 @@ impl State {
             (Some(Arrival::AutoReply), _) => Status::AutoReplied,
             (Some(Arrival::Delivered), _) => Status::Delivered,
             (Some(Arrival::Read), _) => Status::Read,
+            (None, Some(relay)) if self.earlier_unknown && relay != Outcome::Accepted => {
+                Status::Unknown
+            }
+            (None, None) if self.earlier_unknown => Status::Unknown,
             (None, None) => Status::Interrupted,
             (None, Some(Outcome::Accepted)) => Status::Accepted,
             (None, Some(Outcome::Rejected)) => Status::Rejected,
@@ -430,7 +477,7 @@ impl Ledger {
                     self.sent_times.push(t);
                 }
                 if let Some(r) = self.recipients.get_mut(&letter.key) {
-                    r.state = State::ended(Outcome::Unknown);
+                    r.state = r.state.handed();
                     r.open = Some(Open {
                         letter: letter.clone(),
                         run: record.run.clone(),
@@ -448,7 +495,7 @@ impl Ledger {
                 };
                 let light = self.light;
                 if let Some(r) = self.recipients.get_mut(&ending.key) {
-                    r.state = State::ended(outcome);
+                    r.state = r.state.closed(outcome);
                     r.open = None;
                     if outcome == Outcome::Accepted {
                         r.accepted += 1;
@@ -479,8 +526,9 @@ impl Ledger {
                 addresses: Vec::new(),
                 reports: Reports::default(),
             });
-        // A new try: its fate is told by its own reports, not by the last one's.
-        r.state = State::INTERRUPTED;
+        // A new try: its fate is told by its own reports, not by the last one's (but a letter
+        // that may have arrived stays in doubt until a verdict or a report settles it).
+        r.state = r.state.tried_again();
         r.open = Some(Open {
             letter: attempt.letter(),
             run: record.run.clone(),
@@ -519,9 +567,10 @@ impl Ledger {
                 });
             }
         }
+        // The attempt stays open if it is: only an outcome record closes it, which the next
+        // send writes before anything else (the log's rule: no new attempt while one is open).
         if r.state.in_doubt() {
             reports.settled_unknown = true;
-            r.open = None;
         }
         r.state = r.state.reported(arrival);
     }
@@ -645,6 +694,47 @@ mod tests {
                     ("a", "unknown"),
                     ("a", "resend"),
                 ],
+                Unknown,
+            ),
+            // "May have arrived" is sticky: a resend that never handed the letter over again
+            // (deferred, rejected at RCPT, stopped before `data`) says nothing of the first copy.
+            (
+                vec![
+                    ("a", "attempt"),
+                    ("a", "data"),
+                    ("a", "unknown"),
+                    ("a", "resend"),
+                    ("a", "deferred"),
+                    ("a", "attempt"),
+                    ("a", "rejected"),
+                ],
+                Unknown,
+            ),
+            (
+                vec![
+                    ("a", "attempt"),
+                    ("a", "data"),
+                    ("a", "resend"),
+                    ("a", "data"),
+                    ("a", "unknown"),
+                    ("a", "resend"),
+                    ("a", "deferred"),
+                ],
+                Unknown,
+            ),
+            // Only an acceptance settles it.
+            (
+                vec![
+                    ("a", "attempt"),
+                    ("a", "data"),
+                    ("a", "unknown"),
+                    ("a", "resend"),
+                    ("a", "deferred"),
+                    ("a", "resend"),
+                    ("a", "data"),
+                    ("a", "accepted"),
+                    ("a", "attempt"),
+                ],
                 Interrupted,
             ),
             (
@@ -739,6 +829,12 @@ mod tests {
             let s = relay.map_or(State::INTERRUPTED, State::ended);
             report.map_or(s, |a| s.reported(a))
         };
+        // A try after one left unknown, ended so (`None`: not closed, no `data`).
+        let after_unknown = |relay: Option<Outcome>, report: Option<Arrival>| {
+            let s = State::ended(Unknown).tried_again();
+            let s = relay.map_or(s, |o| s.closed(o));
+            report.map_or(s, |a| s.reported(a))
+        };
         // (relay, report, name, handed over, may have arrived, settled, failed, in doubt)
         #[rustfmt::skip]
         let table = [
@@ -760,8 +856,27 @@ mod tests {
             (Some(Deferred), Some(Delivered), "deferred",     false, false, false, false, false),
             (None,           Some(Delivered), "interrupted",  false, false, false, false, false),
         ];
-        for (relay, report, name, handed, arrived, settled, failed, doubt) in table {
-            let s = state(relay, report);
+        // "May have arrived" is sticky: only an acceptance or a report settles it.
+        #[rustfmt::skip]
+        let after = [
+            (None,           None,            "unknown",      false, false, true,  false, true),
+            (Some(Deferred), None,            "unknown",      false, false, true,  false, true),
+            (Some(Rejected), None,            "unknown",      false, false, true,  false, true),
+            (Some(Unknown),  None,            "unknown",      false, false, true,  false, true),
+            (Some(Accepted), None,            "accepted",     true,  true,  true,  false, false),
+            (None,           Some(Delivered), "delivered",    true,  true,  true,  false, false),
+            (Some(Deferred), Some(Bounced),   "bounced",      true,  false, true,  true,  false),
+            (Some(Rejected), Some(Read),      "read",         true,  true,  true,  false, false),
+        ];
+        let table = table
+            .into_iter()
+            .map(|row| (state(row.0, row.1), row))
+            .chain(
+                after
+                    .into_iter()
+                    .map(|row| (after_unknown(row.0, row.1), row)),
+            );
+        for (s, (relay, report, name, handed, arrived, settled, failed, doubt)) in table {
             let said = (
                 s.status().as_str(),
                 s.handed_over(),
@@ -777,6 +892,9 @@ mod tests {
             );
         }
         // The strongest report stays, whatever order reports come in.
+        // A settled letter tried again starts afresh.
+        let settled = State::ended(Unknown).reported(Bounced).tried_again();
+        assert_eq!(settled, State::INTERRUPTED);
         let delivered = State::ended(Accepted).reported(Delivered);
         assert_eq!(delivered.reported(Delayed).reported(Bounced), delivered);
         assert_eq!(

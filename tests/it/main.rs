@@ -47,3 +47,6 @@ mod tracking;
 /// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
 /// read back from Dovecot over IMAP and IMAPS.
 mod tracking_servers;
+/// "Maybe delivered" is never forgotten: resends that never handed a letter over, and reports
+/// about a letter left open.
+mod unknown;
