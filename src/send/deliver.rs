@@ -25,7 +25,7 @@ use anyhow::Context;
 use lettre::Address;
 
 use super::job::Work;
-use super::limit::Limiter;
+use super::limit::{Limiter, Slot};
 use super::plan::{Pipeline, produce};
 use super::policy::{self, Verdict};
 use super::queue::{self, Next, Queue, Turn};
@@ -445,7 +445,7 @@ async fn try_once<T: Transport>(
     work: &Work,
     tries: u32,
 ) -> Tried {
-    let (mut conn, letter) = match open_attempt(shared, connection, work, tries).await {
+    let (mut conn, letter, slot) = match open_attempt(shared, connection, work, tries).await {
         Ok(opened) => opened,
         Err(not_tried) => return Tried::Ended(not_tried),
     };
@@ -461,6 +461,8 @@ async fn try_once<T: Transport>(
         *connection = keep(conn, &failure).await;
         return failed(shared, &letter, &failure, tries);
     }
+    // The rate counts what reaches the relay: the slot starts now, as the `data` record does.
+    slot.send();
     if !record(shared, Body::Data(letter.clone())).await {
         // Nothing was sent; the server drops the transaction at its own timeout.
         return Tried::Ended(None);
@@ -480,14 +482,14 @@ async fn try_once<T: Transport>(
     }
 }
 
-/// Everything up to MAIL FROM: a connection (the worker's, or a new one), a slot in the rate
-/// limit, and the durable `attempt` record. Without them the letter is not tried now.
-async fn open_attempt<T: Transport>(
-    shared: &Shared<T>,
+/// Everything up to MAIL FROM: a connection (the worker's, or a new one), a slot reserved in
+/// the rate limit (stamped right before DATA), and the durable `attempt` record. Without them the letter is not tried now.
+async fn open_attempt<'a, T: Transport>(
+    shared: &'a Shared<T>,
     connection: &mut Option<T::Session>,
     work: &Work,
     tries: u32,
-) -> Result<(T::Session, Letter), Option<Outcome>> {
+) -> Result<(T::Session, Letter, Slot<'a>), Option<Outcome>> {
     if shared.stop.reason().is_some() {
         return Err(policy::untried(tries));
     }
@@ -495,10 +497,10 @@ async fn open_attempt<T: Transport>(
         Some(conn) => conn,
         None => connect(shared).await.map_err(|()| policy::untried(tries))?,
     };
-    if !Limiter::acquire(&shared.limiter, &shared.stop).await {
+    let Some(slot) = Limiter::acquire(&shared.limiter, &shared.stop).await else {
         *connection = Some(conn);
         return Err(policy::untried(tries));
-    }
+    };
     let letter = letter_of(work, tries);
     // The reason the operator gave is for the first try; a retry in the same run is routine.
     let reason = if tries == 1 { work.reason } else { None };
@@ -506,7 +508,7 @@ async fn open_attempt<T: Transport>(
         *connection = Some(conn);
         return Err(None);
     }
-    Ok((conn, letter))
+    Ok((conn, letter, slot))
 }
 
 /// A try failed (its transaction, before or after the message): records the outcome `policy`

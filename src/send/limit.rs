@@ -1,8 +1,13 @@
 //! The rate limit (`--rate`): at most `count` messages in any window of `per`, counted over the
 //! sends the log holds and this run's, so a run resumed soon after another keeps to the rate.
 //!
-//! It decides only when the next message may go; the workers in `deliver` ask it before each
-//! `attempt` and wait. The clock is read through `clock`.
+//! What counts is the moment a message goes to the relay: the `data` record, which is also what
+//! a later run reads back. A worker reserves a slot before MAIL FROM (waiting there, with no
+//! transaction open) and stamps it with the time right before DATA; a reservation counts as
+//! taken until then and is given back when the letter goes no further (a refused RCPT, a stop).
+//! As every reserved slot counts in the window at any instant and a stamped one is stamped
+//! "now", no window ending at any instant holds more than `count` messages, however many
+//! workers there are. The clock is read through `clock`.
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
@@ -15,6 +20,30 @@ use crate::config::Rate;
 pub(super) struct Limiter {
     rate: Rate,
     times: VecDeque<SystemTime>,
+    /// Slots reserved and not yet stamped: they count in every window until they are.
+    reserved: usize,
+}
+
+/// A reserved slot: `send` stamps it right before DATA; dropped unstamped, it is given back.
+pub(super) struct Slot<'a> {
+    limiter: Option<&'a Mutex<Limiter>>,
+}
+
+impl Slot<'_> {
+    /// The message goes to the relay now: the slot counts from this moment.
+    pub(super) fn send(mut self) {
+        if let Some(limiter) = self.limiter.take() {
+            limiter.lock().expect("limiter").stamp(clock::now());
+        }
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        if let Some(limiter) = self.limiter.take() {
+            limiter.lock().expect("limiter").release();
+        }
+    }
 }
 
 impl Limiter {
@@ -25,10 +54,14 @@ impl Limiter {
                 times.pop_front();
             }
         }
-        Limiter { rate, times }
+        Limiter {
+            rate,
+            times,
+            reserved: 0,
+        }
     }
 
-    /// Takes a slot if one more message fits in the window now; else says how long to wait.
+    /// Reserves a slot if one more message fits in the window now; else says how long to wait.
     fn take(&mut self, now: SystemTime) -> Result<(), Duration> {
         let Rate::Limited { count, per } = self.rate else {
             return Ok(());
@@ -40,23 +73,52 @@ impl Limiter {
         {
             self.times.pop_front();
         }
-        if self.times.len() < count as usize {
-            self.times.push_back(now);
+        if self.times.len() + self.reserved < count as usize {
+            self.reserved += 1;
             return Ok(());
         }
-        let oldest = *self.times.front().expect("full window");
-        Err((oldest + per).duration_since(now).unwrap_or_default())
+        // Full: the oldest stamped slot leaving the window frees one; a reserved one frees one
+        // when it is given back, which `acquire` notices on its next look.
+        let leaves = self.times.front().map_or(per, |oldest| {
+            (*oldest + per).duration_since(now).unwrap_or_default()
+        });
+        if self.reserved > 0 {
+            return Err(leaves.min(Duration::from_millis(100)));
+        }
+        Err(leaves)
     }
 
-    /// Waits until one more message fits in the window and takes its slot. False if stopped.
-    pub(super) async fn acquire(limiter: &Mutex<Limiter>, stop: &StopSignal) -> bool {
+    /// A reserved slot's message goes now.
+    fn stamp(&mut self, now: SystemTime) {
+        if let Rate::Limited { .. } = self.rate {
+            self.reserved -= 1;
+            self.times.push_back(now);
+        }
+    }
+
+    /// A reserved slot's message does not go.
+    fn release(&mut self) {
+        if let Rate::Limited { .. } = self.rate {
+            self.reserved -= 1;
+        }
+    }
+
+    /// Waits until one more message fits in the window and reserves its slot. None if stopped.
+    pub(super) async fn acquire<'a>(
+        limiter: &'a Mutex<Limiter>,
+        stop: &StopSignal,
+    ) -> Option<Slot<'a>> {
         loop {
             let taken = limiter.lock().expect("limiter").take(clock::now());
             match taken {
-                Ok(()) => return true,
+                Ok(()) => {
+                    return Some(Slot {
+                        limiter: Some(limiter),
+                    });
+                }
                 Err(wait) => {
                     if !stop.sleep(wait.max(Duration::from_millis(10))).await {
-                        return false;
+                        return None;
                     }
                 }
             }
@@ -85,8 +147,24 @@ mod tests {
             (10.5, Err(Duration::from_secs_f64(39.5))),
             (50.0, Ok(())),
         ] {
-            assert_eq!(limiter.take(at(now)), expected, "at {now} s");
+            let taken = limiter.take(at(now));
+            assert_eq!(taken, expected, "at {now} s");
+            if taken.is_ok() {
+                limiter.stamp(at(now));
+            }
         }
+        // A reserved slot counts until it is stamped or given back; given back, it is free.
+        assert_eq!(limiter.take(at(60.0)), Ok(()));
+        assert_eq!(limiter.take(at(60.0)), Err(Duration::from_millis(100)));
+        limiter.release();
+        assert_eq!(limiter.take(at(60.0)), Ok(()));
+        // Stamped late (before DATA), it counts from then.
+        limiter.stamp(at(65.0));
+        assert_eq!(limiter.take(at(110.5)), Ok(()));
+        limiter.stamp(at(110.5));
+        assert_eq!(limiter.take(at(111.0)), Ok(()));
+        limiter.stamp(at(111.0));
+        assert_eq!(limiter.take(at(111.5)), Err(Duration::from_secs_f64(13.5)));
         let mut unlimited = Limiter::new(Rate::Unlimited, vec![at(0.0); 5]);
         assert_eq!(unlimited.take(at(0.0)), Ok(()));
     }
