@@ -15,6 +15,7 @@ mod clock;
 mod config;
 mod delivery_log;
 mod dispatch;
+mod evidence;
 mod error;
 mod hash;
 mod init;
