@@ -42,6 +42,9 @@ mod sink;
 mod state;
 /// Every stop is recorded: SIGHUP, an unwritable stderr, a closed stdout, a line being written.
 mod stops;
+/// A report counts only where it can be proof: a forged report, a stranger's address, a report
+/// too large to read, a bogus UID.
+mod proof;
 /// Proof of arrival through real Postfix and Dovecot: track, the records, the views.
 mod tracking;
 /// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,
