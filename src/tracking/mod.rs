@@ -24,8 +24,8 @@ use crate::archive::Archive;
 use crate::clock;
 use crate::config::{Config, ImapSettings, operator};
 use crate::delivery_log::{
-    self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, RunFinished, RunStarted, Tracked,
-    Unread,
+    self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, RunFinished, RunStarted,
+    Tracked, Unread,
 };
 use crate::error::{Error, Stop};
 use crate::evidence::{Letters, Refused};
@@ -128,7 +128,14 @@ async fn poll(
         eprintln!("{}", t!("track-renumbered", folder = &settings.folder));
     }
     for uid in &mailbox.beyond_next {
-        eprintln!("{}", t!("track-uid-beyond-next", uid = *uid, folder = &settings.folder));
+        eprintln!(
+            "{}",
+            t!(
+                "track-uid-beyond-next",
+                uid = *uid,
+                folder = &settings.folder
+            )
+        );
     }
     let unread = unread(&mailbox);
     if mailbox.messages.is_empty()
@@ -168,7 +175,10 @@ fn unread(mailbox: &imap::Mailbox) -> Vec<Unread> {
         uid: b.uid,
         size: Some(b.size),
     });
-    let missing = mailbox.missing.iter().map(|&uid| Unread { uid, size: None });
+    let missing = mailbox
+        .missing
+        .iter()
+        .map(|&uid| Unread { uid, size: None });
     let mut unread: Vec<Unread> = large.chain(missing).collect();
     unread.sort_by_key(|u| u.uid);
     unread
@@ -238,12 +248,7 @@ impl Read {
         read
     }
 
-    fn message(
-        &mut self,
-        message: &imap::Fetched,
-        by_id: &HashMap<&str, &str>,
-        letters: &Letters,
-    ) {
+    fn message(&mut self, message: &imap::Fetched, by_id: &HashMap<&str, &str>, letters: &Letters) {
         let uid = message.uid;
         let report = match report::parse(&message.bytes) {
             report::Parsed::Report(report) => report,
@@ -330,7 +335,8 @@ impl Read {
                 report.from.clone().unwrap_or_default(),
                 report.subject.clone().unwrap_or_default(),
             );
-            self.unmatched.push((uid, from, subject, refusal(&why, &key)));
+            self.unmatched
+                .push((uid, from, subject, refusal(&why, &key)));
         }
     }
 

@@ -26,6 +26,9 @@ mod language;
 /// The promises under a clerk's ordinary mistakes: renamed columns, edits at the prompt,
 /// addresses as Outlook writes them, line ends, oversized and endless input.
 mod promises;
+/// A report counts only where it can be proof: a forged report, a stranger's address, a report
+/// too large to read, a bogus UID.
+mod proof;
 /// Concurrency, rate limits, greylisting and retries, signals, kill -9, a hostile relay, test
 /// sends, hostile values.
 mod resilience;
@@ -42,9 +45,6 @@ mod sink;
 mod state;
 /// Every stop is recorded: SIGHUP, an unwritable stderr, a closed stdout, a line being written.
 mod stops;
-/// A report counts only where it can be proof: a forged report, a stranger's address, a report
-/// too large to read, a bogus UID.
-mod proof;
 /// Proof of arrival through real Postfix and Dovecot: track, the records, the views.
 mod tracking;
 /// The real mail servers that proof of arrival is tested against: Postfix's DSNs and bounces,

@@ -106,7 +106,11 @@ fn in_set(set: &str, uid: u32) -> bool {
     set.split(',').any(|part| match part.split_once(':') {
         Some((a, b)) => {
             let a: u32 = a.parse().unwrap_or(0);
-            let b: u32 = if b == "*" { u32::MAX } else { b.parse().unwrap_or(0) };
+            let b: u32 = if b == "*" {
+                u32::MAX
+            } else {
+                b.parse().unwrap_or(0)
+            };
             (a.min(b)..=a.max(b)).contains(&uid)
         }
         None => part.parse() == Ok(uid),
@@ -120,7 +124,11 @@ fn sent() -> (Campaign, SmtpServer) {
         "ok,Sở A,VanThu@A.example,,",
         "rejd,Sở B,rejd@b.example,,",
     ]));
-    c.set_toml("tracking", "return_path", "\"baocao@stttt.binhduong.example\"");
+    c.set_toml(
+        "tracking",
+        "return_path",
+        "\"baocao@stttt.binhduong.example\"",
+    );
     c.relay(relay.port);
     c.run(&["send", "--yes"]);
     (c, relay)
@@ -268,7 +276,8 @@ fn a_report_too_large_to_read_is_named_recorded_and_tried_again() {
         let last = finished.lines().last().unwrap();
         assert!(last.contains("\"run_finished\""), "{last}");
         assert!(
-            last.contains("\"last_uid\":0") && last.contains("\"unread\":[{\"uid\":1,\"size\":52428800}]"),
+            last.contains("\"last_uid\":0")
+                && last.contains("\"unread\":[{\"uid\":1,\"size\":52428800}]"),
             "{last}"
         );
         assert_eq!(
