@@ -16,6 +16,7 @@ mod config;
 mod delivery_log;
 mod dispatch;
 mod error;
+mod evidence;
 mod hash;
 mod init;
 mod ledger;

@@ -28,6 +28,7 @@ audit-attempt-out-of-order = attempt { $attempt } for `{ $key }`, but attempt { 
 audit-message-id-changed = `{ $key }` changed its Message-ID from { $before } to { $after }
 audit-report-before-data = a { $name } report about `{ $key }`, whose letter was never handed to a server
 audit-report-other-message-id = a { $name } report about `{ $key }` names the Message-ID { $reported }, but its letter has { $sent }
+audit-report-not-its-address = a { $name } report about `{ $key }` is about { $recipient }, which is not an address its letter went to
 audit-data-without-attempt = data for `{ $key }` without an attempt
 audit-second-data = a second data record for `{ $key }`
 audit-outcome-without-attempt = { $outcome } for `{ $key }` without an attempt

@@ -13,6 +13,12 @@ track-log-damaged = the delivery log { $log } is damaged at { $broken }; nothing
 # $from and $subject are quoted.
 track-not-recorded = not recorded: UID { $uid } from { $from } subject { $subject }: { $why }
 track-names-no-letter = it names no letter of this campaign
+track-not-handed-over = its letter `{ $key }` was never handed to a server (refused before its body was sent): a report about it proves nothing
+track-other-message-id = it names the letter `{ $key }` under another Message-ID than the one it was sent with ({ $sent })
+track-not-its-address = it is about { $named }, which is not an address the letter `{ $key }` went to
+track-too-large = not read: UID { $uid } is { $size } bytes, over the limit of { $limit }: it is tried again next time, and needs a look
+track-not-returned = not read: UID { $uid } was listed but the server did not return it: it is tried again next time
+track-uid-beyond-next = warning: the server listed UID { $uid } in { $folder }, at or above the folder's UIDNEXT, which no message can have: ignored
 
 ## A report recorded: $what is one of the track-arrival- words, padded
 

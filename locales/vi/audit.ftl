@@ -28,6 +28,7 @@ audit-attempt-out-of-order = lần gửi { $attempt } cho `{ $key }`, trong khi 
 audit-message-id-changed = `{ $key }` đã đổi Message-ID từ { $before } sang { $after }
 audit-report-before-data = có báo cáo phát thư loại { $name } về `{ $key }`, nhưng thư của nơi nhận này chưa từng được chuyển cho máy chủ thư
 audit-report-other-message-id = báo cáo phát thư loại { $name } về `{ $key }` ghi Message-ID { $reported }, nhưng thư đã gửi có Message-ID { $sent }
+audit-report-not-its-address = báo cáo phát thư loại { $name } về `{ $key }` nói về địa chỉ { $recipient }, nhưng thư không gửi đến địa chỉ đó
 audit-data-without-attempt = bản ghi data của `{ $key }` không có lần gửi (attempt) nào trước đó
 audit-second-data = có bản ghi data thứ hai cho `{ $key }`
 audit-outcome-without-attempt = bản ghi { $outcome } của `{ $key }` không có lần gửi (attempt) nào trước đó

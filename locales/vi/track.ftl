@@ -13,6 +13,12 @@ track-log-damaged = nhật ký gửi { $log } bị hỏng tại { $broken }; ch�
 # $from và $subject nằm trong dấu ngoặc kép.
 track-not-recorded = không ghi nhận: UID { $uid } từ { $from }, tiêu đề { $subject }: { $why }
 track-names-no-letter = thư này không gắn với thư nào của đợt gửi này
+track-not-handed-over = thư `{ $key }` chưa từng được chuyển cho máy chủ thư (bị từ chối trước khi gửi nội dung): báo cáo về thư này không chứng minh được gì
+track-other-message-id = báo cáo ghi thư `{ $key }` với một Message-ID khác với Message-ID đã gửi ({ $sent })
+track-not-its-address = báo cáo nói về địa chỉ { $named }, nhưng thư `{ $key }` không gửi đến địa chỉ đó
+track-too-large = chưa đọc: thư UID { $uid } có { $size } byte, vượt giới hạn { $limit }: lần sau sẽ đọc lại, cần xem xét
+track-not-returned = chưa đọc: thư UID { $uid } có trong danh sách nhưng máy chủ không trả về: lần sau sẽ đọc lại
+track-uid-beyond-next = cảnh báo: máy chủ liệt kê UID { $uid } trong { $folder }, bằng hoặc vượt UIDNEXT của thư mục, không thư nào có được UID đó: bỏ qua
 
 ## Một báo cáo đã ghi nhận: $what là một trong các từ track-arrival-, đã căn lề
 

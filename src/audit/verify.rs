@@ -56,9 +56,9 @@ pub struct Audit {
     last_attempt: HashMap<String, u32>,
     accepted: HashMap<String, u32>,
     message_ids: HashMap<String, String>,
-    /// Keys whose (real) letter reached a server's hands: a `data` record was written. Reports
-    /// can only be about those.
-    sent: HashMap<String, String>,
+    /// The letters that reached a server's hands (a real `data` record): reports can only be
+    /// about those, and about their addresses (`evidence`'s rule, the one `track` applies).
+    letters: crate::evidence::Letters,
     /// Keys whose accepted letter later bounced: a retry may be accepted once more.
     bounced: std::collections::HashSet<String>,
     run: Option<String>,
@@ -85,7 +85,10 @@ impl Audit {
         match &record.body {
             Body::RunStarted(_) | Body::RunFinished(_) => None,
             Body::Attempt(attempt) => self.attempt(attempt, record.seq),
-            Body::Data(letter) => self.data(letter),
+            Body::Data(letter) => {
+                self.letters.add(record);
+                self.data(letter)
+            }
             body => {
                 if let Some((arrival, tracked)) = body.tracked() {
                     if arrival == crate::delivery_log::Arrival::Bounced {
@@ -147,23 +150,34 @@ impl Audit {
     }
 
     /// A report follows the letter it is about: a real letter of that key was handed to a
-    /// server (`data`), under the same Message-ID. Its archived bytes are checked with the rest.
+    /// server (`data`), under the same Message-ID, and the report is about one of its addresses.
+    /// Its archived bytes are checked with the rest.
     fn report(&mut self, name: &str, tracked: &crate::delivery_log::Tracked) -> Option<String> {
+        use crate::evidence::Refused;
         let key = &tracked.key;
-        match self.sent.get(key) {
-            None => {
+        let recipient = tracked.recipient.as_str();
+        match self.letters.proves(key, &tracked.message_id, [recipient]) {
+            Ok(_) => {}
+            Err(Refused::NotHandedOver) => {
                 return Some(t!("audit-report-before-data", name = name, key = key));
             }
-            Some(id) if *id != tracked.message_id => {
+            Err(Refused::OtherMessageId { sent }) => {
                 return Some(t!(
                     "audit-report-other-message-id",
                     name = name,
                     key = key,
                     reported = &tracked.message_id,
-                    sent = id
+                    sent = sent
                 ));
             }
-            Some(_) => {}
+            Err(Refused::NotItsAddress { .. }) => {
+                return Some(t!(
+                    "audit-report-not-its-address",
+                    name = name,
+                    key = key,
+                    recipient = format!("{recipient:?}")
+                ));
+            }
         }
         self.archives.insert(
             tracked.report.archive.clone(),
@@ -174,9 +188,6 @@ impl Audit {
 
     fn data(&mut self, letter: &Letter) -> Option<String> {
         let key = &letter.key;
-        if !letter.test {
-            self.sent.insert(key.clone(), letter.message_id.clone());
-        }
         match self.open.get_mut(&(key.clone(), letter.test)) {
             None => Some(t!("audit-data-without-attempt", key = key)),
             Some(open) if open.data => Some(t!("audit-second-data", key = key)),

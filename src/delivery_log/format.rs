@@ -187,6 +187,21 @@ pub struct MailboxMark {
     pub folder: String,
     pub uidvalidity: u32,
     pub last_uid: u32,
+    /// A track run's end: the messages it could not read (over the size limit, or not returned
+    /// by the server). `last_uid` stops before the lowest of them, so the next run tries again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unread: Vec<Unread>,
+}
+
+/// A message a track run listed and could not read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unread {
+    pub uid: u32,
+    /// Its size as the server listed it, when it was left out for being over the limit; absent
+    /// when the server did not return it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
 }
 
 /// A report about one letter and one of its addresses, read back from the mailbox.

@@ -102,7 +102,7 @@ mod write;
 
 pub use format::{
     Arrival, Attempt, Body, Counts, Evidence, Input, Letter, MailboxMark, Mode, Outcome, Reason,
-    Record, ReportKind, RunFinished, RunStarted, Tracked,
+    Record, ReportKind, RunFinished, RunStarted, Tracked, Unread,
 };
 pub use read::{Broken, Chain, Damage, Line, lines, replay, set_aside_torn_tail};
 pub use write::{Log, NotWritten, Opening};

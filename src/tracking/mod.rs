@@ -24,9 +24,11 @@ use crate::archive::Archive;
 use crate::clock;
 use crate::config::{Config, ImapSettings, operator};
 use crate::delivery_log::{
-    self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, RunFinished, RunStarted, Tracked,
+    self, Arrival, Body, Counts, Evidence, Log, MailboxMark, Mode, RunFinished, RunStarted,
+    Tracked, Unread,
 };
 use crate::error::{Error, Stop};
+use crate::evidence::{Letters, Refused};
 use crate::ledger::Ledger;
 use crate::lock::Lock;
 use crate::report::ExitCode;
@@ -46,10 +48,10 @@ pub fn track(config: &Config, watch: bool) -> Result<ExitCode, Error> {
         .build()
         .with_context(|| t!("track-no-runtime"))?;
     runtime.block_on(async {
-        let mut bounced = false;
+        let mut look = false;
         loop {
             match poll(config, settings, &password, watch).await? {
-                Ok(recorded_bounce) => bounced |= recorded_bounce,
+                Ok(needs_a_look) => look |= needs_a_look,
                 // A watch outlives a server that is down for a while: it says so and looks
                 // again at the next poll. A single look reports it (exit 3), as it does a
                 // refused login, a missing folder or a certificate problem, which will not
@@ -77,7 +79,7 @@ pub fn track(config: &Config, watch: bool) -> Result<ExitCode, Error> {
                 _ = tokio::signal::ctrl_c() => break,
             }
         }
-        Ok(if bounced {
+        Ok(if look {
             ExitCode::Partial
         } else {
             ExitCode::Success
@@ -97,15 +99,16 @@ fn may_come_back(e: &imap::Error) -> bool {
     )
 }
 
-/// One look at the mailbox: reads what is new, records what it proves. True if it recorded a
-/// bounce; the mailbox's own error, as it is, when it could not be read.
+/// One look at the mailbox: reads what is new, records what it proves. True if something needs
+/// a look (it recorded a bounce, or could not read a message); the mailbox's own error, as it
+/// is, when it could not be read.
 async fn poll(
     config: &Config,
     settings: &ImapSettings,
     password: &secrecy::SecretString,
     watch: bool,
 ) -> anyhow::Result<Result<bool, imap::Error>> {
-    let (ledger, _) = read_log(config)?;
+    let (ledger, letters, _) = read_log(config)?;
     let cursor = ledger
         .mailbox
         .as_ref()
@@ -124,12 +127,27 @@ async fn poll(
     if mailbox.reread {
         eprintln!("{}", t!("track-renumbered", folder = &settings.folder));
     }
-    if mailbox.messages.is_empty() && mailbox.last_uid == cursor.map_or(0, |c| c.last_uid) {
+    for uid in &mailbox.beyond_next {
+        eprintln!(
+            "{}",
+            t!(
+                "track-uid-beyond-next",
+                uid = *uid,
+                folder = &settings.folder
+            )
+        );
+    }
+    let unread = unread(&mailbox);
+    if mailbox.messages.is_empty()
+        && unread.is_empty()
+        && mailbox.last_uid == cursor.map_or(0, |c| c.last_uid)
+    {
         say!("{}", t!("track-nothing-new", folder = &settings.folder));
         return Ok(Ok(false));
     }
-    let read = Read::of(&mailbox, &ledger);
+    let read = Read::of(&mailbox, &ledger, &letters);
     read.list_unmatched();
+    list_unread(&unread);
     // Appending needs the campaign: a send may hold it. Wait a little, else leave the reports
     // for the next poll (nothing was recorded, so nothing is lost).
     let lock = match Lock::acquire_within(config, PATIENCE)? {
@@ -142,20 +160,54 @@ async fn poll(
                 t!("track-locked", campaign = campaign, holder = holder)
             };
             say!("{text}");
-            return Ok(Ok(false));
+            return Ok(Ok(!unread.is_empty()));
         }
     };
-    let bounced = append(config, settings, &mailbox, read, watch).await?;
+    let look = !unread.is_empty();
+    let bounced = append(config, settings, &mailbox, read, unread, watch).await?;
     drop(lock);
-    Ok(Ok(bounced))
+    Ok(Ok(bounced || look))
 }
 
-/// The delivery log read for tracking: its ledger and its chain. Any damage stops the run.
-fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
+/// The messages listed but not read: over the size limit, or not returned by the server.
+fn unread(mailbox: &imap::Mailbox) -> Vec<Unread> {
+    let large = mailbox.too_large.iter().map(|b| Unread {
+        uid: b.uid,
+        size: Some(b.size),
+    });
+    let missing = mailbox
+        .missing
+        .iter()
+        .map(|&uid| Unread { uid, size: None });
+    let mut unread: Vec<Unread> = large.chain(missing).collect();
+    unread.sort_by_key(|u| u.uid);
+    unread
+}
+
+/// Names each message that could not be read, with its UID: it is tried again next time.
+fn list_unread(unread: &[Unread]) {
+    let limit = imap::Limits::default().max_message_bytes;
+    for u in unread {
+        let text = match u.size {
+            Some(size) => t!("track-too-large", uid = u.uid, size = size, limit = limit),
+            None => t!("track-not-returned", uid = u.uid),
+        };
+        say!("{text}");
+    }
+}
+
+/// The delivery log read for tracking: its ledger, the letters handed to a server (what a
+/// report may be proof of), and its chain. Any damage stops the run.
+fn read_log(config: &Config) -> anyhow::Result<(Ledger, Letters, delivery_log::Chain)> {
     let path = config.log_file();
     let mut ledger = Ledger::for_sending();
-    match delivery_log::replay(&path, |_, r| ledger.add(r))? {
-        Ok(chain) => Ok((ledger, chain)),
+    let mut letters = Letters::default();
+    let fold = |_: &_, r: &_| {
+        ledger.add(r);
+        letters.add(r);
+    };
+    match delivery_log::replay(&path, fold)? {
+        Ok(chain) => Ok((ledger, letters, chain)),
         Err(broken) => Err(Stop::new(t!(
             "track-log-damaged",
             log = config.show(&path),
@@ -180,7 +232,7 @@ struct Read {
 }
 
 impl Read {
-    fn of(mailbox: &imap::Mailbox, ledger: &Ledger) -> Read {
+    fn of(mailbox: &imap::Mailbox, ledger: &Ledger, letters: &Letters) -> Read {
         let by_id: HashMap<&str, &str> = ledger
             .recipients
             .iter()
@@ -191,12 +243,12 @@ impl Read {
             unmatched: Vec::new(),
         };
         for message in &mailbox.messages {
-            read.message(message, &by_id);
+            read.message(message, &by_id, letters);
         }
         read
     }
 
-    fn message(&mut self, message: &imap::Fetched, by_id: &HashMap<&str, &str>) {
+    fn message(&mut self, message: &imap::Fetched, by_id: &HashMap<&str, &str>, letters: &Letters) {
         let uid = message.uid;
         let report = match report::parse(&message.bytes) {
             report::Parsed::Report(report) => report,
@@ -234,15 +286,28 @@ impl Read {
             return;
         };
         let sha256 = crate::message::sha256_hex(&message.bytes);
+        // Proof only for an address of the letter, once each (`evidence`'s rule, the one `log
+        // verify` applies): the blocks about other addresses are ignored.
+        let mut proved: Vec<String> = Vec::new();
+        let mut refused = None;
         for per in &report.recipients {
             let Some(arrival) = arrival(&per.action) else {
                 continue;
             };
-            let recipient = per
-                .recipient
-                .clone()
-                .or_else(|| per.original_recipient.clone())
-                .unwrap_or_default();
+            let named = [&per.recipient, &per.original_recipient];
+            let named = named.into_iter().flatten().map(String::as_str);
+            let recipient = match letters.proves(&key, &message_id, named) {
+                Ok(address) => address.to_owned(),
+                Err(why) => {
+                    refused.get_or_insert(why);
+                    continue;
+                }
+            };
+            let address = crate::evidence::normalised(&recipient);
+            if proved.contains(&address) {
+                continue;
+            }
+            proved.push(address);
             let evidence = Evidence {
                 kind: report.kind,
                 status: per.status.clone(),
@@ -265,6 +330,14 @@ impl Read {
                 },
             });
         }
+        if let (true, Some(why)) = (proved.is_empty(), refused) {
+            let (from, subject) = (
+                report.from.clone().unwrap_or_default(),
+                report.subject.clone().unwrap_or_default(),
+            );
+            self.unmatched
+                .push((uid, from, subject, refusal(&why, &key)));
+        }
     }
 
     fn list_unmatched(&self) {
@@ -280,6 +353,19 @@ impl Read {
                 )
             );
         }
+    }
+}
+
+/// Why a report about the letter of `key` is not proof, as `track` lists it.
+fn refusal(why: &Refused, key: &str) -> String {
+    match why {
+        Refused::NotHandedOver => t!("track-not-handed-over", key = key),
+        Refused::OtherMessageId { sent } => t!("track-other-message-id", key = key, sent = sent),
+        Refused::NotItsAddress { named } => t!(
+            "track-not-its-address",
+            key = key,
+            named = format!("{:?}", named.as_deref().unwrap_or_default())
+        ),
     }
 }
 
@@ -322,9 +408,10 @@ async fn append(
     settings: &ImapSettings,
     mailbox: &imap::Mailbox,
     read: Read,
+    unread: Vec<Unread>,
     watch: bool,
 ) -> anyhow::Result<bool> {
-    let (ledger, chain) = read_log(config)?;
+    let (ledger, _, chain) = read_log(config)?;
     let mut new: Vec<Found> = read
         .found
         .into_iter()
@@ -362,17 +449,18 @@ async fn append(
         chain,
     })
     .map_err(|e| Stop::by(&e))?;
-    let mark = |last_uid| MailboxMark {
+    let mark = |last_uid, unread| MailboxMark {
         folder: settings.folder.clone(),
         uidvalidity: mailbox.uidvalidity,
         last_uid,
+        unread,
     };
     let before = ledger
         .mailbox
         .as_ref()
         .filter(|m| m.folder == settings.folder && m.uidvalidity == mailbox.uidvalidity)
         .map_or(0, |m| m.last_uid);
-    let started = started(config, watch, mark(before));
+    let started = started(config, watch, mark(before, Vec::new()));
     let write = |e: anyhow::Error| Stop::by(&e);
     log.append(started).await.map_err(write)?;
     let mut bounced = false;
@@ -390,7 +478,7 @@ async fn append(
     let finished = Body::RunFinished(RunFinished {
         counts: Counts::default(),
         stopped: None,
-        mailbox: Some(mark(mailbox.last_uid)),
+        mailbox: Some(mark(mailbox.last_uid, unread)),
     });
     log.append(finished).await.map_err(write)?;
     Ok(bounced)

@@ -28,6 +28,9 @@ mod language;
 mod promises;
 /// The rate limit counts what reaches the relay.
 mod rate;
+/// A report counts only where it can be proof: a forged report, a stranger's address, a report
+/// too large to read, a bogus UID.
+mod proof;
 /// Concurrency, rate limits, greylisting and retries, signals, kill -9, a hostile relay, test
 /// sends, hostile values.
 mod resilience;

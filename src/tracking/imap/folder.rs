@@ -40,6 +40,7 @@ impl Session<'_> {
             messages: Vec::new(),
             too_large: Vec::new(),
             missing: Vec::new(),
+            beyond_next: Vec::new(),
             last_uid: after,
             batches: 0,
             logout_error: None,
@@ -55,6 +56,7 @@ impl Session<'_> {
         // `first`: the filter drops it.
         let command = format!("UID FETCH {first}:* (UID RFC822.SIZE)\r\n");
         let mut listing: BTreeMap<u32, u64> = BTreeMap::new();
+        let mut beyond: Vec<u32> = Vec::new();
         let done = self
             .run(Step::List, &[command.as_bytes()], |r| {
                 if let Response::Fetch(_, attrs) = r {
@@ -69,12 +71,24 @@ impl Session<'_> {
                     if let (Some(uid), Some(size)) = (uid, size)
                         && uid >= first
                     {
-                        listing.insert(uid, u64::from(size));
+                        // The folder gives no message a UID at or above its UIDNEXT: such a
+                        // UID would carry the cursor past every report still to come.
+                        if uid_next.is_some_and(|next| uid >= next) {
+                            beyond.push(uid);
+                        } else {
+                            listing.insert(uid, u64::from(size));
+                        }
                     }
                 }
             })
             .await?;
         expect_ok(Step::List, &done)?;
+        beyond.sort_unstable();
+        beyond.dedup();
+        if !beyond.is_empty() {
+            tracing::warn!(?beyond, ?uid_next, "imap: UIDs at or above UIDNEXT ignored");
+        }
+        mailbox.beyond_next = beyond;
         if let Some((&highest, _)) = listing.last_key_value() {
             mailbox.last_uid = highest;
         }
@@ -92,8 +106,14 @@ impl Session<'_> {
             self.fetch_batch(&batch, max, &mut mailbox).await?;
         }
         mailbox.too_large.sort_by_key(|b| b.uid);
+        mailbox.missing.sort_unstable();
         if !mailbox.missing.is_empty() {
             tracing::debug!(missing = ?mailbox.missing, "imap: listed but not returned");
+        }
+        // What could not be read is read again next time: the cursor stops before it.
+        let unread = mailbox.too_large.iter().map(|b| b.uid);
+        if let Some(lowest) = unread.chain(mailbox.missing.iter().copied()).min() {
+            mailbox.last_uid = mailbox.last_uid.min(lowest - 1);
         }
         Ok(mailbox)
     }

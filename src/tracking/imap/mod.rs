@@ -118,8 +118,12 @@ pub struct Mailbox {
     pub too_large: Vec<TooLarge>,
     /// UIDs that were listed but whose body the server did not return (expunged meanwhile).
     pub missing: Vec<u32>,
-    /// The highest UID this read covered (fetched, too large or missing), or the cursor's
-    /// `last_uid` (0 after a reread) when there was nothing new.
+    /// UIDs the listing gave at or above the folder's UIDNEXT, which no message can have:
+    /// ignored, and passed on so that `track` warns of them.
+    pub beyond_next: Vec<u32>,
+    /// How far the next read may start after: the highest UID this read covered, but before the
+    /// lowest one too large or missing (so that it is tried again); or the cursor's `last_uid`
+    /// (0 after a reread) when there was nothing new.
     pub last_uid: u32,
     /// How many body `UID FETCH` commands were sent.
     pub batches: usize,
