@@ -26,11 +26,11 @@ mod language;
 /// The promises under a clerk's ordinary mistakes: renamed columns, edits at the prompt,
 /// addresses as Outlook writes them, line ends, oversized and endless input.
 mod promises;
-/// The rate limit counts what reaches the relay.
-mod rate;
 /// A report counts only where it can be proof: a forged report, a stranger's address, a report
 /// too large to read, a bogus UID.
 mod proof;
+/// The rate limit counts what reaches the relay.
+mod rate;
 /// Concurrency, rate limits, greylisting and retries, signals, kill -9, a hostile relay, test
 /// sends, hostile values.
 mod resilience;
