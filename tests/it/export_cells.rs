@@ -3,8 +3,8 @@
 
 use calamine::{Data, Reader, Xlsx};
 
-use crate::support::Campaign;
 use crate::support::smtp::{Script, SmtpServer};
+use crate::support::{Campaign, zip_part};
 
 /// An organisation of 33,600 characters passes `check` and is sent: its export must be written
 /// all the same, cut at Excel's limit with a visible marker and a note saying where the rest is.
@@ -76,16 +76,4 @@ fn the_csv_export_neutralises_full_width_formula_starts() {
     for start in ["\"'＝HYPERLINK(", "\"'－1+2\""] {
         assert!(text.contains(start), "{start} in {text}");
     }
-}
-
-fn zip_part(xlsx: &[u8], name: &str) -> String {
-    use std::io::Read;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
-    let mut text = String::new();
-    archive
-        .by_name(name)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
 }

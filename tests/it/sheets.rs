@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use mail_parser::MessageParser;
 
 use crate::support::smtp::{Script, SmtpServer};
-use crate::support::{Campaign, Terminal, repo};
+use crate::support::{Campaign, Terminal, repo, zip_part};
 
 /// The bundled campaign with the fixture lists in recipients/.
 fn campaign() -> Campaign {
@@ -278,18 +278,6 @@ fn csv_export(c: &Campaign) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (header, rows)
-}
-
-fn zip_part(xlsx: &[u8], name: &str) -> String {
-    use std::io::Read;
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
-    let mut text = String::new();
-    archive
-        .by_name(name)
-        .unwrap()
-        .read_to_string(&mut text)
-        .unwrap();
-    text
 }
 
 #[test]

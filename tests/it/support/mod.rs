@@ -456,3 +456,16 @@ impl Terminal {
         (status.code().unwrap_or(-1), guard.clone())
     }
 }
+
+/// One part of a workbook (a zip), as text.
+pub fn zip_part(xlsx: &[u8], name: &str) -> String {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+    let mut text = String::new();
+    archive
+        .by_name(name)
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
+    text
+}
