@@ -90,6 +90,9 @@ pub struct PreviewArgs {
 
     #[arg(long, value_name = "FILE")]
     pub eml: Option<PathBuf>,
+
+    #[arg(long, value_name = "FILE")]
+    pub pdf: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,7 @@ mod sheet;
 mod smtp;
 mod suggest;
 mod tracking;
+mod typeset;
 mod visible;
 mod xlsx_export;
 
@@ -84,6 +85,7 @@ fn run(cli: Cli, diagnostics: bool) -> Result<ExitCode, Error> {
             args.row.as_deref(),
             args.html.as_deref(),
             args.eml.as_deref(),
+            args.pdf.as_deref(),
         ),
         Command::Send(args) => {
             let config = load()?;

@@ -1,19 +1,27 @@
 //! The templates: Tera loaded once, every variable checked against the CSV header before any row
-//! renders, and one `Recipient` rendered into one `Rendered` (subject, plain text, HTML, appendix).
+//! renders, and one `Recipient` rendered into one `Rendered` (subject, plain text, HTML, appendix,
+//! and the PDF of each document template).
 //!
-//! Rendering is pure: no I/O after `load`, no network, no clock. CSV values are only ever context
+//! Rendering is pure: no network, no clock, and no I/O after `load` but the files a document
+//! reads beside its template (once per run, through `typeset`). CSV values are only ever context
 //! values, never template source or template names, so `{{ 7*7 }}` in a cell is text; HTML
-//! templates (names ending in `.html`) escape every value. An undefined variable is an error,
+//! templates (names ending in `.html`) escape every value for HTML, and document templates
+//! (`.typ`, in a Tera of their own) for Typst markup, so no value becomes markup; their
+//! `typst_str` filter writes a value as a Typst string literal. A document that uses no value of
+//! the row is typeset once and shared by every letter. An undefined variable is an error,
 //! never an empty string. Its problems are worded in `locales/{en,vi}/merge.ftl`; Tera's own
 //! messages stay Tera's.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
 use tera::{Context, Tera};
 
 use crate::problem::Problem;
 use crate::recipients::{Recipient, Source, describe, first_control};
+use crate::typeset::{self, Typesetter};
 
 /// The `[templates]` and `[vars]` tables.
 #[derive(Debug, Clone)]
@@ -25,6 +33,12 @@ pub struct Settings {
     pub appendix_filename: String,
     /// Campaign-wide values: document number, date, signer, fanpage URL…
     pub vars: serde_json::Map<String, serde_json::Value>,
+    /// Document templates (`.typ`, inside the letter template's folder), each typeset to a PDF
+    /// per letter, in this order.
+    pub documents: Vec<PathBuf>,
+    /// Font files the documents may use before the built-in ones (an office's own Times New
+    /// Roman), read once by `load`.
+    pub fonts: Vec<PathBuf>,
 }
 
 /// What one recipient's letter says. The bodies are UTF-8 bytes (Tera renders UTF-8 templates
@@ -35,12 +49,16 @@ pub struct Rendered {
     pub text: Vec<u8>,
     pub html: Vec<u8>,
     pub appendix: Vec<u8>,
+    /// The PDF of each document template, in the order of `Settings::documents`. A document
+    /// the same for every letter is one allocation shared by all.
+    pub documents: Vec<Arc<[u8]>>,
 }
 
 /// Tera with the campaign's templates, checked and ready to render any row.
 pub struct Templates {
     tera: Tera,
     names: Names,
+    documents: Documents,
     /// Every template file read, with the SHA-256 of the bytes read: the fingerprints a send
     /// records, of exactly what it renders.
     files: Vec<(PathBuf, String)>,
@@ -50,6 +68,17 @@ struct Names {
     letter_html: String,
     letter_text: String,
     appendix: String,
+}
+
+/// The document templates: their own Tera (Typst escaping), and the typesetter.
+struct Documents {
+    tera: Tera,
+    /// Tera names, in the order of `Settings::documents`, each with its PDF when it uses no
+    /// value of the row (typeset on first use, then shared).
+    templates: Vec<(String, Option<OnceLock<Result<Arc<[u8]>, Problem>>>)>,
+    typesetter: Option<Typesetter>,
+    /// How a template's name shows to the operator.
+    shown: Vec<String>,
 }
 
 const SUBJECT: &str = "[campaign] subject";
@@ -65,6 +94,7 @@ pub fn load(
     subject: &str,
     columns: &[String],
     show: &dyn Fn(&Path) -> String,
+    date: SystemTime,
 ) -> Result<Templates, Vec<Problem>> {
     let dir = settings
         .letter_html
@@ -91,15 +121,120 @@ pub fn load(
             }
         };
         let known = Known { settings, columns };
-        problems = undefined_variables(&tera, &names, &sources, &known, &file_of);
+        let used = [
+            SUBJECT,
+            &names.letter_html,
+            &names.letter_text,
+            &names.appendix,
+        ];
+        problems = hidden_vars(&known);
+        problems.extend(undefined_variables(&tera, &used, &sources, &known, &file_of));
+    }
+    let documents = match documents(settings, &dir, &sources, columns, show, date) {
+        Ok(documents) => Some(documents),
+        Err(more) => {
+            problems.extend(more);
+            None
+        }
+    };
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let mut documents = documents.expect("no problems");
+    for (key, value) in &settings.vars {
+        tera.global_context().insert(key.clone(), value);
+        documents.tera.global_context().insert(key.clone(), value);
+    }
+    Ok(Templates {
+        tera,
+        names,
+        documents,
+        files,
+    })
+}
+
+/// The document templates in a Tera of their own that escapes every value for Typst markup,
+/// their variables checked like the letter's, and the typesetter with the campaign's fonts.
+fn documents(
+    settings: &Settings,
+    dir: &Path,
+    sources: &[(String, String)],
+    columns: &[String],
+    show: &dyn Fn(&Path) -> String,
+    date: SystemTime,
+) -> Result<Documents, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let mut tera = Tera::default();
+    tera.autoescape_on([".typ"]);
+    tera.set_escape_fn(typeset::escape::markup);
+    tera.register_filter(
+        "typst_str",
+        |value: &str, _: tera::Kwargs, _: &tera::State| {
+            tera::Value::safe_string(&typeset::escape::string(value))
+        },
+    );
+    let mut names = Vec::new();
+    for path in &settings.documents {
+        match path.strip_prefix(dir) {
+            Ok(rel) => names.push(rel.to_string_lossy().replace('\\', "/")),
+            Err(_) => problems.push(Problem::new(
+                show(path),
+                t!("merge-outside-folder", folder = show(dir)),
+            )),
+        }
+    }
+    for name in &names {
+        if !sources.iter().any(|(n, _)| n == name) {
+            problems.push(Problem::new(show(&dir.join(name)), t!("merge-template-missing")));
+        }
+    }
+    if names.is_empty() || !problems.is_empty() {
+        return match problems.is_empty() {
+            true => Ok(Documents {
+                tera,
+                templates: Vec::new(),
+                typesetter: None,
+                shown: Vec::new(),
+            }),
+            false => Err(problems),
+        };
+    }
+    let typst_sources = sources.iter().filter(|(n, _)| n.ends_with(".typ"));
+    if let Err(e) = tera.add_raw_templates(typst_sources.map(|(n, s)| (n.as_str(), s.as_str()))) {
+        return Err(problems_from_tera(&e, &|name| show(&dir.join(name))));
+    }
+    let known = Known { settings, columns };
+    let used: Vec<&str> = names.iter().map(String::as_str).collect();
+    let file_of = |name: &str| show(&dir.join(name));
+    problems = undefined_variables(&tera, &used, sources, &known, &file_of);
+    let mut fonts = Vec::new();
+    for path in &settings.fonts {
+        match std::fs::read(path) {
+            Ok(bytes) if Typesetter::is_font(&bytes) => fonts.push((path.clone(), bytes)),
+            Ok(_) => problems.push(Problem::new(show(path), t!("merge-not-a-font"))),
+            Err(e) => problems.push(Problem::new(
+                show(path),
+                t!("merge-cannot-read", error = e.to_string()),
+            )),
+        }
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    for (key, value) in &settings.vars {
-        tera.global_context().insert(key.clone(), value);
-    }
-    Ok(Templates { tera, names, files })
+    let templates = names
+        .iter()
+        .map(|name| {
+            let used = tera.get_template_variables(name).unwrap_or_default();
+            let personal = used.iter().any(|var| columns.iter().any(|c| c == var));
+            (name.clone(), (!personal).then(OnceLock::new))
+        })
+        .collect();
+    Ok(Documents {
+        tera,
+        templates,
+        typesetter: Some(Typesetter::new(dir, &fonts, date)),
+        shown: names.iter().map(|name| show(&dir.join(name))).collect(),
+    })
 }
 
 /// Where the subject template is, for problems.
@@ -215,35 +350,31 @@ impl Known<'_> {
     }
 }
 
-/// Every variable a template uses that is neither a column nor a `[vars]` value, where it is
-/// first used (file, line, position) and the known name it may be a misspelling of; and every
-/// `[vars]` value that a column's name would hide.
+/// Every `[vars]` value that a column's name would hide.
+fn hidden_vars(known: &Known<'_>) -> Vec<Problem> {
+    known
+        .columns
+        .iter()
+        .filter(|column| known.settings.vars.contains_key(column.as_str()))
+        .map(|column| Problem::new("campaign.toml", t!("merge-var-hides-column", name = column)))
+        .collect()
+}
+
+/// Every variable the `templates` use that is neither a column nor a `[vars]` value, where it
+/// is first used (file, line, position) and the known name it may be a misspelling of.
 fn undefined_variables(
     tera: &Tera,
-    names: &Names,
+    templates: &[&str],
     sources: &[(String, String)],
     known: &Known<'_>,
     file_of: &dyn Fn(&str) -> String,
 ) -> Vec<Problem> {
     let mut problems = Vec::new();
-    for column in known.columns {
-        if known.settings.vars.contains_key(column) {
-            problems.push(Problem::new(
-                "campaign.toml",
-                t!("merge-var-hides-column", name = column),
-            ));
-        }
-    }
     // A template's variables include those of the templates it includes: each unknown one is
     // reported once, where it is written, in the order of the files and lines.
     let mut reported = BTreeSet::new();
     let mut unknown = Vec::new();
-    for name in [
-        SUBJECT,
-        &names.letter_html,
-        &names.letter_text,
-        &names.appendix,
-    ] {
+    for &name in templates {
         let used = match tera.get_template_variables(name) {
             Ok(used) => used.into_iter().collect::<BTreeSet<_>>(),
             Err(e) => {
@@ -420,12 +551,71 @@ impl Templates {
         if subject.is_empty() {
             return Err(at_row(t!("merge-subject-empty")));
         }
+        let mut documents = Vec::with_capacity(self.documents.templates.len());
+        for (i, (name, shared)) in self.documents.templates.iter().enumerate() {
+            let pdf = match shared {
+                Some(once) => once
+                    .get_or_init(|| self.typeset(i, &Context::new(), name, None))
+                    .clone()?,
+                None => self.typeset(i, &context, &recipient.key, Some(&at_row))?,
+            };
+            documents.push(pdf);
+        }
         Ok(Rendered {
             subject,
             text: render(&self.names.letter_text)?,
             html: render(&self.names.letter_html)?,
             appendix: render(&self.names.appendix)?,
+            documents,
         })
+    }
+
+    /// Renders document `i` with `context` (the row's values; the campaign's are global) and
+    /// typesets it. `ident` names the PDF stably across runs; `at_row` places a problem on the
+    /// row, or for a document the same for all, on its template.
+    fn typeset(
+        &self,
+        i: usize,
+        context: &Context,
+        ident: &str,
+        at_row: Option<&dyn Fn(String) -> Problem>,
+    ) -> Result<Arc<[u8]>, Problem> {
+        let documents = &self.documents;
+        let (name, _) = &documents.templates[i];
+        let shown = &documents.shown[i];
+        let problem = |message: String| match at_row {
+            Some(at_row) => at_row(message),
+            None => Problem::new(shown.clone(), message),
+        };
+        let source = documents
+            .tera
+            .render(name, context)
+            .map_err(|e| {
+                let p = problems_from_tera(&e, &|file| file.to_owned());
+                let messages: Vec<String> = p.into_iter().map(|p| p.message).collect();
+                problem(t!("merge-cannot-render", template = shown, error = messages.join("; ")))
+            })?;
+        let typesetter = documents.typesetter.as_ref().expect("documents have one");
+        let ident = format!("{name}\0{ident}");
+        typesetter
+            .pdf(name, &source, &ident)
+            .map(Arc::from)
+            .map_err(|failure| {
+                problem(match (failure.line, failure.position) {
+                    (Some(line), Some(position)) => t!(
+                        "merge-cannot-typeset-at",
+                        template = shown,
+                        line = line,
+                        position = position,
+                        error = failure.message
+                    ),
+                    _ => t!(
+                        "merge-cannot-typeset",
+                        template = shown,
+                        error = failure.message
+                    ),
+                })
+            })
     }
 }
 

@@ -431,6 +431,7 @@ mod tests {
             text: "Kính gửi: Sở Y tế\n".into(),
             html: "<p>Kính gửi</p>\n".into(),
             appendix: "<h1>Phụ lục</h1>\n".into(),
+            documents: Vec::new(),
         }
     }
 

@@ -32,6 +32,7 @@ cli-preview-long =
 cli-preview-arg-row = Which recipient: its line number in the CSV file (as an editor shows it; the header is line 1), its row number in a spreadsheet, or its key [default: the first recipient]
 cli-preview-arg-html = Write the HTML part of the letter to FILE, to open in a browser
 cli-preview-arg-eml = Write the whole message, exactly as it would be sent, to FILE (.eml)
+cli-preview-arg-pdf = Write the letter's typeset document (the công văn) to FILE (.pdf); a second document goes to FILE-2.pdf, and so on
 
 ## cli-send
 cli-send-about = Send the campaign (or, with --dry-run, render it into the outbox)

@@ -16,3 +16,6 @@ merge-cannot-render = cannot render { $template }: { $error }
 merge-subject-control = the subject rendered for this row contains { $character }; a value in this row put it there
 merge-subject-empty = the subject rendered for this row is empty
 merge-line-too-long = a line of the message would be { $octets } octets long, more than the { $max } that mail allows; shorten the value that makes it
+merge-cannot-typeset-at = cannot typeset { $template } (line { $line }, position { $position } of the merged document): { $error }
+merge-cannot-typeset = cannot typeset { $template }: { $error }
+merge-not-a-font = not a font file letterpost can use (TrueType or OpenType)

@@ -15,6 +15,8 @@ send-preview-empty = { $list } has no recipients
 send-cannot-write = cannot write { $file }
 send-wrote-html = wrote the HTML part to { $file }
 send-wrote-message = wrote the message to { $file }
+send-wrote-pdf = wrote the document to { $file }
+send-preview-no-document = this campaign typesets no document: `--pdf` needs an attachment with `template = "….typ"` in campaign.toml
 # Aligned with `From:       ` and the other headers of the preview.
 send-preview-attachment = Attachment: { $file } ({ $bytes } bytes)
 send-preview-row = Row:        { $line } (key { $key })

@@ -31,6 +31,7 @@ cli-preview-long =
 cli-preview-arg-row = Nơi nhận nào: số dòng trong tệp CSV (như trình soạn thảo hiển thị; dòng tiêu đề là dòng 1), số dòng trong bảng tính, hoặc mã của nơi nhận [mặc định: nơi nhận đầu tiên]
 cli-preview-arg-html = Ghi phần HTML của thư ra tệp FILE để mở bằng trình duyệt
 cli-preview-arg-eml = Ghi toàn bộ thư, đúng từng byte như khi gửi, ra tệp FILE (.eml)
+cli-preview-arg-pdf = Ghi văn bản đã dàn trang của thư (công văn) ra tệp FILE (.pdf); văn bản thứ hai ra FILE-2.pdf, và cứ thế tiếp
 
 ## cli-send
 cli-send-about = Gửi đợt thư (hoặc, với --dry-run, chạy thử vào thư mục outbox)

@@ -16,3 +16,6 @@ merge-cannot-render = không ghép được { $template }: { $error }
 merge-subject-control = tiêu đề thư ghép cho dòng này có chứa { $character }; ký tự đó do một giá trị trong dòng này đưa vào
 merge-subject-empty = tiêu đề thư ghép cho dòng này bị trống
 merge-line-too-long = một dòng của thư sẽ dài { $octets } byte, vượt quá { $max } byte mà thư điện tử cho phép; hãy rút ngắn giá trị gây ra dòng đó
+merge-cannot-typeset-at = không dàn trang được { $template } (dòng { $line }, vị trí { $position } của văn bản sau khi trộn): { $error }
+merge-cannot-typeset = không dàn trang được { $template }: { $error }
+merge-not-a-font = không phải tệp phông chữ dùng được (TrueType hoặc OpenType)

@@ -11,6 +11,8 @@ send-preview-empty = { $list } không có nơi nhận nào
 send-cannot-write = không ghi được { $file }
 send-wrote-html = đã ghi phần HTML vào { $file }
 send-wrote-message = đã ghi thư vào { $file }
+send-wrote-pdf = đã ghi văn bản vào { $file }
+send-preview-no-document = đợt gửi này không dàn trang văn bản nào: `--pdf` cần một tệp đính kèm có `template = "….typ"` trong campaign.toml
 # Thẳng cột với `From:       ` và các tiêu đề khác của bản xem trước.
 send-preview-attachment = Phụ lục:    { $file } ({ $bytes } byte)
 send-preview-row = Dòng:       { $line } (mã { $key })

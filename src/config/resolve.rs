@@ -106,6 +106,8 @@ pub fn resolve(
         appendix: resolve(&t.appendix),
         appendix_filename: t.appendix_filename,
         vars,
+        documents: Vec::new(),
+        fonts: Vec::new(),
     };
 
     let smtp = smtp_settings(file.smtp, &shown, &root, &env)?;

@@ -25,7 +25,7 @@ mod stop;
 mod summary;
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use anyhow::{Context, bail};
@@ -80,6 +80,7 @@ pub fn preview(
     row: Option<&str>,
     html: Option<&Path>,
     eml: Option<&Path>,
+    pdf: Option<&Path>,
 ) -> Result<ExitCode, Error> {
     let (pipeline, mut table) = match Pipeline::load(config, clock::now()) {
         Ok(loaded) => loaded,
@@ -120,10 +121,34 @@ pub fn preview(
             .with_context(|| t!("send-cannot-write", file = path.display()))?;
         eprintln!("{}", t!("send-wrote-message", file = path.display()));
     }
-    if html.is_none() && eml.is_none() {
+    if let Some(path) = pdf {
+        if rendered.documents.is_empty() {
+            return Err(anyhow::anyhow!(t!("send-preview-no-document")).into());
+        }
+        for (i, document) in rendered.documents.iter().enumerate() {
+            let path = numbered(path, i);
+            std::fs::write(&path, document)
+                .with_context(|| t!("send-cannot-write", file = path.display()))?;
+            eprintln!("{}", t!("send-wrote-pdf", file = path.display()));
+        }
+    }
+    if html.is_none() && eml.is_none() && pdf.is_none() {
         show_letter(config, &recipient, &rendered, &letter);
     }
     Ok(ExitCode::Success)
+}
+
+/// `path` for the first document, then `path` with `-2`, `-3`… before its extension.
+fn numbered(path: &Path, i: usize) -> PathBuf {
+    if i == 0 {
+        return path.to_path_buf();
+    }
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}-{}.{}", i + 1, ext.to_string_lossy()),
+        None => format!("{stem}-{}", i + 1),
+    };
+    path.with_file_name(name)
 }
 
 /// The row `row` names (a line number or a key; the first row when none), or the problems of

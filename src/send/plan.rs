@@ -45,11 +45,13 @@ impl<'c> Pipeline<'c> {
         let source = recipients::read(&config.recipients, &config.show(&config.recipients.file))?;
         let mut table = source.table(&config.recipients)?;
         let show = |p: &Path| config.show(p);
+        let date = clock::message_date(started, config.source_date_epoch);
         let templates = merge::load(
             &config.templates,
             &config.subject,
             &table.column_names(),
             &show,
+            date,
         )
         .map_err(|mut problems| {
             // Every problem at once: the rows' own problems too, though none can be rendered.
@@ -62,7 +64,7 @@ impl<'c> Pipeline<'c> {
             campaign: config.id.clone(),
             from: config.from.clone(),
             appendix_filename: config.templates.appendix_filename.clone(),
-            date: clock::message_date(started, config.source_date_epoch),
+            date,
             return_path: config.tracking.return_path.clone(),
             mdn: config.tracking.mdn,
         };
@@ -187,6 +189,7 @@ impl<'c> Pipeline<'c> {
                             subject: rendered.subject,
                             text: Vec::new(),
                             html: Vec::new(),
+                            documents: Vec::new(),
                             appendix: Vec::new(),
                         };
                         self.build(recipient, &headers_only, redirect, None)

@@ -4,6 +4,7 @@
 
 pub mod chain;
 pub mod mailservers;
+pub mod pdf;
 pub mod ports;
 pub mod scripted;
 pub mod smtp;
