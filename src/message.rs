@@ -2,9 +2,10 @@
 //! run writes them, the SMTP outbox sends them, the archive keeps them, the log hashes them.
 //!
 //! The shape is fixed by the message contract: multipart/mixed holding multipart/alternative
-//! (text/plain, text/html) and the rendered appendix as an attachment. Headers, including the
-//! Vietnamese subject, display names and attachment file name, are encoded by lettre (RFC 2047,
-//! RFC 2231), never by hand; lettre also gives CRLF line ends and short encoded lines. The
+//! (text/plain, text/html), the rendered appendix and then the campaign's attachments (`Part`s).
+//! Headers, including the Vietnamese subject, display names and attachment file names, are
+//! encoded by lettre and its encoder email-encoding (RFC 2047, RFC 2231), never by hand; a file
+//! name is given twice, as `filename*=` and as an RFC 2047 `name=` for Outlook; lettre also gives CRLF line ends and short encoded lines. The
 //! Message-ID and the MIME boundaries are derived from (campaign, key), so the same letter built
 //! twice is the same bytes given the same Date. No I/O here. Its one message for a person (a
 //! line too long for mail) is in `locales/{en,vi}/merge.ftl`.
@@ -687,7 +688,7 @@ mod tests {
             &sender(),
             &recipient("Sở Y tế"),
             &rendered(),
-            &[p.clone()],
+            std::slice::from_ref(&p),
             None,
             None,
         )

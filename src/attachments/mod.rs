@@ -222,7 +222,7 @@ impl Attachments {
                     return Err(at_row(t!("attach-outside-folder", file = rel)));
                 }
                 let full = self.root.join(&rel);
-                let read = self.read(&full).map_err(|message| at_row(message))?;
+                let read = self.read(&full).map_err(at_row)?;
                 (full, read, *shared)
             }
         };
