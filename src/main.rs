@@ -9,6 +9,7 @@ mod i18n;
 mod report;
 
 mod archive;
+mod attachments;
 mod audit;
 mod cli;
 mod clock;

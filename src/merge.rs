@@ -33,12 +33,64 @@ pub struct Settings {
     pub appendix_filename: String,
     /// Campaign-wide values: document number, date, signer, fanpage URL…
     pub vars: serde_json::Map<String, serde_json::Value>,
+    /// The `[document]` table, when campaign.toml has one: templates see it as `document`.
+    pub document: Option<Document>,
     /// Document templates (`.typ`, inside the letter template's folder), each typeset to a PDF
     /// per letter, in this order.
     pub documents: Vec<PathBuf>,
     /// Font files the documents may use before the built-in ones (an office's own Times New
     /// Roman), read once by `load`.
     pub fonts: Vec<PathBuf>,
+}
+
+/// The `[document]` table: the letter's number and date (checked to be a real date), and the
+/// date's parts as a template writes them (`ngày {{ document.day }} tháng …`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Document {
+    pub number: String,
+    /// `dd/mm/yyyy`, as written.
+    pub date: String,
+    /// Two digits: `07`.
+    pub day: String,
+    /// Two digits: `12`.
+    pub month: String,
+    /// Four digits: `2026`.
+    pub year: String,
+}
+
+impl Document {
+    /// The keys of `[document]` still empty or a placeholder (`      /STTTT-TTBCXB`, `…/STTTT`,
+    /// `dd/mm/yyyy`, anything with `....`): a real send refuses them.
+    pub fn unfinished(&self) -> Vec<&'static str> {
+        let placeholder = |value: &str| {
+            let value = value.trim();
+            let before_symbol = value.split('/').next().unwrap_or("");
+            value.is_empty()
+                || value.contains("....")
+                || value.eq_ignore_ascii_case("dd/mm/yyyy")
+                || (value.contains('/')
+                    && before_symbol
+                        .chars()
+                        .all(|c| c.is_whitespace() || matches!(c, '.' | '…' | '/')))
+        };
+        let mut keys = Vec::new();
+        if placeholder(&self.number) {
+            keys.push("number");
+        }
+        if placeholder(&self.date) {
+            keys.push("date");
+        }
+        keys
+    }
+}
+
+/// A template written in campaign.toml itself (the subject, an attachment's name or path): its
+/// Tera name, its text, and the place a problem names (`campaign.toml [[attachments]] 1 file`).
+#[derive(Debug, Clone)]
+pub struct Inline {
+    pub name: String,
+    pub source: String,
+    pub place: String,
 }
 
 /// What one recipient's letter says. The bodies are UTF-8 bytes (Tera renders UTF-8 templates
@@ -62,6 +114,8 @@ pub struct Templates {
     /// Every template file read, with the SHA-256 of the bytes read: the fingerprints a send
     /// records, of exactly what it renders.
     files: Vec<(PathBuf, String)>,
+    /// The names every row sees the same value of: the `[vars]` keys, and `document`.
+    globals: BTreeSet<String>,
 }
 
 struct Names {
@@ -92,6 +146,7 @@ const SUBJECT: &str = "[campaign] subject";
 pub fn load(
     settings: &Settings,
     subject: &str,
+    inline: &[Inline],
     columns: &[String],
     show: &dyn Fn(&Path) -> String,
     date: SystemTime,
@@ -109,26 +164,37 @@ pub fn load(
     if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
         problems.extend(problems_from_tera(&e, &|name| show(&dir.join(name))));
     }
-    if let Err(e) = tera.add_raw_template(SUBJECT, subject) {
-        problems.extend(problems_from_tera(&e, &|_| SUBJECT_PLACE.to_owned()));
+    let mut inline = inline.to_vec();
+    inline.insert(
+        0,
+        Inline {
+            name: SUBJECT.to_owned(),
+            source: subject.to_owned(),
+            place: SUBJECT_PLACE.to_owned(),
+        },
+    );
+    for template in &inline {
+        if let Err(e) = tera.add_raw_template(&template.name, &template.source) {
+            problems.extend(problems_from_tera(&e, &|_| template.place.clone()));
+        }
     }
     if problems.is_empty() {
         let file_of = |name: &str| -> String {
-            if name == SUBJECT {
-                SUBJECT_PLACE.to_owned()
-            } else {
-                show(&dir.join(name))
+            match inline.iter().find(|t| t.name == name) {
+                Some(t) => t.place.clone(),
+                None => show(&dir.join(name)),
             }
         };
         let known = Known { settings, columns };
-        let used = [
-            SUBJECT,
-            &names.letter_html,
-            &names.letter_text,
-            &names.appendix,
+        let files = [
+            names.letter_html.as_str(),
+            names.letter_text.as_str(),
+            names.appendix.as_str(),
         ];
         problems = hidden_vars(&known);
-        problems.extend(undefined_variables(&tera, &used, &sources, &known, &file_of));
+        problems.extend(undefined_variables(
+            &tera, &files, &inline, &sources, &known, &file_of,
+        ));
     }
     let documents = match documents(settings, &dir, &sources, columns, show, date) {
         Ok(documents) => Some(documents),
@@ -141,18 +207,24 @@ pub fn load(
         return Err(problems);
     }
     let mut documents = documents.expect("no problems");
+    let mut globals: BTreeSet<String> = settings.vars.keys().cloned().collect();
     for (key, value) in &settings.vars {
         tera.global_context().insert(key.clone(), value);
         documents.tera.global_context().insert(key.clone(), value);
+    }
+    if let Some(document) = &settings.document {
+        tera.global_context().insert("document", document);
+        documents.tera.global_context().insert("document", document);
+        globals.insert("document".to_owned());
     }
     Ok(Templates {
         tera,
         names,
         documents,
         files,
+        globals,
     })
 }
-
 /// The document templates in a Tera of their own that escapes every value for Typst markup,
 /// their variables checked like the letter's, and the typesetter with the campaign's fonts.
 fn documents(
@@ -206,7 +278,7 @@ fn documents(
     let known = Known { settings, columns };
     let used: Vec<&str> = names.iter().map(String::as_str).collect();
     let file_of = |name: &str| show(&dir.join(name));
-    problems = undefined_variables(&tera, &used, sources, &known, &file_of);
+    problems = undefined_variables(&tera, &used, &[], sources, &known, &file_of);
     let mut fonts = Vec::new();
     for path in &settings.fonts {
         match std::fs::read(path) {
@@ -225,7 +297,7 @@ fn documents(
         .iter()
         .map(|name| {
             let used = tera.get_template_variables(name).unwrap_or_default();
-            let personal = used.iter().any(|var| columns.iter().any(|c| c == var));
+            let personal = used.iter().any(|var| columns.iter().any(|c| c == *var));
             (name.clone(), (!personal).then(OnceLock::new))
         })
         .collect();
@@ -236,6 +308,7 @@ fn documents(
         shown: names.iter().map(|name| show(&dir.join(name))).collect(),
     })
 }
+
 
 /// Where the subject template is, for problems.
 const SUBJECT_PLACE: &str = "campaign.toml [campaign] subject";
@@ -337,7 +410,9 @@ struct Known<'a> {
 
 impl Known<'_> {
     fn contains(&self, name: &str) -> bool {
-        self.columns.iter().any(|c| c == name) || self.settings.vars.contains_key(name)
+        self.columns.iter().any(|c| c == name)
+            || self.settings.vars.contains_key(name)
+            || (name == "document" && self.settings.document.is_some())
     }
 
     /// The known name closest to a misspelled one, if any is close.
@@ -360,11 +435,13 @@ fn hidden_vars(known: &Known<'_>) -> Vec<Problem> {
         .collect()
 }
 
-/// Every variable the `templates` use that is neither a column nor a `[vars]` value, where it
-/// is first used (file, line, position) and the known name it may be a misspelling of.
+/// Every variable the `inline` templates and the template `files` use that is neither a column
+/// nor a `[vars]` value, where it is first used (file, line, position) and the known name it
+/// may be a misspelling of.
 fn undefined_variables(
     tera: &Tera,
-    templates: &[&str],
+    files: &[&str],
+    inline: &[Inline],
     sources: &[(String, String)],
     known: &Known<'_>,
     file_of: &dyn Fn(&str) -> String,
@@ -374,7 +451,8 @@ fn undefined_variables(
     // reported once, where it is written, in the order of the files and lines.
     let mut reported = BTreeSet::new();
     let mut unknown = Vec::new();
-    for &name in templates {
+    let inline_names = inline.iter().map(|t| t.name.as_str());
+    for name in inline_names.clone().chain(files.iter().copied()) {
         let used = match tera.get_template_variables(name) {
             Ok(used) => used.into_iter().collect::<BTreeSet<_>>(),
             Err(e) => {
@@ -383,8 +461,8 @@ fn undefined_variables(
             }
         };
         for var in used.into_iter().filter(|var| !known.contains(var)) {
-            let (file, place) = if name == SUBJECT {
-                (SUBJECT, None)
+            let (file, place) = if inline_names.clone().any(|n| n == name) {
+                (name, None)
             } else {
                 where_used(name, var, sources)
             };
@@ -511,39 +589,9 @@ impl Templates {
 
     /// Renders one recipient. `list` names the recipient's row in a problem.
     pub fn render(&self, recipient: &Recipient, list: &Source) -> Result<Rendered, Problem> {
-        let mut context = Context::new();
-        for (name, value) in &recipient.fields {
-            context.insert(name.clone(), value);
-        }
+        let context = row_context(recipient);
         let at_row = |message: String| list.row_problem(recipient.line, message);
-        let render = |name: &str| {
-            let mut out = Vec::with_capacity(16 * 1024);
-            self.tera.render_to(name, &context, &mut out).map_err(|e| {
-                // The row is the problem's place; where in which template it broke is told.
-                at_row(match e.kind() {
-                    tera::ErrorKind::RenderingError(report) => {
-                        let span = report.span();
-                        t!(
-                            "merge-cannot-render-at",
-                            template = report.filename(),
-                            line = span.start_line,
-                            position = span.start_col + 1,
-                            error = report.message()
-                        )
-                    }
-                    _ => {
-                        let p = problems_from_tera(&e, &|file| file.to_owned());
-                        let messages: Vec<String> = p.into_iter().map(|p| p.message).collect();
-                        t!(
-                            "merge-cannot-render",
-                            template = name,
-                            error = messages.join("; ")
-                        )
-                    }
-                })
-            })?;
-            Ok::<_, Problem>(out)
-        };
+        let render = |name: &str| self.render_to(name, &context, &at_row);
         let subject = String::from_utf8_lossy(&render(SUBJECT)?).trim().to_owned();
         if let Some(c) = first_control(&subject, true) {
             return Err(at_row(t!("merge-subject-control", character = describe(c))));
@@ -570,6 +618,10 @@ impl Templates {
         })
     }
 
+    /// Whether document `i` is the same for every letter (its template uses no row value).
+    pub fn document_shared(&self, i: usize) -> bool {
+        self.documents.templates[i].1.is_some()
+    }
     /// Renders document `i` with `context` (the row's values; the campaign's are global) and
     /// typesets it. `ident` names the PDF stably across runs; `at_row` places a problem on the
     /// row, or for a document the same for all, on its template.
@@ -617,6 +669,76 @@ impl Templates {
                 })
             })
     }
+
+    /// Renders one of the `Inline` templates `load` was given, for one recipient (`None`: one
+    /// that uses no row value, `uses_row` says so), as trimmed text.
+    pub fn render_inline(
+        &self,
+        name: &str,
+        recipient: Option<&Recipient>,
+        list: &Source,
+    ) -> Result<String, Problem> {
+        let context = recipient.map_or_else(Context::new, row_context);
+        let at_row = |message: String| match recipient {
+            Some(r) => list.row_problem(r.line, message),
+            None => Problem::new("campaign.toml", message),
+        };
+        let out = self.render_to(name, &context, &at_row)?;
+        Ok(String::from_utf8_lossy(&out).trim().to_owned())
+    }
+
+    /// Whether a template uses a value of the row (a column), not only `[vars]` and `document`.
+    pub fn uses_row(&self, name: &str) -> bool {
+        self.tera
+            .get_template_variables(name)
+            .map(|used| used.iter().any(|v| !self.globals.contains(*v)))
+            .unwrap_or(true)
+    }
+
+    /// One template rendered with `context`; a failure is a problem on the row (`at_row`) that
+    /// tells where in which template it broke.
+    fn render_to(
+        &self,
+        name: &str,
+        context: &Context,
+        at_row: &dyn Fn(String) -> Problem,
+    ) -> Result<Vec<u8>, Problem> {
+        let mut out = Vec::with_capacity(16 * 1024);
+        self.tera.render_to(name, context, &mut out).map_err(|e| {
+            // The row is the problem's place; where in which template it broke is told.
+            at_row(match e.kind() {
+                tera::ErrorKind::RenderingError(report) => {
+                    let span = report.span();
+                    t!(
+                        "merge-cannot-render-at",
+                        template = report.filename(),
+                        line = span.start_line,
+                        position = span.start_col + 1,
+                        error = report.message()
+                    )
+                }
+                _ => {
+                    let p = problems_from_tera(&e, &|file| file.to_owned());
+                    let messages: Vec<String> = p.into_iter().map(|p| p.message).collect();
+                    t!(
+                        "merge-cannot-render",
+                        template = name,
+                        error = messages.join("; ")
+                    )
+                }
+            })
+        })?;
+        Ok(out)
+    }
+}
+
+/// The row's values, by column name.
+fn row_context(recipient: &Recipient) -> Context {
+    let mut context = Context::new();
+    for (name, value) in &recipient.fields {
+        context.insert(name.clone(), value);
+    }
+    context
 }
 
 /// A Tera error as problems: the template file, the line and position in it, and Tera's own

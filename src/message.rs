@@ -2,9 +2,10 @@
 //! run writes them, the SMTP outbox sends them, the archive keeps them, the log hashes them.
 //!
 //! The shape is fixed by the message contract: multipart/mixed holding multipart/alternative
-//! (text/plain, text/html) and the rendered appendix as an attachment. Headers, including the
-//! Vietnamese subject, display names and attachment file name, are encoded by lettre (RFC 2047,
-//! RFC 2231), never by hand; lettre also gives CRLF line ends and short encoded lines. The
+//! (text/plain, text/html), the rendered appendix and then the campaign's attachments (`Part`s).
+//! Headers, including the Vietnamese subject, display names and attachment file names, are
+//! encoded by lettre and its encoder email-encoding (RFC 2047, RFC 2231), never by hand; a file
+//! name is given twice, as `filename*=` and as an RFC 2047 `name=` for Outlook; lettre also gives CRLF line ends and short encoded lines. The
 //! Message-ID and the MIME boundaries are derived from (campaign, key), so the same letter built
 //! twice is the same bytes given the same Date. No I/O here. Its one message for a person (a
 //! line too long for mail) is in `locales/{en,vi}/merge.ftl`.
@@ -12,16 +13,18 @@
 use std::time::SystemTime;
 
 use lettre::address::Envelope;
+use lettre::message::header::ContentDisposition;
 use lettre::message::header::{
     ContentTransferEncoding, ContentType, Header, HeaderName, HeaderValue,
 };
-use lettre::message::{Attachment, Body, Mailbox, MessageBuilder, MultiPart, SinglePart};
+use lettre::message::{Body, Mailbox, MessageBuilder, MultiPart, SinglePart};
 use lettre::{Address, Message};
 use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 
 // Named here too, where the stages that hash what they read have always found it; it lives in
 // the leaf `hash`, so that `merge` can fingerprint templates without using this module.
+use crate::attachments::Part;
 pub use crate::hash::sha256_hex;
 use crate::merge::Rendered;
 use crate::recipients::Recipient;
@@ -53,6 +56,19 @@ pub struct Letter {
     pub bytes: Vec<u8>,
     /// Lowercase hex SHA-256 of `bytes`.
     pub sha256: String,
+    /// The attachments after the appendix, in order, as the log records them.
+    pub attached: Vec<Attached>,
+}
+
+/// One attachment a letter carries, without its bytes: what the log records of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attached {
+    pub name: String,
+    /// Where it came from, as the operator sees it.
+    pub source: String,
+    pub sha256: String,
+    /// The same for every letter: recorded once, in `run_started`.
+    pub shared: bool,
 }
 
 /// A test send: the real rendering, delivered to `mailbox` instead, marked as a test.
@@ -72,6 +88,7 @@ pub fn build(
     sender: &Sender,
     recipient: &Recipient,
     rendered: &Rendered,
+    parts: &[Part],
     redirect: Option<&Redirect>,
     logged_id: Option<&str>,
 ) -> anyhow::Result<Letter> {
@@ -102,7 +119,7 @@ pub fn build(
         envelope.clone(),
     )?);
     let bytes = builder
-        .multipart(body(sender, rendered, &seed))?
+        .multipart(body(sender, rendered, parts, &seed))?
         .formatted();
     if let Some(longest) = longest_line(&bytes).filter(|&n| n > MAX_LINE) {
         anyhow::bail!(t!("merge-line-too-long", octets = longest, max = MAX_LINE));
@@ -116,6 +133,15 @@ pub fn build(
         message_id,
         bytes,
         sha256,
+        attached: parts
+            .iter()
+            .map(|p| Attached {
+                name: p.name.clone(),
+                source: p.source.clone(),
+                sha256: p.sha256.clone(),
+                shared: p.shared,
+            })
+            .collect(),
     })
 }
 
@@ -163,15 +189,16 @@ fn addressed(
     }
 }
 
-/// multipart/mixed: multipart/alternative (text, HTML) and the appendix as an attachment, with
-/// boundaries from the letter's seed so the same letter is the same bytes.
-fn body(sender: &Sender, rendered: &Rendered, seed: &str) -> MultiPart {
+/// multipart/mixed: multipart/alternative (text, HTML), the appendix as an attachment, then the
+/// campaign's attachments in order, with boundaries from the letter's seed so the same letter is
+/// the same bytes.
+fn body(sender: &Sender, rendered: &Rendered, parts: &[Part], seed: &str) -> MultiPart {
     let part = |content_type: ContentType, text: &[u8]| {
         SinglePart::builder()
             .header(content_type)
             .body(base64_body(text))
     };
-    MultiPart::mixed()
+    let mut mixed = MultiPart::mixed()
         .boundary(format!("=_mixed_{}", &seed[24..48]))
         .multipart(
             MultiPart::alternative()
@@ -179,10 +206,82 @@ fn body(sender: &Sender, rendered: &Rendered, seed: &str) -> MultiPart {
                 .singlepart(part(ContentType::TEXT_PLAIN, &rendered.text))
                 .singlepart(part(ContentType::TEXT_HTML, &rendered.html)),
         )
-        .singlepart(Attachment::new(sender.appendix_filename.clone()).body(
+        .singlepart(attachment(
+            &sender.appendix_filename,
+            "text/html; charset=utf-8",
             base64_body(&rendered.appendix),
-            ContentType::parse("text/html; charset=utf-8").expect("valid"),
-        ))
+        ));
+    for p in parts {
+        mixed = mixed.singlepart(attachment(&p.name, &p.mime, base64_bytes(&p.bytes)));
+    }
+    mixed
+}
+
+/// An attachment part: `Content-Type` with the file name as an RFC 2047 `name=` (what Outlook
+/// reads) and `Content-Disposition: attachment` with it as RFC 2231 `filename*=` (what the
+/// standard says, encoded by lettre), the body already base64.
+fn attachment(name: &str, mime: &str, body: Body) -> SinglePart {
+    SinglePart::builder()
+        .header(NamedContentType {
+            mime: mime.to_owned(),
+            name: name.to_owned(),
+        })
+        .header(ContentDisposition::attachment(name))
+        .body(body)
+}
+
+/// `Content-Type: <mime>; name="…"`, the name as RFC 2047 encoded words when it is not plain
+/// ASCII (lettre's `ContentType` cannot carry a name parameter).
+#[derive(Debug, Clone)]
+struct NamedContentType {
+    mime: String,
+    name: String,
+}
+
+impl Header for NamedContentType {
+    fn name() -> HeaderName {
+        HeaderName::new_from_ascii_str("Content-Type")
+    }
+
+    fn parse(s: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+        let (mime, name) = s.split_once(';').unwrap_or((s, ""));
+        let name = name.trim().trim_start_matches("name=").trim_matches('"');
+        Ok(NamedContentType {
+            mime: mime.trim().to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    fn display(&self) -> HeaderValue {
+        use email_encoding::headers::writer::EmailWriter;
+        use std::fmt::Write;
+        let raw = format!("{}; name=\"{}\"", self.mime, self.name);
+        let mut encoded = String::new();
+        let header = Self::name();
+        let mut w = EmailWriter::new(&mut encoded, header.len() + ": ".len(), 0, false);
+        let plain = self
+            .name
+            .bytes()
+            .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+            && self.name.len() < 60
+            && !self.name.starts_with("=?");
+        (|| {
+            w.write_str(&self.mime)?;
+            w.write_char(';')?;
+            w.new_line()?;
+            w.space();
+            w.write_str("name=\"")?;
+            if plain {
+                w.write_str(&self.name)?;
+            } else {
+                email_encoding::headers::rfc2047::encode(&self.name, &mut w)?;
+            }
+            w.write_char('"')
+        })()
+        .expect("writing to a String");
+        drop(w);
+        HeaderValue::dangerous_new_pre_encoded(header, raw, encoded)
+    }
 }
 
 /// Runs of spaces as one space, for header text: RFC 2047 decoders drop the whitespace between
@@ -234,6 +333,64 @@ fn base64_body(text: &[u8]) -> Body {
     }
     out.truncate(len);
     Body::dangerous_pre_encoded(out, ContentTransferEncoding::Base64)
+}
+
+/// A file's bytes as base64 in lines of 76 characters, exactly as they are (no line ends
+/// changed: an attachment is binary).
+fn base64_bytes(bytes: &[u8]) -> Body {
+    use base64::Engine;
+    let mut out = vec![0u8; base64_len(bytes.len())];
+    let mut len = 0;
+    for chunk in bytes.chunks(57) {
+        len += base64::engine::general_purpose::STANDARD
+            .encode_slice(chunk, &mut out[len..])
+            .expect("room for the encoded line");
+        out[len..len + 2].copy_from_slice(b"\r\n");
+        len += 2;
+    }
+    out.truncate(len);
+    Body::dangerous_pre_encoded(out, ContentTransferEncoding::Base64)
+}
+
+/// The length of `n` bytes as base64 in lines of 76 characters, each with its CRLF.
+fn base64_len(n: usize) -> usize {
+    let full = n / 57;
+    let rest = n % 57;
+    full * 78
+        + if rest == 0 {
+            0
+        } else {
+            rest.div_ceil(3) * 4 + 2
+        }
+}
+
+/// The number of bytes a text becomes once its line ends are CRLF (as `crlf` makes them).
+fn crlf_len(bytes: &[u8]) -> usize {
+    let mut len = bytes.len();
+    let mut previous_cr = false;
+    for &b in bytes {
+        match b {
+            b'\r' => len += 1, // a bare CR becomes CRLF; the LF of a CRLF is then not counted
+            b'\n' if previous_cr => len -= 1,
+            b'\n' => len += 1,
+            _ => {}
+        }
+        previous_cr = b == b'\r';
+    }
+    len
+}
+
+/// The size of the message `build` makes, from a build without bodies (`headers_only`, built
+/// from a `Rendered` with empty bodies and parts with no bytes) and the full bodies: base64 has
+/// a known length, so a check knows every message's size without encoding it.
+pub fn full_size(headers_only: &Letter, rendered: &Rendered, parts: &[Part]) -> usize {
+    let texts = [&rendered.text, &rendered.html, &rendered.appendix];
+    headers_only.bytes.len()
+        + texts.iter().map(|t| base64_len(crlf_len(t))).sum::<usize>()
+        + parts
+            .iter()
+            .map(|p| base64_len(p.bytes.len()))
+            .sum::<usize>()
 }
 
 /// The longest line RFC 5322 allows, without its CRLF.
@@ -437,8 +594,24 @@ mod tests {
 
     #[test]
     fn same_letter_same_bytes() {
-        let a = build(&sender(), &recipient("Sở Y tế"), &rendered(), None, None).unwrap();
-        let b = build(&sender(), &recipient("Sở Y tế"), &rendered(), None, None).unwrap();
+        let a = build(
+            &sender(),
+            &recipient("Sở Y tế"),
+            &rendered(),
+            &[],
+            None,
+            None,
+        )
+        .unwrap();
+        let b = build(
+            &sender(),
+            &recipient("Sở Y tế"),
+            &rendered(),
+            &[],
+            None,
+            None,
+        )
+        .unwrap();
         assert_eq!(a.bytes, b.bytes);
         // The hash of the bytes as a tool outside letterpost computes it (FIPS 180-2's "abc").
         assert_eq!(
@@ -453,9 +626,90 @@ mod tests {
     }
 
     #[test]
+    fn the_size_a_check_computes_is_the_size_built() {
+        let part = |n: usize| Part {
+            name: "Công văn số 125/STTTT-TTBCXB ký số ngày 07 tháng 12 năm 2026.pdf".into(),
+            mime: "application/pdf".into(),
+            bytes: (0..n).map(|i| (i % 251) as u8).collect::<Vec<u8>>().into(),
+            sha256: String::new(),
+            shared: false,
+            source: "dinh-kem/a.pdf".into(),
+        };
+        for (text, n) in [
+            ("a\nb\r\nc\rd", 0),
+            ("", 1),
+            ("x".repeat(57).as_str(), 56),
+            ("ở\n", 58),
+        ] {
+            let mut r = rendered();
+            r.text = text.as_bytes().to_vec();
+            r.html = text.repeat(3).into_bytes();
+            let parts = [part(n + 1), part(n * 7 + 3)];
+            let full = build(&sender(), &recipient("Sở Y tế"), &r, &parts, None, None).unwrap();
+            let empty = Rendered {
+                subject: r.subject.clone(),
+                text: Vec::new(),
+                html: Vec::new(),
+                appendix: Vec::new(),
+            };
+            let no_bytes: Vec<Part> = parts
+                .iter()
+                .map(|p| Part {
+                    bytes: Vec::new().into(),
+                    ..p.clone()
+                })
+                .collect();
+            let headers = build(
+                &sender(),
+                &recipient("Sở Y tế"),
+                &empty,
+                &no_bytes,
+                None,
+                None,
+            );
+            assert_eq!(
+                full_size(&headers.unwrap(), &r, &parts),
+                full.bytes.len(),
+                "{text:?} {n}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_attachment_name_is_given_both_ways() {
+        let p = Part {
+            name: "Công văn 125-STTTT-TTBCXB.pdf".into(),
+            mime: "application/pdf".into(),
+            bytes: b"%PDF-1.4\r\n\x00\xff".to_vec().into(),
+            sha256: String::new(),
+            shared: true,
+            source: "dinh-kem/cv.pdf".into(),
+        };
+        let letter = build(
+            &sender(),
+            &recipient("Sở Y tế"),
+            &rendered(),
+            std::slice::from_ref(&p),
+            None,
+            None,
+        )
+        .unwrap();
+        let text = String::from_utf8(letter.bytes.clone()).unwrap();
+        assert!(text.contains("filename*0*=utf-8''"), "{text}");
+        assert!(text.contains("name=\"=?utf-8?b?"), "{text}");
+        use mail_parser::MimeHeaders;
+        let m = mail_parser::MessageParser::default()
+            .parse(&letter.bytes)
+            .unwrap();
+        let att = m.attachment(1).unwrap();
+        assert_eq!(att.attachment_name(), Some(p.name.as_str()));
+        assert_eq!(att.contents(), &p.bytes[..]);
+    }
+
+    #[test]
     fn lines_are_crlf_ascii_and_short() {
         let long = "Trường Đại học ".repeat(40);
-        let letter = build(&sender(), &recipient(&long), &rendered(), None, None).unwrap();
+        let letter = build(&sender(), &recipient(&long), &rendered(), &[], None, None).unwrap();
         assert!(letter.bytes.is_ascii());
         for line in letter.bytes.split(|&b| b == b'\n') {
             assert!(line.len() <= 999, "line of {} octets", line.len());
@@ -505,6 +759,7 @@ mod tests {
             &sender(),
             &recipient("Sở Y tế"),
             &rendered(),
+            &[],
             Some(&redirect),
             None,
         )
@@ -562,7 +817,7 @@ mod tests {
                 prop_assume!(!subject.is_empty());
                 let mut r = rendered();
                 r.subject = subject.clone();
-                let letter = build(&sender(), &recipient(&name), &r, None, None).unwrap();
+                let letter = build(&sender(), &recipient(&name), &r, &[], None, None).unwrap();
                 prop_assert!(letter.bytes.is_ascii());
                 let message = MessageParser::default().parse(&letter.bytes).unwrap();
                 prop_assert_eq!(message.subject().unwrap_or(""), subject.as_str());
@@ -578,7 +833,7 @@ mod tests {
                 let mut r = rendered();
                 r.text = text.clone().into_bytes();
                 r.html = html.into_bytes();
-                let letter = build(&sender(), &recipient("Sở Y tế"), &r, None, None).unwrap();
+                let letter = build(&sender(), &recipient("Sở Y tế"), &r, &[], None, None).unwrap();
                 for line in letter.bytes.split(|&b| b == b'\n') {
                     prop_assert!(line.len() <= 999);
                 }

@@ -107,3 +107,6 @@ send-stop-unreachable = the relay cannot be reached: { $relay } { $failure }
 send-stop-log-not-written = { $error }; no further letter is sent without its record
 send-stop-not-built-again = a letter that was checked could not be built again: { $what }
 send-stop-rows-missing = a letter that was checked could not be built again: { $count } selected recipients are missing from the list
+send-message-too-large = the message is { $size } bytes, more than [sending] max_message_size ({ $max } bytes)
+send-document-unfinished = [document] { $keys } is still empty or a placeholder; fill in the number and date of the document before a real send
+send-document-unfinished-warning = warning: { $file }: [document] { $keys } is still empty or a placeholder; a real send will refuse it

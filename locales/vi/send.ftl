@@ -88,3 +88,6 @@ send-stop-unreachable = không kết nối được máy chủ thư: { $relay } 
 send-stop-log-not-written = { $error }; không gửi thêm thư nào khi chưa ghi được bản ghi của thư đó
 send-stop-not-built-again = một thư đã kiểm tra không tạo lại được: { $what }
 send-stop-rows-missing = một thư đã kiểm tra không tạo lại được: { $count } nơi nhận đã chọn không còn trong danh sách
+send-message-too-large = thư nặng { $size } byte, vượt quá [sending] max_message_size ({ $max } byte)
+send-document-unfinished = [document] { $keys } vẫn còn trống hoặc chưa điền; hãy điền số và ngày của văn bản trước khi gửi thật
+send-document-unfinished-warning = cảnh báo: { $file }: [document] { $keys } vẫn còn trống hoặc chưa điền; khi gửi thật, lệnh sẽ từ chối

@@ -91,6 +91,30 @@ pub struct File {
     pub sending: SendingSection,
     #[serde(default)]
     pub tracking: TrackingSection,
+    pub document: Option<DocumentSection>,
+    #[serde(default)]
+    pub attachments: Vec<AttachmentSection>,
+}
+
+/// `[document]`: the letter's number and date.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DocumentSection {
+    #[serde(default)]
+    pub number: String,
+    #[serde(default)]
+    pub date: String,
+}
+
+/// One `[[attachments]]` entry: a `file` (a Tera template of its path) or a `template` typeset
+/// into `format`, with an optional `name` (a Tera template).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentSection {
+    pub name: Option<String>,
+    pub file: Option<String>,
+    pub template: Option<String>,
+    pub format: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -186,6 +210,9 @@ impl Default for SmtpSection {
     }
 }
 
+/// `[sending] max_message_size` when not given: 25 MB, in bytes.
+pub const DEFAULT_MAX_MESSAGE_SIZE: u64 = 25_000_000;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SendingSection {
@@ -193,6 +220,7 @@ pub struct SendingSection {
     pub rate: String,
     pub retries: u32,
     pub retry_delay: f64,
+    pub max_message_size: u64,
 }
 
 impl Default for SendingSection {
@@ -202,6 +230,7 @@ impl Default for SendingSection {
             rate: "unlimited".to_owned(),
             retries: 3,
             retry_delay: 30.0,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
         }
     }
 }

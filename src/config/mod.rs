@@ -32,7 +32,7 @@ pub use self::rate::Rate;
 pub use self::secret::operator;
 pub use self::send::{Global, Pick, SendOptions};
 use crate::dispatch::{Security, SmtpSettings};
-use crate::{merge, recipients};
+use crate::{attachments, merge, recipients};
 
 /// Everything a command needs to know about the campaign, validated.
 #[derive(Debug)]
@@ -59,6 +59,8 @@ pub struct Config {
     pub recipients: recipients::Settings,
     /// The letter and appendix templates and the campaign-wide template values.
     pub templates: merge::Settings,
+    /// `[[attachments]]`, in the order listed.
+    pub attachments: Vec<attachments::Spec>,
     /// The SMTP relay, with environment overrides applied (the password is read only on demand).
     pub smtp: SmtpSettings,
     /// How fast and how hard to send.
@@ -111,6 +113,8 @@ pub struct Sending {
     pub retries: u32,
     /// The delay before the first retry; it doubles for each further one (with jitter).
     pub retry_delay: Duration,
+    /// The largest message, in bytes, a check lets through.
+    pub max_message_size: u64,
 }
 
 impl Config {

@@ -16,7 +16,7 @@ use super::file::{self, ImapSection, SmtpSection, TrackingSection};
 use super::seconds::{Least, Seconds};
 use super::{Config, ImapSettings, Rate, Sending, Tracking};
 use crate::dispatch::{Security, SmtpSettings};
-use crate::{merge, recipients};
+use crate::{attachments, merge, recipients};
 
 /// The most connections a send may open.
 pub const MOST_CONNECTIONS: usize = 256;
@@ -108,7 +108,14 @@ pub fn resolve(
         vars,
         documents: Vec::new(),
         fonts: Vec::new(),
+        document: file.document.map(|d| document(d, &shown)).transpose()?,
     };
+    let attachments = file
+        .attachments
+        .into_iter()
+        .enumerate()
+        .map(|(i, a)| attachment(a, i + 1, &shown))
+        .collect::<anyhow::Result<Vec<_>>>()?;
 
     let smtp = smtp_settings(file.smtp, &shown, &root, &env)?;
     let source_date_epoch = env
@@ -130,7 +137,11 @@ pub fn resolve(
         rate: Rate::parse(&s.rate).with_context(|| format!("{shown}: [sending] rate"))?,
         retries: s.retries,
         retry_delay: in_file(&shown, "sending", "retry_delay", s.retry_delay, Least::Zero)?,
+        max_message_size: s.max_message_size,
     };
+    if s.max_message_size == 0 {
+        bail!(t!("config-bad-max-message-size", file = &shown));
+    }
 
     Ok(Config {
         root,
@@ -143,6 +154,7 @@ pub fn resolve(
         subject: file.campaign.subject,
         recipients,
         templates,
+        attachments,
         smtp,
         sending,
         tracking,
@@ -355,6 +367,64 @@ fn t_vars(vars: toml::Table) -> anyhow::Result<serde_json::Map<String, serde_jso
             Ok((k, json))
         })
         .collect()
+}
+
+/// `[document]`: its date must be a real `dd/mm/yyyy` date, unless it is still the placeholder
+/// (empty, `dd/mm/yyyy`, dots), which only a real send refuses.
+fn document(d: file::DocumentSection, shown: &str) -> anyhow::Result<merge::Document> {
+    let mut document = merge::Document {
+        number: d.number.trim().to_owned(),
+        date: d.date.trim().to_owned(),
+        day: String::new(),
+        month: String::new(),
+        year: String::new(),
+    };
+    if document.unfinished().contains(&"date") {
+        return Ok(document);
+    }
+    let parts: Vec<&str> = document.date.split('/').collect();
+    let number = |s: &str, len: usize| {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse::<i16>().ok())?
+    };
+    let parsed = match parts[..] {
+        [d, m, y] => match (number(d, 2), number(m, 2), number(y, 4)) {
+            (Some(d), Some(m), Some(y)) => jiff::civil::Date::new(y, m as i8, d as i8).ok(),
+            _ => None,
+        },
+        _ => None,
+    };
+    let Some(date) = parsed else {
+        bail!(t!(
+            "config-bad-document-date",
+            file = shown,
+            value = &document.date
+        ));
+    };
+    document.day = format!("{:02}", date.day());
+    document.month = format!("{:02}", date.month());
+    document.year = format!("{:04}", date.year());
+    Ok(document)
+}
+
+/// One `[[attachments]]` table (`number`, from 1): a `file`, or a `template` with its `format`.
+fn attachment(
+    a: file::AttachmentSection,
+    number: usize,
+    shown: &str,
+) -> anyhow::Result<attachments::Spec> {
+    let source = match (a.file, a.template, a.format) {
+        (Some(file), None, None) if !file.trim().is_empty() => {
+            attachments::AttachmentSource::File(file)
+        }
+        (None, Some(path), Some(format)) => {
+            attachments::AttachmentSource::Template { path, format }
+        }
+        _ => bail!(t!("config-bad-attachment", file = shown, number = number)),
+    };
+    Ok(attachments::Spec {
+        name: a.name,
+        source,
+    })
 }
 
 /// `SOURCE_DATE_EPOCH` as seconds since 1970: a whole number no later than the year 9999, the

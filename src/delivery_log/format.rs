@@ -176,6 +176,23 @@ pub struct RunStarted {
     /// A track run: the folder it reads and where reading starts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mailbox: Option<MailboxMark>,
+    /// The attachments the same for every letter (`[[attachments]]` whose path uses no value of
+    /// the row), in the order listed; absent when there are none (and in logs written before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentHash>,
+}
+
+/// An attachment file a run read, and the SHA-256 of its exact bytes: the bytes every letter
+/// that names it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttachmentHash {
+    /// The file name the recipient sees; absent in `run_started` when it differs by letter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The file, relative to the campaign folder.
+    pub file: String,
+    pub sha256: String,
 }
 
 /// How far a track run has read a folder: its UIDVALIDITY and the last UID read. IMAP gives
@@ -297,6 +314,10 @@ pub struct Attempt {
     pub test: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
+    /// The letter's own attachments (those whose path uses a value of its row), in order;
+    /// absent when it has none (and in logs written before).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<AttachmentHash>,
 }
 
 /// An outcome record: the letter's members, where it ended, and the server's reply or what went
@@ -365,8 +386,19 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Letter {
-    /// The `attempt` record of this try.
+    /// The `attempt` record of this try (of a letter without attachments of its own).
+    #[cfg(test)]
     pub fn attempt(&self, organisation: &str, reason: Option<Reason>) -> Body {
+        self.attempt_carrying(organisation, reason, Vec::new())
+    }
+
+    /// The `attempt` record of this try of a letter with its own attachments.
+    pub fn attempt_carrying(
+        &self,
+        organisation: &str,
+        reason: Option<Reason>,
+        attachments: Vec<AttachmentHash>,
+    ) -> Body {
         Body::Attempt(Attempt {
             key: self.key.clone(),
             row: self.row,
@@ -378,6 +410,7 @@ impl Letter {
             attempt: self.attempt,
             test: self.test,
             reason,
+            attachments,
         })
     }
 

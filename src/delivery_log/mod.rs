@@ -101,8 +101,8 @@ mod read;
 mod write;
 
 pub use format::{
-    Arrival, Attempt, Body, Counts, Evidence, Input, Letter, MailboxMark, Mode, Outcome, Reason,
-    Record, ReportKind, RunFinished, RunStarted, Tracked, Unread,
+    Arrival, AttachmentHash, Attempt, Body, Counts, Evidence, Input, Letter, MailboxMark, Mode,
+    Outcome, Reason, Record, ReportKind, RunFinished, RunStarted, Tracked, Unread,
 };
 pub use read::{Broken, Chain, Damage, Line, lines, replay, set_aside_torn_tail};
 pub use write::{Log, NotWritten, Opening};

@@ -25,20 +25,28 @@ pub struct Connection {
     pub(super) timeout: Duration,
     /// Whether the server offers delivery status notifications (RFC 3461).
     pub(super) dsn: bool,
+    /// The server's `SIZE` (RFC 1870) when its EHLO names the extension: the largest message it
+    /// takes, `0` for no stated limit.
+    pub(super) size: Option<usize>,
     /// Its number in the diagnostics.
     pub(super) id: u32,
 }
 
 impl Connection {
     /// MAIL FROM, one RCPT TO per address, DATA: up to the server's 354. Every address must be
-    /// accepted; the first refusal ends the transaction.
+    /// accepted; the first refusal ends the transaction. A message of `size` bytes larger than
+    /// the server's SIZE is refused here, before MAIL FROM; a server with SIZE is told the size.
     pub async fn begin(
         &mut self,
         from: &Address,
         to: &[Address],
         envelope_id: Option<&str>,
+        size: usize,
     ) -> Result<(), Failure> {
         let t = self.timeout;
+        if let Some(limit) = self.size.filter(|&limit| limit > 0 && size > limit) {
+            return Err(Failure::too_large(size, limit));
+        }
         // Delivery reports (RFC 3461) only from a server that offers them: the headers of the
         // letter back (not the whole letter), the envelope id that names it, and for every
         // address a report of success, failure and delay, naming the address as written.
@@ -49,6 +57,7 @@ impl Connection {
             .into_iter()
             .flatten()
             .map(|(keyword, value)| MailParameter::Other { keyword, value })
+            .chain(self.size.map(|_| MailParameter::Size(size)))
             .collect();
         let reply = step(
             Stage::Mail,

@@ -96,6 +96,20 @@ impl Failure {
         }
     }
 
+    /// A message larger than the relay's SIZE (RFC 1870): refused on our side before MAIL FROM,
+    /// as the server would refuse it (552), so it is not tried again.
+    pub(super) fn too_large(size: usize, limit: usize) -> Failure {
+        Failure {
+            stage: Stage::Mail,
+            reply: None,
+            error: Some(format!(
+                "not sent: the message is {size} bytes, larger than the {limit} bytes the relay \
+                 accepts (its EHLO SIZE)"
+            )),
+            kind: FailureKind::Permanent,
+        }
+    }
+
     /// A reply code, if the server gave one.
     pub fn code(&self) -> Option<u16> {
         self.reply.as_ref().map(|r| r.code)

@@ -177,6 +177,14 @@ impl Relay {
             .message()
             .skip(1)
             .any(|line| line.split_whitespace().next() == Some("DSN"));
+        // RFC 1870: `SIZE` alone, or with the largest message it takes (0: no fixed limit).
+        let size = ehlo.message().skip(1).find_map(|line| {
+            let mut words = line.split_whitespace();
+            words
+                .next()
+                .filter(|w| w.eq_ignore_ascii_case("SIZE"))
+                .map(|_| words.next().and_then(|n| n.parse().ok()).unwrap_or(0))
+        });
         if let Some(credentials) = &self.credentials {
             let mechanisms = [Mechanism::Plain, Mechanism::Login];
             step(
@@ -204,6 +212,7 @@ impl Relay {
             conn,
             timeout,
             dsn,
+            size,
             id,
         })
     }

@@ -34,12 +34,14 @@ pub trait Session: Send + Sized + 'static {
     /// Whether the server offers delivery status notifications.
     fn offers_dsn(&self) -> bool;
 
-    /// Up to the server's go-ahead for the message: the envelope, every address accepted.
+    /// Up to the server's go-ahead for the message of `size` bytes: the envelope, every address
+    /// accepted.
     fn begin(
         &mut self,
         from: &Address,
         to: &[Address],
         envelope_id: Option<&str>,
+        size: usize,
     ) -> impl Future<Output = Result<(), Failure>> + Send;
 
     /// The message, and the server's verdict on it.
@@ -74,8 +76,9 @@ impl Session for Connection {
         from: &Address,
         to: &[Address],
         envelope_id: Option<&str>,
+        size: usize,
     ) -> impl Future<Output = Result<(), Failure>> + Send {
-        Connection::begin(self, from, to, envelope_id)
+        Connection::begin(self, from, to, envelope_id, size)
     }
 
     fn finish(&mut self, letter: &Letter) -> impl Future<Output = Result<Reply, Failure>> + Send {

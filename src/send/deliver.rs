@@ -35,7 +35,9 @@ use super::summary::describe_options;
 use crate::archive::Archive;
 use crate::clock;
 use crate::config::{Rate, SendOptions, operator};
-use crate::delivery_log::{self, Body, Counts, Letter, Log, Outcome, RunFinished, RunStarted};
+use crate::delivery_log::{
+    self, AttachmentHash, Body, Counts, Letter, Log, Outcome, RunFinished, RunStarted,
+};
 use crate::dispatch::{Failure, Relay, Session, Transport};
 use crate::ledger::{Open, State};
 use crate::report::{self, Progress, Stopped};
@@ -261,6 +263,7 @@ fn run_started(
         source_date_epoch: config.source_date_epoch,
         dsn: None,
         mailbox: None,
+        attachments: pipeline.shared_attachments(),
     }
 }
 
@@ -455,7 +458,12 @@ async fn try_once<T: Transport>(
         .ask_dsn
         .then(|| work.letter.message_id.trim_matches(['<', '>']));
     if let Err(failure) = conn
-        .begin(&shared.settings.from, &work.letter.envelope, envelope_id)
+        .begin(
+            &shared.settings.from,
+            &work.letter.envelope,
+            envelope_id,
+            work.letter.bytes.len(),
+        )
         .await
     {
         *connection = keep(conn, &failure).await;
@@ -504,7 +512,19 @@ async fn open_attempt<'a, T: Transport>(
     let letter = letter_of(work, tries);
     // The reason the operator gave is for the first try; a retry in the same run is routine.
     let reason = if tries == 1 { work.reason } else { None };
-    if !record(shared, letter.attempt(&work.letter.organisation, reason)).await {
+    let own: Vec<AttachmentHash> = work
+        .letter
+        .attached
+        .iter()
+        .filter(|a| !a.shared)
+        .map(|a| AttachmentHash {
+            name: Some(a.name.clone()),
+            file: a.source.clone(),
+            sha256: a.sha256.clone(),
+        })
+        .collect();
+    let attempt = letter.attempt_carrying(&work.letter.organisation, reason, own);
+    if !record(shared, attempt).await {
         *connection = Some(conn);
         return Err(None);
     }
@@ -655,6 +675,7 @@ mod tests {
             _: &Address,
             _: &[Address],
             _: Option<&str>,
+            _: usize,
         ) -> Result<(), Failure> {
             self.0.begin.lock().unwrap().pop_front().unwrap_or(Ok(()))
         }
@@ -688,6 +709,7 @@ mod tests {
                 message_id: "<so-y-te@test>".to_owned(),
                 bytes: b"Subject: x\r\n\r\nx\r\n".to_vec(),
                 sha256: String::new(),
+                attached: Vec::new(),
             },
             archive: "archive/x.eml".to_owned(),
             attempts: 0,

@@ -56,6 +56,8 @@ pub fn check(config: &Config) -> Result<ExitCode, Error> {
     match pipeline.plan(&mut table, false, None)? {
         Err(problems) => Err(refuse(problems, t!("send-nothing-sent-or-written"))),
         Ok(rows) => {
+            list_pdfs(&pipeline);
+            warn_unfinished_document(config);
             say!(
                 "{}",
                 t!(
@@ -66,6 +68,53 @@ pub fn check(config: &Config) -> Result<ExitCode, Error> {
             );
             Ok(ExitCode::Success)
         }
+    }
+}
+
+/// Every PDF attached as a file, with the signatures it carries (signer and time, as the
+/// file says), so the clerk sees before sending whether it is the signed file meant.
+fn list_pdfs(pipeline: &Pipeline) {
+    for (file, signatures) in pipeline.attachments.pdfs() {
+        if signatures.is_empty() {
+            say!("{}", t!("attach-pdf-unsigned", file = &file));
+        }
+        for s in signatures {
+            let unknown = || t!("attach-pdf-unknown");
+            say!(
+                "{}",
+                t!(
+                    "attach-pdf-signed",
+                    file = &file,
+                    signer = s.signer.unwrap_or_else(unknown),
+                    time = s.time.unwrap_or_else(unknown)
+                )
+            );
+        }
+    }
+}
+
+/// The `[document]` keys still empty or a placeholder.
+fn unfinished_document(config: &Config) -> Vec<&'static str> {
+    config
+        .templates
+        .document
+        .as_ref()
+        .map(merge::Document::unfinished)
+        .unwrap_or_default()
+}
+
+/// A warning on stderr when `[document]` is not filled in yet (a check, a dry run, a test send).
+fn warn_unfinished_document(config: &Config) {
+    let keys = unfinished_document(config);
+    if !keys.is_empty() {
+        tell!(
+            "{}",
+            t!(
+                "send-document-unfinished-warning",
+                file = config.show(&config.config_file),
+                keys = keys.join(", ")
+            )
+        );
     }
 }
 
@@ -110,7 +159,14 @@ pub fn preview(
         Ok(rendered) => rendered,
         Err(problem) => return Err(refuse(vec![problem], t!("send-nothing-written"))),
     };
-    let letter = message::build(&pipeline.sender, &recipient, &rendered, None, None)?;
+    let parts = match pipeline
+        .attachments
+        .parts(&pipeline.templates, &recipient, &pipeline.source)
+    {
+        Ok(parts) => parts,
+        Err(problem) => return Err(refuse(vec![problem], t!("send-nothing-written"))),
+    };
+    let letter = message::build(&pipeline.sender, &recipient, &rendered, &parts, None, None)?;
     if let Some(path) = html {
         std::fs::write(path, &rendered.html)
             .with_context(|| t!("send-cannot-write", file = path.display()))?;
@@ -228,6 +284,18 @@ pub fn send(config: &Config, options: &SendOptions) -> Result<ExitCode, Error> {
         Ok(loaded) => loaded,
         Err(problems) => return Err(refuse(problems, t!("send-nothing-sent-or-written"))),
     };
+    if options.dry_run || options.redirect_to.is_some() {
+        warn_unfinished_document(config);
+    } else {
+        let keys = unfinished_document(config);
+        if !keys.is_empty() {
+            let problem = Problem::new(
+                config.show(&config.config_file),
+                t!("send-document-unfinished", keys = keys.join(", ")),
+            );
+            return Err(refuse(vec![problem], t!("send-nothing-sent-or-written")));
+        }
+    }
     if options.dry_run {
         let _lock = Lock::acquire(config)?;
         return dry_run(&pipeline, &mut table, options);
@@ -409,14 +477,7 @@ fn read_log(config: &Config) -> anyhow::Result<(Ledger, delivery_log::Chain)> {
 /// from files that no longer say the same thing.
 fn unchanged_since_read(pipeline: &Pipeline) -> anyhow::Result<()> {
     let config = pipeline.config;
-    let mut read = vec![
-        (config.config_file.clone(), config.config_sha256.clone()),
-        (
-            config.recipients.file.clone(),
-            pipeline.source.sha256().to_owned(),
-        ),
-    ];
-    read.extend(pipeline.templates.files().iter().cloned());
+    let read = pipeline.files_read();
     let listed = merge::template_files(&config.templates).unwrap_or_default();
     let new_template = listed
         .iter()

@@ -14,6 +14,7 @@ use super::job::{Planned, Work};
 use super::select::Job;
 use super::stop::{Stop, StopSignal};
 use crate::archive::Archive;
+use crate::attachments::{self, Attachments, Part};
 use crate::clock;
 use crate::config::Config;
 use crate::delivery_log;
@@ -31,6 +32,8 @@ pub(super) struct Pipeline<'c> {
     pub(super) list: String,
     pub(super) source: recipients::Source,
     pub(super) templates: Templates,
+    /// The `[[attachments]]`, with every file they read.
+    pub(super) attachments: Attachments,
     pub(super) sender: Sender,
     /// Which column the list's keys come from.
     pub(super) key_source: KeySource,
@@ -46,14 +49,20 @@ impl<'c> Pipeline<'c> {
         let mut table = source.table(&config.recipients)?;
         let show = |p: &Path| config.show(p);
         let date = clock::message_date(started, config.source_date_epoch);
-        let templates = merge::load(
+        let loaded = merge::load(
             &config.templates,
             &config.subject,
+            &attachments::templates(&config.attachments),
             &table.column_names(),
             &show,
             date,
         )
-        .map_err(|mut problems| {
+        .and_then(|templates| {
+            let attachments =
+                Attachments::load(&config.attachments, &templates, &source, &config.root)?;
+            Ok((templates, attachments))
+        });
+        let (templates, attachments) = loaded.map_err(|mut problems| {
             // Every problem at once: the rows' own problems too, though none can be rendered.
             while let Some(row) = table.next_row() {
                 problems.extend(row.err().unwrap_or_default());
@@ -75,6 +84,7 @@ impl<'c> Pipeline<'c> {
                 list: source.describe(),
                 source,
                 templates,
+                attachments,
                 sender,
                 key_source,
             },
@@ -110,6 +120,35 @@ impl<'c> Pipeline<'c> {
         inputs
     }
 
+    /// The attachments the same for every letter, as `run_started` records them.
+    pub(super) fn shared_attachments(&self) -> Vec<delivery_log::AttachmentHash> {
+        self.attachments
+            .shared(&self.templates, &self.source)
+            .into_iter()
+            .map(|p| delivery_log::AttachmentHash {
+                name: (!p.name.is_empty()).then_some(p.name),
+                file: p.source,
+                sha256: p.sha256,
+            })
+            .collect()
+    }
+
+    /// Every input file read (campaign.toml, the list, the templates, the attachments) with
+    /// the SHA-256 of what was read.
+    pub(super) fn files_read(&self) -> Vec<(std::path::PathBuf, String)> {
+        let config = self.config;
+        let mut read = vec![
+            (config.config_file.clone(), config.config_sha256.clone()),
+            (
+                config.recipients.file.clone(),
+                self.source.sha256().to_owned(),
+            ),
+        ];
+        read.extend(self.templates.files().iter().cloned());
+        read.extend(self.attachments.files_read());
+        read
+    }
+
     /// Renders and builds one letter; `logged_id` keeps the Message-ID the log holds for it.
     pub(super) fn letter(
         &self,
@@ -118,7 +157,28 @@ impl<'c> Pipeline<'c> {
         logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
         let rendered = self.templates.render(recipient, &self.source)?;
-        self.build(recipient, &rendered, redirect, logged_id)
+        let parts = self.parts(recipient)?;
+        let letter = self.build(recipient, &rendered, &parts, redirect, logged_id)?;
+        self.within_size(recipient, letter.bytes.len())?;
+        Ok(letter)
+    }
+
+    /// The recipient's attachments, in order.
+    fn parts(&self, recipient: &Recipient) -> Result<Vec<Part>, Problem> {
+        self.attachments
+            .parts(&self.templates, recipient, &self.source)
+    }
+
+    /// A message over `[sending] max_message_size` is a problem on its row.
+    fn within_size(&self, recipient: &Recipient, size: usize) -> Result<(), Problem> {
+        let max = self.config.sending.max_message_size;
+        if size as u64 > max {
+            return Err(self.source.row_problem(
+                recipient.line,
+                t!("send-message-too-large", size = size, max = max),
+            ));
+        }
+        Ok(())
     }
 
     /// `message::build`, its failure a problem on the recipient's row.
@@ -126,10 +186,19 @@ impl<'c> Pipeline<'c> {
         &self,
         recipient: &Recipient,
         rendered: &merge::Rendered,
+        parts: &[Part],
         redirect: Option<&Redirect>,
         logged_id: Option<&str>,
     ) -> Result<Letter, Problem> {
-        message::build(&self.sender, recipient, rendered, redirect, logged_id).map_err(|e| {
+        message::build(
+            &self.sender,
+            recipient,
+            rendered,
+            parts,
+            redirect,
+            logged_id,
+        )
+        .map_err(|e| {
             self.source.row_problem(
                 recipient.line,
                 t!("send-cannot-build", error = e.to_string()),
@@ -185,16 +254,27 @@ impl<'c> Pipeline<'c> {
                     .templates
                     .render(recipient, &self.source)
                     .and_then(|rendered| {
+                        let parts = self.parts(recipient)?;
                         let headers_only = merge::Rendered {
-                            subject: rendered.subject,
+                            subject: rendered.subject.clone(),
                             text: Vec::new(),
                             html: Vec::new(),
                             documents: Vec::new(),
                             appendix: Vec::new(),
                         };
-                        self.build(recipient, &headers_only, redirect, None)
+                        let no_bytes: Vec<Part> = parts
+                            .iter()
+                            .map(|p| Part {
+                                bytes: std::sync::Arc::from(&[][..]),
+                                ..p.clone()
+                            })
+                            .collect();
+                        let letter =
+                            self.build(recipient, &headers_only, &no_bytes, redirect, None)?;
+                        let size = message::full_size(&letter, &rendered, &parts);
+                        self.within_size(recipient, size)
                     });
-                Ok(checked.map(drop))
+                Ok(checked)
             },
         )
     }

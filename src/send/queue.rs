@@ -154,6 +154,7 @@ mod tests {
                 message_id: format!("<{key}@test>"),
                 bytes: Vec::new(),
                 sha256: String::new(),
+                attached: Vec::new(),
             },
             archive: String::new(),
             attempts: 0,

@@ -501,6 +501,7 @@ fn started(config: &Config, watch: bool, mark: MailboxMark) -> Body {
         source_date_epoch: None,
         dsn: None,
         mailbox: Some(mark),
+        attachments: Vec::new(),
     })
 }
 

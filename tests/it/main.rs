@@ -3,6 +3,9 @@
 
 mod support;
 
+/// `[[attachments]]` and `[document]`: files attached in order, hashed into the log, refused
+/// when missing, empty, changed, too large or a damaged PDF; an unfinished document number.
+mod attachments;
 /// The auditor's commands: verify against every tampering, export, summary, the golden log.
 mod audit;
 /// `check`, `preview`, `init`, `--help`: the commands that send nothing.

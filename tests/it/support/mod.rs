@@ -323,6 +323,7 @@ pub struct Record {
     pub attempt: Option<u32>,
     pub test: Option<bool>,
     pub reason: Option<String>,
+    pub attachments: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
     pub stage: Option<String>,
     pub smtp: Option<Smtp>,
     pub error: Option<String>,
