@@ -28,7 +28,8 @@ use crate::typeset::{self, Typesetter};
 pub struct Settings {
     pub letter_html: PathBuf,
     pub letter_text: PathBuf,
-    pub appendix: PathBuf,
+    /// The appendix as an HTML attachment, when there is one.
+    pub appendix: Option<PathBuf>,
     /// The attachment's file name (may be Vietnamese; lettre encodes it per RFC 2231).
     pub appendix_filename: String,
     /// Campaign-wide values: document number, date, signer, fanpage URL…
@@ -101,9 +102,6 @@ pub struct Rendered {
     pub text: Vec<u8>,
     pub html: Vec<u8>,
     pub appendix: Vec<u8>,
-    /// The PDF of each document template, in the order of `Settings::documents`. A document
-    /// the same for every letter is one allocation shared by all.
-    pub documents: Vec<Arc<[u8]>>,
 }
 
 /// Tera with the campaign's templates, checked and ready to render any row.
@@ -121,7 +119,7 @@ pub struct Templates {
 struct Names {
     letter_html: String,
     letter_text: String,
-    appendix: String,
+    appendix: Option<String>,
 }
 
 /// The document templates: their own Tera (Typst escaping), and the typesetter.
@@ -161,7 +159,9 @@ pub fn load(
     let mut problems = Vec::new();
     // All at once: a template may include another that comes later in the folder.
     let mut tera = Tera::default();
-    if let Err(e) = tera.add_raw_templates(sources.iter().map(|(n, s)| (n.as_str(), s.as_str()))) {
+    // Document templates (`.typ`) are in a Tera of their own, with Typst's escaping.
+    let letter_sources = sources.iter().filter(|(n, _)| !n.ends_with(".typ"));
+    if let Err(e) = tera.add_raw_templates(letter_sources.map(|(n, s)| (n.as_str(), s.as_str()))) {
         problems.extend(problems_from_tera(&e, &|name| show(&dir.join(name))));
     }
     let mut inline = inline.to_vec();
@@ -186,11 +186,12 @@ pub fn load(
             }
         };
         let known = Known { settings, columns };
-        let files = [
-            names.letter_html.as_str(),
-            names.letter_text.as_str(),
-            names.appendix.as_str(),
-        ];
+        let files: Vec<&str> = [Some(&names.letter_html), Some(&names.letter_text)]
+            .into_iter()
+            .chain([names.appendix.as_ref()])
+            .flatten()
+            .map(String::as_str)
+            .collect();
         problems = hidden_vars(&known);
         problems.extend(undefined_variables(
             &tera, &files, &inline, &sources, &known, &file_of,
@@ -335,7 +336,7 @@ fn names(
     let names = Names {
         letter_html: name_of(&settings.letter_html),
         letter_text: name_of(&settings.letter_text),
-        appendix: name_of(&settings.appendix),
+        appendix: settings.appendix.as_deref().map(&mut name_of),
     };
     if problems.is_empty() {
         Ok(names)
@@ -359,12 +360,10 @@ fn read_sources(
             t!("merge-cannot-list", error = e.to_string()),
         )]
     })?;
-    let mut problems: Vec<Problem> = [
-        &settings.letter_html,
-        &settings.letter_text,
-        &settings.appendix,
-    ]
+    let mut problems: Vec<Problem> = [Some(&settings.letter_html), Some(&settings.letter_text)]
     .into_iter()
+    .chain([settings.appendix.as_ref()])
+    .flatten()
     .filter(|required| !required.is_file())
     .map(|required| Problem::new(show(required), t!("merge-template-missing")))
     .collect();
@@ -599,28 +598,42 @@ impl Templates {
         if subject.is_empty() {
             return Err(at_row(t!("merge-subject-empty")));
         }
-        let mut documents = Vec::with_capacity(self.documents.templates.len());
-        for (i, (name, shared)) in self.documents.templates.iter().enumerate() {
-            let pdf = match shared {
-                Some(once) => once
-                    .get_or_init(|| self.typeset(i, &Context::new(), name, None))
-                    .clone()?,
-                None => self.typeset(i, &context, &recipient.key, Some(&at_row))?,
-            };
-            documents.push(pdf);
-        }
         Ok(Rendered {
             subject,
             text: render(&self.names.letter_text)?,
             html: render(&self.names.letter_html)?,
-            appendix: render(&self.names.appendix)?,
-            documents,
+            appendix: match &self.names.appendix {
+                Some(name) => render(name)?,
+                None => Vec::new(),
+            },
         })
     }
 
-    /// Whether document `i` is the same for every letter (its template uses no row value).
+    /// Whether document `i` (of `Settings::documents`) is the same for every letter: its
+    /// template uses no value of the row.
     pub fn document_shared(&self, i: usize) -> bool {
         self.documents.templates[i].1.is_some()
+    }
+
+    /// The PDF of document `i` for one recipient (`None`: a document the same for all, typeset
+    /// on first use, then the same bytes for every letter). `list` names the row in a problem.
+    pub fn document(
+        &self,
+        i: usize,
+        recipient: Option<&Recipient>,
+        list: &Source,
+    ) -> Result<Arc<[u8]>, Problem> {
+        let (name, shared) = &self.documents.templates[i];
+        match (shared, recipient) {
+            (Some(once), _) => once
+                .get_or_init(|| self.typeset(i, &Context::new(), name, None))
+                .clone(),
+            (None, Some(recipient)) => {
+                let at_row = |message: String| list.row_problem(recipient.line, message);
+                self.typeset(i, &row_context(recipient), &recipient.key, Some(&at_row))
+            }
+            (None, None) => unreachable!("a personal document is typeset for a row"),
+        }
     }
     /// Renders document `i` with `context` (the row's values; the campaign's are global) and
     /// typesets it. `ident` names the PDF stably across runs; `at_row` places a problem on the
@@ -817,7 +830,7 @@ fn collect_template_files(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result
             collect_template_files(&path, out)?;
         } else if path
             .extension()
-            .is_some_and(|e| matches!(e.to_str(), Some("html" | "htm" | "txt" | "xml")))
+            .is_some_and(|e| matches!(e.to_str(), Some("html" | "htm" | "txt" | "xml" | "typ")))
         {
             out.push(path);
         }

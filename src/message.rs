@@ -34,7 +34,8 @@ use crate::recipients::Recipient;
 pub struct Sender {
     pub campaign: String,
     pub from: Mailbox,
-    pub appendix_filename: String,
+    /// The file name of the HTML appendix, when the campaign has one.
+    pub appendix_filename: Option<String>,
     /// The `Date:` of every message built in this run.
     pub date: SystemTime,
     /// The envelope sender, where delivery reports come back.
@@ -58,6 +59,9 @@ pub struct Letter {
     pub sha256: String,
     /// The attachments after the appendix, in order, as the log records them.
     pub attached: Vec<Attached>,
+    /// The documents letterpost typeset for it (file name, PDF bytes), in order: what a dry run
+    /// writes beside the message for the clerk to open.
+    pub documents: Vec<(String, std::sync::Arc<[u8]>)>,
 }
 
 /// One attachment a letter carries, without its bytes: what the log records of it.
@@ -142,6 +146,11 @@ pub fn build(
                 shared: p.shared,
             })
             .collect(),
+        documents: parts
+            .iter()
+            .filter(|p| p.typeset)
+            .map(|p| (p.name.clone(), p.bytes.clone()))
+            .collect(),
     })
 }
 
@@ -205,12 +214,14 @@ fn body(sender: &Sender, rendered: &Rendered, parts: &[Part], seed: &str) -> Mul
                 .boundary(format!("=_alt_{}", &seed[40..64]))
                 .singlepart(part(ContentType::TEXT_PLAIN, &rendered.text))
                 .singlepart(part(ContentType::TEXT_HTML, &rendered.html)),
-        )
-        .singlepart(attachment(
-            &sender.appendix_filename,
+        );
+    if let Some(name) = &sender.appendix_filename {
+        mixed = mixed.singlepart(attachment(
+            name,
             "text/html; charset=utf-8",
             base64_body(&rendered.appendix),
         ));
+    }
     for p in parts {
         mixed = mixed.singlepart(attachment(&p.name, &p.mime, base64_bytes(&p.bytes)));
     }
@@ -575,7 +586,7 @@ mod tests {
             from: "Sở Thông tin và Truyền thông <vanthu@stttt.example>"
                 .parse()
                 .unwrap(),
-            appendix_filename: "Phụ lục hướng dẫn.html".into(),
+            appendix_filename: Some("Phụ lục hướng dẫn.html".into()),
             date: SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000),
             return_path: "baocao@stttt.example".parse().unwrap(),
             mdn: false,
@@ -588,7 +599,6 @@ mod tests {
             text: "Kính gửi: Sở Y tế\n".into(),
             html: "<p>Kính gửi</p>\n".into(),
             appendix: "<h1>Phụ lục</h1>\n".into(),
-            documents: Vec::new(),
         }
     }
 

@@ -8,7 +8,6 @@ attach-pdf-damaged = is a damaged PDF: { $error }
 attach-outside-folder = attachment path { $file } leads outside the campaign folder
 attach-name-empty = the name of attachment { $number } is empty
 attach-name-bad = the name of attachment { $number } (`{ $name }`) cannot be a file name
-attach-template-unsupported = `template = "{ $template }"` (format { $format }): only `file = "…"` attachments can be built by this version of letterpost
 attach-pdf-signed = { $file }: signed by { $signer } at { $time }
 attach-pdf-unsigned = { $file }: no signature
 attach-pdf-unknown = (not stated)

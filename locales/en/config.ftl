@@ -42,5 +42,6 @@ config-password-file-open = warning: the { $what } password file { $file } is op
 config-password-file-too-large = the { $what } password file { $file } holds more than { $kib } KiB: it should hold the password alone, on one line
 config-password-file-not-utf8 = the { $what } password file { $file } is not UTF-8 text
 config-bad-document-date = { $file }: [document] date `{ $value }` is not a real date written dd/mm/yyyy (for example 07/12/2026)
+config-attachment-format = { $file }: [[attachments]] { $number } asks for `format = "{ $format }"`; letterpost typesets documents as `pdf`
 config-bad-attachment = { $file }: [[attachments]] { $number } needs either `file = "…"`, or `template = "…"` with `format = "pdf"`
 config-bad-max-message-size = { $file }: [sending] max_message_size must be a number of bytes greater than 0

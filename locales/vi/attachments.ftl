@@ -8,7 +8,6 @@ attach-pdf-damaged = là tệp PDF bị hỏng: { $error }
 attach-outside-folder = đường dẫn tệp đính kèm { $file } trỏ ra ngoài thư mục chiến dịch
 attach-name-empty = tên tệp đính kèm thứ { $number } bị trống
 attach-name-bad = tên tệp đính kèm thứ { $number } (`{ $name }`) không dùng làm tên tệp được
-attach-template-unsupported = `template = "{ $template }"` (định dạng { $format }): phiên bản letterpost này chỉ đính kèm được tệp có sẵn (`file = "…"`)
 attach-pdf-signed = { $file }: ký bởi { $signer } lúc { $time }
 attach-pdf-unsigned = { $file }: chưa có chữ ký số
 attach-pdf-unknown = (không ghi)

@@ -42,5 +42,6 @@ config-password-file-open = cảnh báo: tệp mật khẩu { $what } { $file } 
 config-password-file-too-large = tệp mật khẩu { $what } { $file } chứa hơn { $kib } KiB: tệp chỉ nên có mật khẩu, trên một dòng
 config-password-file-not-utf8 = tệp mật khẩu { $what } { $file } không phải văn bản UTF-8
 config-bad-document-date = { $file }: [document] date `{ $value }` không phải ngày có thật viết theo dd/mm/yyyy (ví dụ 07/12/2026)
+config-attachment-format = { $file }: [[attachments]] thứ { $number } đòi `format = "{ $format }"`; letterpost chỉ dàn trang văn bản ra `pdf`
 config-bad-attachment = { $file }: [[attachments]] thứ { $number } cần có `file = "…"`, hoặc `template = "…"` cùng `format = "pdf"`
 config-bad-max-message-size = { $file }: [sending] max_message_size phải là số byte lớn hơn 0

@@ -17,7 +17,7 @@ pub mod pdf;
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::merge::{Inline, Templates};
 use crate::problem::Problem;
@@ -55,8 +55,19 @@ pub struct Part {
     /// The same for every letter (its path uses no value of the row): its hash is recorded once
     /// in `run_started`, not in every `attempt`.
     pub shared: bool,
-    /// Where it came from, as the operator sees it (`dinh-kem/cong-van-125.pdf`).
+    /// Where it came from, as the operator sees it (`dinh-kem/cong-van-125.pdf`, or the
+    /// template `templates/cong-van.typ` of a typeset document).
     pub source: String,
+    /// A document letterpost typeset (what the dry run writes beside the message, and
+    /// `preview --pdf` writes).
+    pub typeset: bool,
+}
+
+/// The last component of a path, as text.
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// A file as read, once.
@@ -80,11 +91,16 @@ struct Entry {
 }
 
 /// How an entry's bytes are produced for a row.
-// TODO(typeset): a `Typeset` variant holding the loaded `.typ` template, produced per row in
-// `Attachments::part`, made by `typeset_entry`.
 enum Kind {
     /// A file: the Tera name of its path template, and whether that path uses no row value.
     File { path: String, shared: bool },
+    /// A document `merge` typesets: its index among the campaign's documents, its template
+    /// file, and for a document the same for all, its hash once computed.
+    Typeset {
+        index: usize,
+        template: PathBuf,
+        shared: Option<OnceLock<String>>,
+    },
 }
 
 /// The campaign's attachments, with every file read so far.
@@ -122,18 +138,14 @@ pub fn templates(specs: &[Spec]) -> Vec<Inline> {
     inline
 }
 
-/// The kind of a `template = …` entry.
-// TODO(typeset): load the `.typ` template here (`path`, relative to the campaign folder) and
-// return `Kind::Typeset`; until then such an entry is refused by `check`.
-fn typeset_entry(number: usize, path: &str, format: &str) -> Result<Kind, Problem> {
-    Err(Problem::new(
-        format!("campaign.toml [[attachments]] {number}"),
-        t!(
-            "attach-template-unsupported",
-            template = path,
-            format = format
-        ),
-    ))
+/// The kind of the `index`-th `template = …` entry: `merge` has loaded and checked its
+/// template (the `index`-th of `merge::Settings::documents`).
+fn typeset_entry(index: usize, path: &str, root: &Path, templates: &Templates) -> Kind {
+    Kind::Typeset {
+        index,
+        template: root.join(path),
+        shared: templates.document_shared(index).then(OnceLock::new),
+    }
 }
 
 impl Attachments {
@@ -147,6 +159,7 @@ impl Attachments {
     ) -> Result<Attachments, Vec<Problem>> {
         let mut entries = Vec::new();
         let mut problems = Vec::new();
+        let mut documents = 0;
         for (i, spec) in specs.iter().enumerate() {
             let number = i + 1;
             let kind = match &spec.source {
@@ -155,7 +168,10 @@ impl Attachments {
                     let shared = !templates.uses_row(&path);
                     Ok(Kind::File { path, shared })
                 }
-                AttachmentSource::Template { path, format } => typeset_entry(number, path, format),
+                AttachmentSource::Template { path, .. } => {
+                    documents += 1;
+                    Ok::<_, Problem>(typeset_entry(documents - 1, path, root, templates))
+                }
             };
             match kind {
                 Ok(kind) => entries.push(Entry {
@@ -225,6 +241,30 @@ impl Attachments {
                 let read = self.read(&full).map_err(at_row)?;
                 (full, read, *shared)
             }
+            Kind::Typeset {
+                index,
+                template,
+                shared,
+            } => {
+                let (bytes, sha256) = match shared {
+                    Some(hash) => {
+                        let bytes = templates.document(*index, None, list)?;
+                        let sha256 = hash.get_or_init(|| crate::hash::sha256_hex(&bytes));
+                        (bytes, sha256.clone())
+                    }
+                    None => {
+                        let bytes = templates.document(*index, Some(recipient), list)?;
+                        let sha256 = crate::hash::sha256_hex(&bytes);
+                        (bytes, sha256)
+                    }
+                };
+                let read = Arc::new(Read {
+                    bytes,
+                    sha256,
+                    signatures: None,
+                });
+                (template.with_extension("pdf"), read, shared.is_some())
+            }
         };
         let name = match &entry.name {
             Some(name) => templates.render_inline(name, Some(recipient), list)?,
@@ -236,6 +276,11 @@ impl Attachments {
         if name.is_empty() {
             return Err(at_row(t!("attach-name-empty", number = entry.number)));
         }
+        // A typeset document is a PDF whatever its name says, and its name says so.
+        let name = match &entry.kind {
+            Kind::Typeset { .. } if !name.to_lowercase().ends_with(".pdf") => format!("{name}.pdf"),
+            _ => name,
+        };
         if first_control(&name, true).is_some() || name.contains(['/', '\\']) {
             return Err(at_row(t!(
                 "attach-name-bad",
@@ -243,17 +288,24 @@ impl Attachments {
                 name = name.as_str()
             )));
         }
-        let mime = mime_guess::from_path(&full)
-            .first()
-            .or_else(|| mime_guess::from_path(&name).first())
-            .unwrap_or(mime_guess::mime::APPLICATION_OCTET_STREAM);
+        let mime = match &entry.kind {
+            Kind::Typeset { .. } => mime_guess::mime::APPLICATION_PDF,
+            Kind::File { .. } => mime_guess::from_path(&full)
+                .first()
+                .or_else(|| mime_guess::from_path(&name).first())
+                .unwrap_or(mime_guess::mime::APPLICATION_OCTET_STREAM),
+        };
         Ok(Part {
             name,
             mime: mime.essence_str().to_owned(),
             bytes: read.bytes.clone(),
             sha256: read.sha256.clone(),
             shared,
-            source: self.show(&full),
+            source: match &entry.kind {
+                Kind::Typeset { template, .. } => self.show(template),
+                Kind::File { .. } => self.show(&full),
+            },
+            typeset: matches!(entry.kind, Kind::Typeset { .. }),
         })
     }
 
@@ -297,6 +349,35 @@ impl Attachments {
     pub fn shared(&self, templates: &Templates, list: &Source) -> Vec<Part> {
         let mut parts = Vec::new();
         for entry in &self.entries {
+            if let Kind::Typeset {
+                index,
+                template,
+                shared: Some(hash),
+            } = &entry.kind
+            {
+                let Ok(bytes) = templates.document(*index, None, list) else {
+                    continue;
+                };
+                let name = match &entry.name {
+                    Some(name) if !templates.uses_row(name) => templates
+                        .render_inline(name, None, list)
+                        .unwrap_or_default(),
+                    Some(_) => String::new(),
+                    None => file_name(&template.with_extension("pdf")),
+                };
+                parts.push(Part {
+                    name,
+                    mime: String::new(),
+                    sha256: hash
+                        .get_or_init(|| crate::hash::sha256_hex(&bytes))
+                        .clone(),
+                    bytes,
+                    shared: true,
+                    source: self.show(template),
+                    typeset: true,
+                });
+                continue;
+            }
             let Kind::File { path, shared: true } = &entry.kind else {
                 continue;
             };
@@ -323,6 +404,7 @@ impl Attachments {
                 sha256: read.sha256.clone(),
                 shared: true,
                 source: self.show(&full),
+                typeset: false,
             });
         }
         parts

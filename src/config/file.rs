@@ -104,6 +104,10 @@ pub struct DocumentSection {
     pub number: String,
     #[serde(default)]
     pub date: String,
+    /// Font files the typeset documents use before the built-in Tinos (an office's own Times
+    /// New Roman: `times.ttf`, `timesbd.ttf`, `timesi.ttf`, `timesbi.ttf`).
+    #[serde(default)]
+    pub fonts: Vec<String>,
 }
 
 /// One `[[attachments]]` entry: a `file` (a Tera template of its path) or a `template` typeset
@@ -178,8 +182,10 @@ pub struct RecipientsSection {
 pub struct TemplatesSection {
     pub letter_html: PathBuf,
     pub letter_text: PathBuf,
-    pub appendix: PathBuf,
-    pub appendix_filename: String,
+    /// The letter's appendix as an HTML attachment (the older form; a campaign of PDFs lists
+    /// its phụ lục under `[[attachments]]`).
+    pub appendix: Option<PathBuf>,
+    pub appendix_filename: Option<String>,
 }
 
 #[derive(Deserialize)]

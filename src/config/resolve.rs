@@ -100,22 +100,40 @@ pub fn resolve(
 
     let t = file.templates;
     let vars = t_vars(file.vars).with_context(|| format!("{shown}: [vars]"))?;
-    let templates = merge::Settings {
-        letter_html: resolve(&t.letter_html),
-        letter_text: resolve(&t.letter_text),
-        appendix: resolve(&t.appendix),
-        appendix_filename: t.appendix_filename,
-        vars,
-        documents: Vec::new(),
-        fonts: Vec::new(),
-        document: file.document.map(|d| document(d, &shown)).transpose()?,
-    };
     let attachments = file
         .attachments
         .into_iter()
         .enumerate()
         .map(|(i, a)| attachment(a, i + 1, &shown))
         .collect::<anyhow::Result<Vec<_>>>()?;
+    // The typeset documents, in the order listed: `merge` loads and typesets them, the k-th
+    // `template` entry being document k.
+    let documents = attachments
+        .iter()
+        .filter_map(|a| match &a.source {
+            attachments::AttachmentSource::Template { path, .. } => Some(resolve(Path::new(path))),
+            attachments::AttachmentSource::File(_) => None,
+        })
+        .collect();
+    let fonts = file
+        .document
+        .as_ref()
+        .map(|d| d.fonts.iter().map(|f| resolve(Path::new(f))).collect())
+        .unwrap_or_default();
+    let templates = merge::Settings {
+        letter_html: resolve(&t.letter_html),
+        letter_text: resolve(&t.letter_text),
+        appendix_filename: t.appendix_filename.unwrap_or_else(|| {
+            let name = t.appendix.as_deref().and_then(Path::file_name);
+            name.map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        }),
+        appendix: t.appendix.as_deref().map(resolve),
+        vars,
+        documents,
+        fonts,
+        document: file.document.map(|d| document(d, &shown)).transpose()?,
+    };
 
     let smtp = smtp_settings(file.smtp, &shown, &root, &env)?;
     let source_date_epoch = env
@@ -416,9 +434,15 @@ fn attachment(
         (Some(file), None, None) if !file.trim().is_empty() => {
             attachments::AttachmentSource::File(file)
         }
-        (None, Some(path), Some(format)) => {
+        (None, Some(path), Some(format)) if format == "pdf" => {
             attachments::AttachmentSource::Template { path, format }
         }
+        (None, Some(_), Some(format)) => bail!(t!(
+            "config-attachment-format",
+            file = shown,
+            number = number,
+            format = format
+        )),
         _ => bail!(t!("config-bad-attachment", file = shown, number = number)),
     };
     Ok(attachments::Spec {

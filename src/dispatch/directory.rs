@@ -43,6 +43,10 @@ struct ManifestLine<'a> {
     message_id: &'a str,
     sha256: &'a str,
     file: String,
+    /// The typeset documents written beside the message, each the letter's file name, a dot
+    /// and the attachment's name (`so-y-te.Công văn 125-STTTT-TTBCXB.pdf`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    documents: Vec<String>,
 }
 
 /// The manifest's name in an outbox.
@@ -100,10 +104,19 @@ impl Directory {
         let line = match letter {
             None => None,
             Some(letter) => {
-                let file = format!("{}.eml", crate::message::file_stem(&letter.key));
+                let stem = crate::message::file_stem(&letter.key);
+                let file = format!("{stem}.eml");
                 private_fs::create_new(&self.staging.join(&file))
                     .and_then(|mut out| out.write_all(&letter.bytes))
                     .with_context(|| t!("dispatch-cannot-write", file = &file))?;
+                let mut documents = Vec::with_capacity(letter.documents.len());
+                for (name, bytes) in &letter.documents {
+                    let document = format!("{stem}.{name}");
+                    private_fs::create_new(&self.staging.join(&document))
+                        .and_then(|mut out| out.write_all(bytes))
+                        .with_context(|| t!("dispatch-cannot-write", file = &document))?;
+                    documents.push(document);
+                }
                 let line = ManifestLine {
                     key: &letter.key,
                     row: letter.line,
@@ -111,6 +124,7 @@ impl Directory {
                     message_id: &letter.message_id,
                     sha256: &letter.sha256,
                     file,
+                    documents,
                 };
                 let json = serde_json::to_string(&line)
                     .with_context(|| t!("dispatch-cannot-write-manifest"))?;
@@ -214,14 +228,25 @@ fn previous_outbox(target: &Path) -> anyhow::Result<Option<Vec<std::ffi::OsStrin
                 let line = line.with_context(|| {
                     t!("dispatch-cannot-read", file = format!("{shown}/{MANIFEST}"))
                 })?;
-                let file = serde_json::from_str::<serde_json::Value>(&line)
-                    .ok()
+                let value = serde_json::from_str::<serde_json::Value>(&line).ok();
+                let file = value
+                    .as_ref()
                     .and_then(|v| v.get("file")?.as_str().map(str::to_owned));
+                let plain = |f: &String| !f.starts_with('.') && !f.contains(['/', '\0']);
                 // Only what letterpost names its letters: one plain `.eml` name, no path.
-                if let Some(file) = file.filter(|f| {
-                    f.ends_with(".eml") && !f.starts_with('.') && !f.contains(['/', '\0'])
-                }) {
+                if let Some(file) = file.filter(|f| f.ends_with(".eml") && plain(f)) {
                     ours.insert(file.into());
+                }
+                // And the documents written beside them: plain `.pdf` names.
+                let documents = value.as_ref().and_then(|v| v.get("documents")?.as_array());
+                for document in documents.into_iter().flatten() {
+                    if let Some(document) = document
+                        .as_str()
+                        .map(str::to_owned)
+                        .filter(|f| f.ends_with(".pdf") && plain(f))
+                    {
+                        ours.insert(document.into());
+                    }
                 }
             }
         }

@@ -34,6 +34,7 @@ use self::deliver::Delivery;
 use self::job::Planned;
 use self::plan::{Outbox, Pipeline, cores};
 use self::select::{Choice, Destination, Selection};
+use crate::attachments::Part;
 use crate::clock;
 use crate::config::{Config, SendOptions};
 use crate::delivery_log::{self, Body, Outcome};
@@ -178,18 +179,19 @@ pub fn preview(
         eprintln!("{}", t!("send-wrote-message", file = path.display()));
     }
     if let Some(path) = pdf {
-        if rendered.documents.is_empty() {
+        let documents: Vec<&Part> = parts.iter().filter(|p| p.typeset).collect();
+        if documents.is_empty() {
             return Err(anyhow::anyhow!(t!("send-preview-no-document")).into());
         }
-        for (i, document) in rendered.documents.iter().enumerate() {
+        for (i, document) in documents.into_iter().enumerate() {
             let path = numbered(path, i);
-            std::fs::write(&path, document)
+            std::fs::write(&path, &document.bytes)
                 .with_context(|| t!("send-cannot-write", file = path.display()))?;
             eprintln!("{}", t!("send-wrote-pdf", file = path.display()));
         }
     }
     if html.is_none() && eml.is_none() && pdf.is_none() {
-        show_letter(config, &recipient, &rendered, &letter);
+        show_letter(config, &recipient, &rendered, &parts, &letter);
     }
     Ok(ExitCode::Success)
 }
@@ -238,6 +240,7 @@ fn show_letter(
     config: &Config,
     recipient: &Recipient,
     rendered: &merge::Rendered,
+    parts: &[Part],
     letter: &message::Letter,
 ) {
     let to: Vec<String> = recipient
@@ -252,14 +255,26 @@ fn show_letter(
         say!("Cc:         {}", cc.join(", "));
     }
     say!("Subject:    {}", rendered.subject);
-    say!(
-        "{}",
-        t!(
-            "send-preview-attachment",
-            file = &config.templates.appendix_filename,
-            bytes = rendered.appendix.len()
-        )
-    );
+    if config.templates.appendix.is_some() {
+        say!(
+            "{}",
+            t!(
+                "send-preview-attachment",
+                file = &config.templates.appendix_filename,
+                bytes = rendered.appendix.len()
+            )
+        );
+    }
+    for part in parts {
+        say!(
+            "{}",
+            t!(
+                "send-preview-attachment",
+                file = &part.name,
+                bytes = part.bytes.len()
+            )
+        );
+    }
     say!("Message-ID: {}", letter.message_id);
     say!(
         "{}",

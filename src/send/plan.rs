@@ -72,7 +72,11 @@ impl<'c> Pipeline<'c> {
         let sender = Sender {
             campaign: config.id.clone(),
             from: config.from.clone(),
-            appendix_filename: config.templates.appendix_filename.clone(),
+            appendix_filename: config
+                .templates
+                .appendix
+                .as_ref()
+                .map(|_| config.templates.appendix_filename.clone()),
             date,
             return_path: config.tracking.return_path.clone(),
             mdn: config.tracking.mdn,
@@ -259,7 +263,6 @@ impl<'c> Pipeline<'c> {
                             subject: rendered.subject.clone(),
                             text: Vec::new(),
                             html: Vec::new(),
-                            documents: Vec::new(),
                             appendix: Vec::new(),
                         };
                         let no_bytes: Vec<Part> = parts
