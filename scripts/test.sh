@@ -15,6 +15,7 @@ need=()
 command -v man >/dev/null || need+=(man-db)
 command -v groff >/dev/null || need+=(groff-base)
 command -v soffice >/dev/null || need+=(libreoffice-calc-nogui)
+command -v pdftotext >/dev/null || need+=(poppler-utils)
 if [ "${#need[@]}" -gt 0 ]; then
   sudo=""
   if [ "$(id -u)" -ne 0 ]; then

@@ -1,5 +1,6 @@
 //! `letterpost init DIR [--xlsx]`: a new campaign folder from the built-in example, which is the
-//! repository's own fanpage campaign compiled into the binary; with `--xlsx` its recipient list
+//! repository's own fanpage campaign compiled into the binary (a covering email with the công văn
+//! and phụ lục typeset as PDF in Decree 30's layout, and the older HTML letter beside it); with `--xlsx` its recipient list
 //! is an Excel workbook (`recipients/organisations.xlsx`, every cell text) instead of the CSV
 //! file, and campaign.toml names it.
 //!
@@ -43,6 +44,22 @@ const FILES: &[(&str, &str)] = &[
     (
         "templates/partials/motto.html",
         include_str!("../templates/partials/motto.html"),
+    ),
+    (
+        "templates/email.html",
+        include_str!("../templates/email.html"),
+    ),
+    (
+        "templates/email.txt",
+        include_str!("../templates/email.txt"),
+    ),
+    (
+        "templates/cong-van.typ",
+        include_str!("../templates/cong-van.typ"),
+    ),
+    (
+        "templates/phu-luc.typ",
+        include_str!("../templates/phu-luc.typ"),
     ),
     (".gitignore", "/outbox/\n/logs/*.lock\n"),
 ];

@@ -644,6 +644,7 @@ mod tests {
             sha256: String::new(),
             shared: false,
             source: "dinh-kem/a.pdf".into(),
+            typeset: false,
         };
         for (text, n) in [
             ("a\nb\r\nc\rd", 0),
@@ -694,6 +695,7 @@ mod tests {
             sha256: String::new(),
             shared: true,
             source: "dinh-kem/cv.pdf".into(),
+            typeset: false,
         };
         let letter = build(
             &sender(),

@@ -710,6 +710,7 @@ mod tests {
                 bytes: b"Subject: x\r\n\r\nx\r\n".to_vec(),
                 sha256: String::new(),
                 attached: Vec::new(),
+                documents: Vec::new(),
             },
             archive: "archive/x.eml".to_owned(),
             attempts: 0,

@@ -155,6 +155,7 @@ mod tests {
                 bytes: Vec::new(),
                 sha256: String::new(),
                 attached: Vec::new(),
+                documents: Vec::new(),
             },
             archive: String::new(),
             attempts: 0,

@@ -39,9 +39,6 @@ const TINOS: [&[u8]; 4] = [
     include_bytes!("../../assets/fonts/Tinos-BoldItalic.ttf"),
 ];
 
-/// The licence of the built-in fonts, shipped with every copy of the binary as OFL-1.1 asks.
-pub const FONT_LICENCE: &str = include_str!("../../assets/fonts/OFL.txt");
-
 /// A typesetting failure: Typst's message, and where in the merged source it is (1-based line
 /// and position), when Typst says.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -241,37 +238,4 @@ fn datetime(time: SystemTime) -> Datetime {
         at.second() as u8,
     )
     .expect("a calendar date")
-}
-
-#[cfg(test)]
-mod look {
-    #[test]
-    #[ignore]
-    fn look() {
-        let src = std::fs::read_to_string(std::env::var("TYP").unwrap()).unwrap();
-        let mut tera = tera::Tera::default();
-        tera.autoescape_on(vec![".typ"]);
-        tera.set_escape_fn(super::escape::markup);
-        tera.register_filter(
-            "typst_str",
-            |x: &str, _: tera::Kwargs, _: &tera::State| {
-                tera::Value::safe_string(&format!("{x:?}"))
-            },
-        );
-        tera.add_raw_template("x.typ", &src).unwrap();
-        let toml: toml::Table = toml::from_str(&std::fs::read_to_string("campaign.toml").unwrap()).unwrap();
-        let mut ctx = tera::Context::new();
-        for (k, v) in toml["vars"].as_table().unwrap() {
-            ctx.insert(k.clone(), &serde_json::to_value(v).unwrap());
-        }
-        ctx.insert("organisation", "Ban Tuyên giáo Tỉnh ủy #set page(width: 1cm) *đậm* $x$ \\ ]");
-        ctx.insert("document", &serde_json::json!({"number": "125/STTTT-TTBCXB", "date": "07/12/2026", "day": "07", "month": "12", "year": "2026"}));
-        let out = tera.render("x.typ", &ctx).unwrap();
-        std::fs::write("/tmp/cv/merged.typ", &out).unwrap();
-        let t = super::Typesetter::new(std::path::Path::new("."), &[], std::time::SystemTime::UNIX_EPOCH);
-        let start = std::time::Instant::now();
-        let pdf = t.pdf("templates/x.typ", &out, "x").unwrap_or_else(|f| panic!("{f:?}"));
-        eprintln!("{:?}", start.elapsed());
-        std::fs::write("/tmp/cv/out.pdf", pdf).unwrap();
-    }
 }

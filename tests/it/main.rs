@@ -13,6 +13,8 @@ mod commands;
 /// What any command-line tool offers: completions, the manual page, `-v`/`-q`, the campaign
 /// found from a folder inside it.
 mod conventions;
+/// The official document: the công văn and phụ lục typeset as PDF, read back with poppler.
+mod documents;
 /// `send --dry-run`: the outbox, parsed by an independent mail parser.
 mod dry_run;
 /// The auditor's exports of cells a spreadsheet would misread or refuse.

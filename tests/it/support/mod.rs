@@ -77,6 +77,10 @@ impl Campaign {
             "templates/letter.txt",
             "templates/appendix.html",
             "templates/partials/motto.html",
+            "templates/email.html",
+            "templates/email.txt",
+            "templates/cong-van.typ",
+            "templates/phu-luc.typ",
         ] {
             let target = dir.path().join(file);
             std::fs::create_dir_all(target.parent().unwrap()).unwrap();
@@ -352,6 +356,9 @@ pub struct ManifestLine {
     pub message_id: String,
     pub sha256: String,
     pub file: String,
+    /// The typeset documents written beside the message.
+    #[serde(default)]
+    pub documents: Vec<String>,
 }
 
 /// Lowercase hex SHA-256, computed here independently of the program.

@@ -1,17 +1,13 @@
 //! PDFs read back with poppler-utils, never with letterpost's own code: `pdfinfo` for the page
-//! size, `pdffonts` for embedding, `pdftotext` for the text, and `pdftohtml -xml` for each run of
-//! text with its font size, weight, style and position on the page (in points).
+//! size, `pdffonts` for embedding, `pdftotext` for the text, `pdftotext -bbox` for where each word is on the page
+//! (in points), and `pdftohtml -xml` for each run of text with its font size, weight and style.
 
 use std::path::Path;
 use std::process::Command;
 
-/// One run of text on a page, as `pdftohtml -xml -zoom 1` places it.
+/// One run of text, as `pdftohtml -xml -zoom 1` reads it: its font size, weight and style.
 #[derive(Debug, Clone)]
 pub struct TextRun {
-    pub page: u32,
-    pub top: f64,
-    pub left: f64,
-    pub width: f64,
     /// The font size in points (pdftohtml rounds it to a whole point).
     pub size: f64,
     pub bold: bool,
@@ -74,30 +70,45 @@ pub fn text(pdf: &Path) -> String {
     tool("pdftotext", &["-enc", "UTF-8"], pdf)
 }
 
+/// Every word's box on the page, in points: (x min, y min, x max, y max), without the space
+/// after it (`pdftotext -bbox`).
+pub fn words(pdf: &Path) -> Vec<(f64, f64, f64, f64)> {
+    let out = Command::new("pdftotext")
+        .arg("-bbox")
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext (poppler-utils) is needed");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| l.trim_start().starts_with("<word "))
+        .map(|l| {
+            let n = |name: &str| -> f64 {
+                let at = l.find(&format!("{name}=\"")).unwrap() + name.len() + 2;
+                l[at..at + l[at..].find('"').unwrap()].parse().unwrap()
+            };
+            (n("xMin"), n("yMin"), n("xMax"), n("yMax"))
+        })
+        .collect()
+}
+
 /// Every run of text with its font size and place.
 pub fn runs(pdf: &Path) -> Vec<TextRun> {
     let xml = tool("pdftohtml", &["-xml", "-stdout", "-i", "-zoom", "1", "-q"], pdf);
     let mut sizes = std::collections::HashMap::new();
-    let mut page = 0;
     let mut runs = Vec::new();
     for line in xml.lines() {
         let attr = |name: &str| -> Option<&str> {
             let at = line.find(&format!(" {name}=\""))? + name.len() + 3;
             Some(&line[at..at + line[at..].find('"')?])
         };
-        if line.starts_with("<page ") {
-            page = attr("number").unwrap().parse().unwrap();
-        } else if line.trim_start().starts_with("<fontspec ") {
+        if line.trim_start().starts_with("<fontspec ") {
             let id = attr("id").unwrap().to_owned();
             sizes.insert(id, attr("size").unwrap().parse::<f64>().unwrap());
         } else if line.starts_with("<text ") {
             let inner = &line[line.find('>').unwrap() + 1..line.rfind("</text>").unwrap()];
             let text = strip_tags(inner);
             runs.push(TextRun {
-                page,
-                top: attr("top").unwrap().parse().unwrap(),
-                left: attr("left").unwrap().parse().unwrap(),
-                width: attr("width").unwrap().parse().unwrap(),
                 size: sizes[attr("font").unwrap()],
                 bold: inner.contains("<b>"),
                 italic: inner.contains("<i>"),
