@@ -122,12 +122,15 @@ struct Names {
     appendix: Option<String>,
 }
 
+/// A document the same for every letter: typeset on first use, then the same bytes for all.
+type Shared = OnceLock<Result<Arc<[u8]>, Problem>>;
+
 /// The document templates: their own Tera (Typst escaping), and the typesetter.
 struct Documents {
     tera: Tera,
     /// Tera names, in the order of `Settings::documents`, each with its PDF when it uses no
     /// value of the row (typeset on first use, then shared).
-    templates: Vec<(String, Option<OnceLock<Result<Arc<[u8]>, Problem>>>)>,
+    templates: Vec<(String, Option<Shared>)>,
     typesetter: Option<Typesetter>,
     /// How a template's name shows to the operator.
     shown: Vec<String>,
@@ -258,7 +261,10 @@ fn documents(
     }
     for name in &names {
         if !sources.iter().any(|(n, _)| n == name) {
-            problems.push(Problem::new(show(&dir.join(name)), t!("merge-template-missing")));
+            problems.push(Problem::new(
+                show(&dir.join(name)),
+                t!("merge-template-missing"),
+            ));
         }
     }
     if names.is_empty() || !problems.is_empty() {
@@ -310,7 +316,6 @@ fn documents(
     })
 }
 
-
 /// Where the subject template is, for problems.
 const SUBJECT_PLACE: &str = "campaign.toml [campaign] subject";
 
@@ -361,12 +366,12 @@ fn read_sources(
         )]
     })?;
     let mut problems: Vec<Problem> = [Some(&settings.letter_html), Some(&settings.letter_text)]
-    .into_iter()
-    .chain([settings.appendix.as_ref()])
-    .flatten()
-    .filter(|required| !required.is_file())
-    .map(|required| Problem::new(show(required), t!("merge-template-missing")))
-    .collect();
+        .into_iter()
+        .chain([settings.appendix.as_ref()])
+        .flatten()
+        .filter(|required| !required.is_file())
+        .map(|required| Problem::new(show(required), t!("merge-template-missing")))
+        .collect();
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -652,14 +657,15 @@ impl Templates {
             Some(at_row) => at_row(message),
             None => Problem::new(shown.clone(), message),
         };
-        let source = documents
-            .tera
-            .render(name, context)
-            .map_err(|e| {
-                let p = problems_from_tera(&e, &|file| file.to_owned());
-                let messages: Vec<String> = p.into_iter().map(|p| p.message).collect();
-                problem(t!("merge-cannot-render", template = shown, error = messages.join("; ")))
-            })?;
+        let source = documents.tera.render(name, context).map_err(|e| {
+            let p = problems_from_tera(&e, &|file| file.to_owned());
+            let messages: Vec<String> = p.into_iter().map(|p| p.message).collect();
+            problem(t!(
+                "merge-cannot-render",
+                template = shown,
+                error = messages.join("; ")
+            ))
+        })?;
         let typesetter = documents.typesetter.as_ref().expect("documents have one");
         let ident = format!("{name}\0{ident}");
         typesetter

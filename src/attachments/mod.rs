@@ -368,9 +368,7 @@ impl Attachments {
                 parts.push(Part {
                     name,
                     mime: String::new(),
-                    sha256: hash
-                        .get_or_init(|| crate::hash::sha256_hex(&bytes))
-                        .clone(),
+                    sha256: hash.get_or_init(|| crate::hash::sha256_hex(&bytes)).clone(),
                     bytes,
                     shared: true,
                     source: self.show(template),

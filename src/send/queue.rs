@@ -25,7 +25,9 @@ pub(super) struct Turn {
     pub(super) tries: u32,
 }
 
-/// What a worker should do next.
+/// What a worker should do next. (One lives at a time per worker, so the size of a `Letter`
+/// is not worth a box.)
+#[allow(clippy::large_enum_variant)]
 pub(super) enum Next {
     /// Try this letter.
     Letter(Turn),

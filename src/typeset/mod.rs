@@ -96,13 +96,14 @@ impl Typesetter {
     /// PDF bytes. `ident` names the document stably across runs (campaign, key, attachment), so
     /// that the PDF's identifier does too.
     pub fn pdf(&self, path: &str, source: &str, ident: &str) -> Result<Vec<u8>, Failure> {
-        let vpath = VirtualPath::new(format!("/{}", path.trim_start_matches('/'))).map_err(|e| {
-            Failure {
-                message: e.to_string(),
-                line: None,
-                position: None,
-            }
-        })?;
+        let vpath =
+            VirtualPath::new(format!("/{}", path.trim_start_matches('/'))).map_err(|e| {
+                Failure {
+                    message: e.to_string(),
+                    line: None,
+                    position: None,
+                }
+            })?;
         let main = RootedPath::new(VirtualRoot::Project, vpath).intern();
         let text: String = source.nfc().collect();
         let world = Letter {
@@ -226,9 +227,8 @@ fn datetime(time: SystemTime) -> Datetime {
     let seconds = time
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);
-    let at = jiff::tz::Offset::UTC.to_datetime(
-        jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH),
-    );
+    let at = jiff::tz::Offset::UTC
+        .to_datetime(jiff::Timestamp::from_second(seconds).unwrap_or(jiff::Timestamp::UNIX_EPOCH));
     Datetime::from_ymd_hms(
         at.year() as i32,
         at.month() as u8,

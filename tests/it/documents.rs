@@ -10,6 +10,13 @@ use crate::support::pdf::{self, run_with};
 use crate::support::smtp::{Script, SmtpServer};
 use crate::support::{Campaign, csv, sha256};
 
+/// The campaign as shipped, with this recipient list.
+fn official_with_csv(list: &str) -> Campaign {
+    let c = Campaign::official();
+    c.write("recipients/organisations.csv", list);
+    c
+}
+
 const CONG_VAN: &str = "Công văn 125-STTTT-TTBCXB.pdf";
 const PHU_LUC: &str = "Phụ lục Công văn 125-STTTT-TTBCXB.pdf";
 
@@ -37,7 +44,7 @@ fn attachments(eml: &[u8]) -> Vec<(String, String, Vec<u8>)> {
 
 #[test]
 fn the_bundled_campaign_is_a_covering_note_with_the_cong_van_and_phu_luc_as_pdfs() {
-    let mut c = Campaign::bundled();
+    let mut c = Campaign::official();
     dry_run(&mut c);
     let outbox = "outbox/fanpage-2022";
     let eml = std::fs::read(c.path(&format!("{outbox}/mttq-tinh.eml"))).unwrap();
@@ -54,10 +61,17 @@ fn the_bundled_campaign_is_a_covering_note_with_the_cong_van_and_phu_luc_as_pdfs
     assert_eq!(names, [CONG_VAN, PHU_LUC]);
     assert!(parts.iter().all(|p| p.1 == "application/pdf"), "{parts:?}");
     // The documents beside the message are the bytes in it, named in the manifest.
-    let line = c.manifest().into_iter().find(|l| l.key == "mttq-tinh").unwrap();
+    let line = c
+        .manifest()
+        .into_iter()
+        .find(|l| l.key == "mttq-tinh")
+        .unwrap();
     assert_eq!(
         line.documents,
-        [format!("mttq-tinh.{CONG_VAN}"), format!("mttq-tinh.{PHU_LUC}")]
+        [
+            format!("mttq-tinh.{CONG_VAN}"),
+            format!("mttq-tinh.{PHU_LUC}")
+        ]
     );
     for (name, _, bytes) in &parts {
         let beside = std::fs::read(c.path(&format!("{outbox}/mttq-tinh.{name}"))).unwrap();
@@ -72,7 +86,11 @@ fn the_bundled_campaign_is_a_covering_note_with_the_cong_van_and_phu_luc_as_pdfs
         assert!(fonts.iter().all(|(_, embedded)| *embedded), "{fonts:?}");
     }
     let text = pdf::text(&cong_van);
-    assert_eq!(text, text.nfc().collect::<String>(), "the text extracts in NFC");
+    assert_eq!(
+        text,
+        text.nfc().collect::<String>(),
+        "the text extracts in NFC"
+    );
     for needed in [
         "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
         "Độc lập - Tự do - Hạnh phúc",
@@ -94,13 +112,15 @@ fn the_bundled_campaign_is_a_covering_note_with_the_cong_van_and_phu_luc_as_pdfs
     let theirs = attachments(&other);
     assert_eq!(theirs[1].2, parts[1].2);
     assert_ne!(theirs[0].2, parts[0].2);
-    assert!(pdf::text(&c.path(&format!("{outbox}/tinh-doan.{CONG_VAN}")))
-        .contains("Kính gửi: Tỉnh Đoàn Bình Dương"));
+    assert!(
+        pdf::text(&c.path(&format!("{outbox}/tinh-doan.{CONG_VAN}")))
+            .contains("Kính gửi: Tỉnh Đoàn Bình Dương")
+    );
 }
 
 #[test]
 fn the_cong_van_has_the_decrees_page_sizes_and_margins() {
-    let mut c = Campaign::bundled();
+    let mut c = Campaign::official();
     dry_run(&mut c);
     let file = c.path(&format!("outbox/fanpage-2022/mttq-tinh.{CONG_VAN}"));
     let runs = pdf::runs(&file);
@@ -135,16 +155,22 @@ fn the_cong_van_has_the_decrees_page_sizes_and_margins() {
     let right = words.iter().map(|w| w.2).fold(0.0, f64::max);
     let bottom = words.iter().map(|w| w.3).fold(0.0, f64::max);
     assert!((30.0 * mm - 0.5..=35.0 * mm).contains(&left), "left {left}");
-    assert!((595.3 - 20.0 * mm..=595.3 - 15.0 * mm + 0.5).contains(&right), "right {right}");
+    assert!(
+        (595.3 - 20.0 * mm..=595.3 - 15.0 * mm + 0.5).contains(&right),
+        "right {right}"
+    );
     // A word's box starts at its accents, a little above the line.
-    assert!((20.0 * mm - 1.5..=25.0 * mm + 5.0).contains(&top), "top {top}");
+    assert!(
+        (20.0 * mm - 1.5..=25.0 * mm + 5.0).contains(&top),
+        "top {top}"
+    );
     assert!(bottom <= 841.9 - 20.0 * mm + 0.5, "bottom {bottom}");
 }
 
 #[test]
 fn an_organisation_named_like_typst_markup_appears_literally() {
     let name = r"#set page(width: 1cm) *đậm* $x$ \ ]";
-    let mut c = Campaign::with_csv(&csv(&[&format!(
+    let mut c = official_with_csv(&csv(&[&format!(
         "hostile,\"{name}\",vanthu@hostile.example,,"
     )]));
     dry_run(&mut c);
@@ -156,31 +182,37 @@ fn an_organisation_named_like_typst_markup_appears_literally() {
 
 #[test]
 fn the_same_inputs_and_source_date_epoch_give_the_same_pdf_bytes() {
-    let mut c = Campaign::with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
+    let mut c = official_with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
     dry_run(&mut c);
     let file = format!("outbox/fanpage-2022/a.{CONG_VAN}");
     let first = std::fs::read(c.path(&file)).unwrap();
     c.run(&["send", "--dry-run"]).code(0);
-    assert_eq!(sha256(&first), sha256(&std::fs::read(c.path(&file)).unwrap()));
+    assert_eq!(
+        sha256(&first),
+        sha256(&std::fs::read(c.path(&file)).unwrap())
+    );
     assert!(pdf::field(&c.path(&file), "CreationDate").contains("2025"));
 }
 
 #[test]
 fn a_template_written_in_nfd_extracts_in_nfc() {
-    let mut c = Campaign::with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
+    let mut c = official_with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
     let template = c.read("templates/cong-van.typ");
     let decomposed: String = template.nfd().collect();
     assert_ne!(decomposed, template);
     c.write("templates/cong-van.typ", decomposed);
     dry_run(&mut c);
     let text = pdf::text(&c.path(&format!("outbox/fanpage-2022/a.{CONG_VAN}")));
-    assert!(text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"), "{text}");
+    assert!(
+        text.contains("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"),
+        "{text}"
+    );
     assert_eq!(text, text.nfc().collect::<String>());
 }
 
 #[test]
 fn preview_pdf_writes_the_rows_documents() {
-    let c = Campaign::bundled();
+    let c = Campaign::official();
     c.run(&["preview", "tinh-doan", "--pdf", "cv.pdf"])
         .code(0)
         .stderr_has("cv.pdf")
@@ -192,7 +224,7 @@ fn preview_pdf_writes_the_rows_documents() {
 #[test]
 fn a_typst_error_names_the_template_and_its_line_and_nothing_is_sent() {
     let server = SmtpServer::start(Script::default());
-    let mut c = Campaign::with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
+    let mut c = official_with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
     let template = c.read("templates/cong-van.typ");
     c.write(
         "templates/cong-van.typ",
@@ -225,7 +257,7 @@ const PNG: &[u8] = &[
 
 #[test]
 fn check_typesets_every_row_and_names_the_one_that_fails() {
-    let mut c = Campaign::with_csv(&csv(&[
+    let mut c = official_with_csv(&csv(&[
         "a,Sở Y tế,vanthu@syt.example,,",
         "b,Sở Tài chính,vanthu@stc.example,,",
         "c,Sở Nội vụ,vanthu@snv.example,,",
@@ -253,14 +285,17 @@ fn check_typesets_every_row_and_names_the_one_that_fails() {
 #[test]
 fn the_log_records_the_hash_of_each_document_each_organisation_received() {
     let server = SmtpServer::start(Script::default());
-    let mut c = Campaign::with_csv(&csv(&[
+    let mut c = official_with_csv(&csv(&[
         "a,Sở Y tế,vanthu@syt.example,,",
         "b,Sở Tài chính,vanthu@stc.example,,",
     ]));
     c.relay(server.port);
     c.run(&["send", "--yes"]).code(0);
     let log = c.log();
-    let shared = log[0].attachments.as_ref().expect("run_started lists the phụ lục");
+    let shared = log[0]
+        .attachments
+        .as_ref()
+        .expect("run_started lists the phụ lục");
     assert_eq!(shared.len(), 1);
     assert_eq!(shared[0]["file"], "templates/phu-luc.typ");
     assert_eq!(shared[0]["name"], PHU_LUC);
@@ -268,7 +303,10 @@ fn the_log_records_the_hash_of_each_document_each_organisation_received() {
     for attempt in log.iter().filter(|r| r.kind == "attempt") {
         let archived = std::fs::read(c.path(attempt.archive.as_ref().unwrap())).unwrap();
         let parts = attachments(&archived);
-        let own = attempt.attachments.as_ref().expect("the attempt lists its công văn");
+        let own = attempt
+            .attachments
+            .as_ref()
+            .expect("the attempt lists its công văn");
         assert_eq!(own.len(), 1);
         assert_eq!(own[0]["file"], "templates/cong-van.typ");
         assert_eq!(own[0]["sha256"].as_str().unwrap(), sha256(&parts[0].2));

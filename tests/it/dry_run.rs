@@ -74,10 +74,9 @@ fn bundled_campaign_dry_run_writes_one_correct_letter_per_organisation() {
         );
         let appendix = attachment.text_contents().unwrap();
         assert!(appendix.contains("https://www.facebook.com/websitetinhBinhDuong"));
-        assert!(
-            appendix.contains(&organisation.replace('&', "&amp;")),
-            "the appendix is personalised"
-        );
+        // A phụ lục names the công văn it goes with, never an addressee.
+        assert!(appendix.contains("Kèm theo Công văn số 125/STTTT-TTBCXB ngày 07/12/2026"));
+        assert!(!appendix.contains("Gửi:"), "a phụ lục has no Gửi: line");
         for raw in bytes.split(|&b| b == b'\n') {
             assert!(raw.len() <= 999, "no line over 998 octets");
         }

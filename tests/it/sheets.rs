@@ -465,7 +465,11 @@ fn init_xlsx_gives_a_workbook_that_checks_clean_and_sends_the_same_letters_as_th
     }
     let letters = |dir: &str| {
         let names = c.files(&format!("{dir}/outbox/fanpage-2022"));
-        assert_eq!(names.len(), 57, "56 letters and the manifest");
+        assert_eq!(
+            names.len(),
+            56 * 3 + 1,
+            "56 letters, the công văn and phụ lục beside each, and the manifest"
+        );
         names
             .into_iter()
             .map(|name| {

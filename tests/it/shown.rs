@@ -45,7 +45,10 @@ fn redacted(c: &Campaign) -> insta::Settings {
     // Archived file names carry 16 hex digits of the message's hash (which holds its Date:).
     settings.add_filter(r"\.[0-9a-f]{16}\.eml\b", ".[SHA16].eml");
     // Input fingerprints in `log summary`: the first 12 hex digits of each input's hash.
-    settings.add_filter(r"(\.(?:toml|csv|html|txt)) [0-9a-f]{12}\b", "${1} [SHA12]");
+    settings.add_filter(
+        r"(\.(?:toml|csv|html|txt|typ)) [0-9a-f]{12}\b",
+        "${1} [SHA12]",
+    );
     // The relay's port.
     settings.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[PORT]");
     // The machine's name, where a run is described (`by van-thu on HOST, letterpost 0.1.0`).

@@ -67,8 +67,37 @@ impl Run {
 }
 
 impl Campaign {
-    /// The bundled fanpage campaign (config, templates, 56 recipients).
+    /// The bundled fanpage campaign in the form that sends the letter itself as the email's HTML
+    /// body with its HTML appendix (still supported: the campaign.toml comments say how), so
+    /// that the tests of sending, the log and the outbox look at one message with no PDF in it.
+    /// `official()` is the campaign exactly as shipped.
     pub fn bundled() -> Campaign {
+        let c = Campaign::official();
+        let mut doc: toml::Table = toml::from_str(&c.read("campaign.toml")).unwrap();
+        doc.remove("attachments");
+        doc["campaign"].as_table_mut().unwrap().insert(
+            "subject".into(),
+            "V/v giới thiệu, quảng bá Fanpage Bình Dương trên mạng xã hội Facebook".into(),
+        );
+        let templates = doc["templates"].as_table_mut().unwrap();
+        for (key, value) in [
+            ("letter_html", "templates/letter.html"),
+            ("letter_text", "templates/letter.txt"),
+            ("appendix", "templates/appendix.html"),
+            (
+                "appendix_filename",
+                "Phụ lục hướng dẫn truy cập Fanpage Bình Dương.html",
+            ),
+        ] {
+            templates.insert(key.into(), value.into());
+        }
+        c.write("campaign.toml", toml::to_string(&doc).unwrap());
+        c
+    }
+
+    /// The bundled fanpage campaign as shipped (config, templates, 56 recipients): a covering
+    /// email with the công văn and phụ lục typeset as PDF.
+    pub fn official() -> Campaign {
         let dir = tempfile::tempdir().expect("temp dir");
         for file in [
             "campaign.toml",

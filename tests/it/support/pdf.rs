@@ -94,7 +94,11 @@ pub fn words(pdf: &Path) -> Vec<(f64, f64, f64, f64)> {
 
 /// Every run of text with its font size and place.
 pub fn runs(pdf: &Path) -> Vec<TextRun> {
-    let xml = tool("pdftohtml", &["-xml", "-stdout", "-i", "-zoom", "1", "-q"], pdf);
+    let xml = tool(
+        "pdftohtml",
+        &["-xml", "-stdout", "-i", "-zoom", "1", "-q"],
+        pdf,
+    );
     let mut sizes = std::collections::HashMap::new();
     let mut runs = Vec::new();
     for line in xml.lines() {
