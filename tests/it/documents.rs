@@ -317,3 +317,34 @@ fn the_log_records_the_hash_of_each_document_each_organisation_received() {
     assert_ne!(received[0], received[1], "each organisation's own công văn");
     c.run(&["log", "verify"]).code(0);
 }
+
+#[test]
+fn a_document_reads_no_file_outside_the_templates_folder() {
+    let c = official_with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
+    c.write("secret.png", PNG);
+    let template = c.read("templates/cong-van.typ");
+    c.write(
+        "templates/cong-van.typ",
+        template.replace("#v(1.2em)", "#image(\"../secret.png\")\n#v(1.2em)"),
+    );
+    c.run(&["check"])
+        .code(2)
+        .stderr_has("cannot typeset templates/cong-van.typ");
+    c.write("templates/secret.png", PNG);
+    let inside = template.replace("#v(1.2em)", "#image(\"secret.png\")\n#v(1.2em)");
+    c.write("templates/cong-van.typ", inside);
+    c.run(&["check"]).code(0);
+}
+
+#[test]
+fn an_offices_own_font_files_are_read_and_a_file_that_is_no_font_is_refused() {
+    let mut c = official_with_csv(&csv(&["a,Sở Y tế,vanthu@syt.example,,"]));
+    c.write("fonts/times.ttf", "not a font");
+    c.set_toml("document", "fonts", r#"["fonts/times.ttf"]"#);
+    c.run(&["check"])
+        .code(2)
+        .stderr_has("fonts/times.ttf: not a font file letterpost can use");
+    let tinos = std::fs::read(crate::support::repo().join("assets/fonts/Tinos-Regular.ttf"));
+    c.write("fonts/times.ttf", tinos.unwrap());
+    c.run(&["check"]).code(0);
+}
