@@ -331,19 +331,7 @@ fn crlf(bytes: &[u8]) -> Vec<u8> {
 /// scan the text again to choose an encoding; the output is base64 and CRLF only, which is what
 /// `dangerous_pre_encoded` requires.
 fn base64_body(text: &[u8]) -> Body {
-    use base64::Engine;
-    let raw = crlf(text);
-    let mut out = vec![0u8; raw.len().div_ceil(57) * 78];
-    let mut len = 0;
-    for chunk in raw.chunks(57) {
-        len += base64::engine::general_purpose::STANDARD
-            .encode_slice(chunk, &mut out[len..])
-            .expect("room for the encoded line");
-        out[len..len + 2].copy_from_slice(b"\r\n");
-        len += 2;
-    }
-    out.truncate(len);
-    Body::dangerous_pre_encoded(out, ContentTransferEncoding::Base64)
+    base64_bytes(&crlf(text))
 }
 
 /// A file's bytes as base64 in lines of 76 characters, exactly as they are (no line ends
